@@ -1,0 +1,55 @@
+"""Staff roles and the permissions each holds.
+
+The groups are created by migration 0002; their permissions are (re)applied from this table
+after every `migrate` (see `apps.AccountsConfig`), so each capability adds its permissions
+here, next to the others, and a deployment converges to exactly this table.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    SUPPORT_AGENT = "Support agent", _("Support agent")
+    RISK_OFFICER = "Risk officer", _("Risk officer")
+    RISK_MANAGER = "Risk manager", _("Risk manager")
+    AUDITOR = "Auditor", _("Auditor (read-only)")
+
+
+_ACCOUNTS_READ = ["accounts.view_user", "accounts.view_customerprofile", "accounts.view_loginevent"]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.SUPPORT_AGENT: [*_ACCOUNTS_READ],
+    Role.RISK_OFFICER: [*_ACCOUNTS_READ],
+    Role.RISK_MANAGER: [*_ACCOUNTS_READ, "accounts.change_customerprofile"],
+    # The auditor reads everything and changes nothing: every `view_*` permission there is.
+    Role.AUDITOR: [],
+}
+
+
+def sync_role_permissions() -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        if role == Role.AUDITOR:
+            permissions = Permission.objects.filter(codename__startswith="view_")
+        else:
+            wanted = ROLE_PERMISSIONS[role]
+            by_app: dict[str, list[str]] = {}
+            for label in wanted:
+                app_label, codename = label.split(".", 1)
+                by_app.setdefault(app_label, []).append(codename)
+            query = models.Q(pk__in=[])
+            for app_label, codenames in by_app.items():
+                query |= models.Q(content_type__app_label=app_label, codename__in=codenames)
+            permissions = Permission.objects.filter(query)
+            missing = set(wanted) - {
+                f"{p.content_type.app_label}.{p.codename}"
+                for p in permissions.select_related("content_type")
+            }
+            if missing:
+                raise LookupError(
+                    f"Role {role.value!r} names unknown permissions: {sorted(missing)}"
+                )
+        group.permissions.set(permissions)

@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+from django.utils import timezone
+
+from accounts.services import login_event_record
+
+
+def client_ip(request) -> str | None:
+    # X-Forwarded-For is client-controlled; trust it only behind our own load balancer,
+    # or anyone could dodge (or frame others with) the shared-IP risk rule.
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.record_login")
+def _record_login(sender, request, user, **kwargs):
+    if request is None:
+        return
+    login_event_record(
+        user=user,
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        device_id=getattr(request, "device_id", "") or "unknown",
+        now=timezone.now(),
+    )
