@@ -1,0 +1,60 @@
+"""Credit models, one module per concern; import them from `credit.models`."""
+
+from credit.models.accounts import (
+    AccountStatus,
+    CreditAccount,
+    FreezeReason,
+    GrantStatus,
+    LimitChange,
+    LimitChangeKind,
+    TemporaryLimitGrant,
+)
+from credit.models.fees import FeeSchedule, FeeScheduleTerm
+from credit.models.idempotency import IdempotencyRecord, IdempotencyStatus
+from credit.models.ledger import JournalEntry, JournalEntryKind, JournalLine, LedgerAccount
+from credit.models.purchases import (
+    Installment,
+    InstallmentPlan,
+    InstallmentStatus,
+    Merchant,
+    PlanStatus,
+    Purchase,
+    PurchaseStatus,
+)
+from credit.models.repayments import (
+    AllocationComponent,
+    Refund,
+    Repayment,
+    RepaymentAllocation,
+    RepaymentChannel,
+)
+
+__all__ = [
+    "AccountStatus",
+    "AllocationComponent",
+    "CreditAccount",
+    "FeeSchedule",
+    "FeeScheduleTerm",
+    "FreezeReason",
+    "GrantStatus",
+    "IdempotencyRecord",
+    "IdempotencyStatus",
+    "Installment",
+    "InstallmentPlan",
+    "InstallmentStatus",
+    "JournalEntry",
+    "JournalEntryKind",
+    "JournalLine",
+    "LedgerAccount",
+    "LimitChange",
+    "LimitChangeKind",
+    "Merchant",
+    "PlanStatus",
+    "Purchase",
+    "PurchaseStatus",
+    "Refund",
+    "Repayment",
+    "RepaymentAllocation",
+    "RepaymentChannel",
+    "TemporaryLimitGrant",
+]

@@ -1,0 +1,318 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Least
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from credit.models.fields import MoneyField
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", _("Active")
+    FROZEN = "FROZEN", _("Frozen")
+    NEGATIVE = "NEGATIVE", _("Over limit")
+    RESTORED = "RESTORED", _("Restored (probation)")
+    CLOSED = "CLOSED", _("Closed")
+
+
+class FreezeReason(models.TextChoices):
+    OVERDUE = "OVERDUE", _("Overdue installments")
+    RISK_RULE = "RISK_RULE", _("A risk rule")
+    SHARED_IP = "SHARED_IP", _("Shared network address")
+    STAFF = "STAFF", _("Staff decision")
+    COMPLIANCE = "COMPLIANCE", _("Compliance")
+
+
+# The limit a customer can use, in SQL: base + applied temporary grants, capped by the
+# probation cap while one is set. `CreditAccount.effective_limit` computes the same in Python.
+EFFECTIVE_LIMIT_SQL = models.Case(
+    models.When(
+        probation_limit_cap__isnull=False,
+        then=Least(F("base_limit") + F("temporary_limit"), F("probation_limit_cap")),
+    ),
+    default=F("base_limit") + F("temporary_limit"),
+    output_field=MoneyField(),
+)
+AVAILABLE_SQL = models.ExpressionWrapper(
+    EFFECTIVE_LIMIT_SQL - F("outstanding_principal"), output_field=MoneyField()
+)
+
+
+class CreditAccount(ConcurrentTransitionMixin, models.Model):
+    """A customer's revolving credit line. Numbers and status change only through services."""
+
+    customer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_account"
+    )
+    status = FSMField(
+        _("status"),
+        max_length=16,
+        choices=AccountStatus.choices,
+        default=AccountStatus.ACTIVE,
+        protected=True,
+    )
+    base_limit = MoneyField(_("base limit"), default=Decimal("0.00"))
+    # Sum of the temporary grants applied now (kept by the grant and expiry services).
+    temporary_limit = MoneyField(_("temporary limit"), default=Decimal("0.00"))
+    # While on probation after an incident, the usable limit is capped here.
+    probation_limit_cap = MoneyField(_("probation cap"), null=True, blank=True)
+    outstanding_principal = MoneyField(_("outstanding principal"), default=Decimal("0.00"))
+    credit_balance = MoneyField(_("credit balance"), default=Decimal("0.00"))
+    due_day = models.PositiveSmallIntegerField(_("monthly due day"), default=10)
+    freeze_reasons = ArrayField(
+        models.CharField(max_length=16, choices=FreezeReason.choices), default=list, blank=True
+    )
+    status_reason_codes = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    # Probation: the limit before the incident, when it started, and when it may end.
+    pre_incident_limit = MoneyField(_("limit before the incident"), null=True, blank=True)
+    restored_at = models.DateTimeField(_("restored at"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("credit account")
+        verbose_name_plural = _("credit accounts")
+        permissions = [
+            ("freeze_creditaccount", _("Can freeze and unfreeze credit accounts")),
+            ("set_limit_creditaccount", _("Can set credit limits")),
+            ("grant_temporary_limit", _("Can grant temporary limits")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(base_limit__gte=0), name="account_base_limit_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(temporary_limit__gte=0), name="account_temporary_limit_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(probation_limit_cap__isnull=True) | Q(probation_limit_cap__gte=0),
+                name="account_probation_cap_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(outstanding_principal__gte=0), name="account_outstanding_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_balance__gte=0), name="account_credit_balance_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(due_day__gte=1, due_day__lte=31), name="account_due_day_in_month"
+            ),
+            # Invariant 2, held by the database itself: outside FROZEN and CLOSED, an account is
+            # NEGATIVE exactly when its available credit is below zero.
+            models.CheckConstraint(
+                condition=Q(status__in=[AccountStatus.FROZEN, AccountStatus.CLOSED])
+                | (Q(status=AccountStatus.NEGATIVE) & Q(LessThan(AVAILABLE_SQL, 0)))
+                | (~Q(status=AccountStatus.NEGATIVE) & Q(GreaterThanOrEqual(AVAILABLE_SQL, 0))),
+                name="account_negative_iff_available_below_zero",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AccountStatus.CLOSED)
+                | Q(outstanding_principal=0, credit_balance=0),
+                name="account_closed_only_at_zero_balance",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.customer} [{self.status}]"
+
+    # --- derived numbers ---------------------------------------------------------------
+    @property
+    def effective_limit(self) -> Decimal:
+        limit = self.base_limit + self.temporary_limit
+        if self.probation_limit_cap is not None:
+            limit = min(limit, self.probation_limit_cap)
+        return limit
+
+    @property
+    def available(self) -> Decimal:
+        """May be negative: a limit cut below what is owed (the customer is told why)."""
+        return self.effective_limit - self.outstanding_principal
+
+    @property
+    def can_purchase(self) -> bool:
+        return self.status in (AccountStatus.ACTIVE, AccountStatus.RESTORED)
+
+    # --- transitions (change only this model's fields; services save, audit and notify) --
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=[AccountStatus.ACTIVE, AccountStatus.NEGATIVE, AccountStatus.RESTORED],
+        target=AccountStatus.FROZEN,
+    )
+    def freeze(self, *, reason: str, at, by=None, description=None):
+        if self.pre_incident_limit is None:
+            self.pre_incident_limit = self.base_limit
+        self.freeze_reasons = sorted({*self.freeze_reasons, reason})
+        self.status_changed_at = at
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=AccountStatus.FROZEN,
+        target=RETURN_VALUE(AccountStatus.RESTORED, AccountStatus.NEGATIVE),
+    )
+    def unfreeze(self, *, at, by=None, description=None):
+        self.freeze_reasons = []
+        self.status_changed_at = at
+        if self.available < 0:
+            return AccountStatus.NEGATIVE
+        self.restored_at = at
+        return AccountStatus.RESTORED
+
+    def _available_below_zero(self) -> bool:
+        return self.available < 0
+
+    def _available_at_least_zero(self) -> bool:
+        return self.available >= 0
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=[AccountStatus.ACTIVE, AccountStatus.RESTORED],
+        target=AccountStatus.NEGATIVE,
+        conditions=[_available_below_zero],
+    )
+    def go_negative(self, *, at, by=None, description=None):
+        if self.pre_incident_limit is None:
+            self.pre_incident_limit = self.base_limit
+        self.status_changed_at = at
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=AccountStatus.NEGATIVE,
+        target=AccountStatus.RESTORED,
+        conditions=[_available_at_least_zero],
+    )
+    def recover(self, *, at, by=None, description=None):
+        self.restored_at = at
+        self.status_changed_at = at
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=AccountStatus.RESTORED, target=AccountStatus.ACTIVE)
+    def graduate(self, *, at, by=None, description=None):
+        self.pre_incident_limit = None
+        self.probation_limit_cap = None
+        self.restored_at = None
+        self.status_changed_at = at
+
+    def _zero_balance(self) -> bool:
+        return self.outstanding_principal == 0 and self.credit_balance == 0
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=[AccountStatus.ACTIVE, AccountStatus.RESTORED, AccountStatus.FROZEN],
+        target=AccountStatus.CLOSED,
+        conditions=[_zero_balance],
+    )
+    def close(self, *, at, by=None, description=None):
+        self.closed_at = at
+        self.status_changed_at = at
+
+
+class GrantStatus(models.TextChoices):
+    SCHEDULED = "SCHEDULED", _("Scheduled")
+    ACTIVE = "ACTIVE", _("Active")
+    EXPIRED = "EXPIRED", _("Expired")
+    REVOKED = "REVOKED", _("Revoked")
+
+
+class TemporaryLimitGrant(models.Model):
+    """Extra limit between two instants (a campaign such as 618 or 双11, or a staff grant)."""
+
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.PROTECT, related_name="temporary_grants"
+    )
+    amount = MoneyField(_("amount"))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(
+        max_length=16, choices=GrantStatus.choices, default=GrantStatus.SCHEDULED
+    )
+    campaign = models.CharField(_("campaign"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("temporary limit grant")
+        verbose_name_plural = _("temporary limit grants")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="grant_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="grant_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "ends_at"], name="grant_status_ends")]
+
+    def __str__(self):
+        return f"+{self.amount} {self.starts_at:%Y-%m-%d}→{self.ends_at:%Y-%m-%d} ({self.status})"
+
+
+class LimitChangeKind(models.TextChoices):
+    ACCOUNT_OPEN = "ACCOUNT_OPEN", _("Account opened")
+    RESCORE = "RESCORE", _("Regular review")
+    MANUAL_OVERRIDE = "MANUAL_OVERRIDE", _("Set by staff")
+    APPEAL = "APPEAL", _("Appeal decision")
+    REGIONAL_POLICY = "REGIONAL_POLICY", _("Regional policy")
+    TEMPORARY_GRANT = "TEMPORARY_GRANT", _("Temporary limit added")
+    TEMPORARY_EXPIRY = "TEMPORARY_EXPIRY", _("Temporary limit ended")
+    PROBATION_STEP = "PROBATION_STEP", _("Probation step")
+    ROLLBACK = "ROLLBACK", _("Reverted")
+
+
+class LimitChange(models.Model):
+    """Append-only: one row for every change of base or effective limit (invariant 6)."""
+
+    account = models.ForeignKey(
+        CreditAccount, on_delete=models.PROTECT, related_name="limit_changes"
+    )
+    kind = models.CharField(max_length=32, choices=LimitChangeKind.choices)
+    old_base_limit = MoneyField()
+    new_base_limit = MoneyField()
+    old_effective_limit = MoneyField()
+    new_effective_limit = MoneyField()
+    reason_codes = ArrayField(models.CharField(max_length=32), default=list)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The automated run that made the change (rescoring run id); null for people.
+    run_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("limit change")
+        verbose_name_plural = _("limit changes")
+        indexes = [models.Index(fields=["account", "-created_at"], name="limitchange_account_time")]
+
+    def __str__(self):
+        old, new = self.old_effective_limit, self.new_effective_limit
+        return f"{self.account_id}: {old} → {new} ({self.kind})"
+
+    @property
+    def reasons(self) -> list[str]:
+        from credit.reasons import reason_texts
+
+        return reason_texts(self.reason_codes)
+
+    @property
+    def is_decrease(self) -> bool:
+        return self.new_effective_limit < self.old_effective_limit

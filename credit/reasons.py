@@ -1,0 +1,52 @@
+"""Reason codes: why a limit or a status changed, shown to customers in their language.
+
+One vocabulary for every capability (manual actions, servicing, the risk engine, appeals),
+so a customer always reads the same words for the same cause.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ReasonCode(models.TextChoices):
+    # Staff and compliance
+    STAFF_DECISION = "STAFF_DECISION", _("A risk officer reviewed your account")
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST", _("You asked for this change")
+    COMPLIANCE = "COMPLIANCE", _("A legal or compliance requirement")
+    IDENTITY_CHECK = "IDENTITY_CHECK", _("Your identity needs to be verified again")
+    ACCOUNT_OPENED = "ACCOUNT_OPENED", _("Your credit line was opened")
+    # Servicing
+    OVERDUE = "OVERDUE", _("An installment is overdue")
+    OVERDUE_CURED = "OVERDUE_CURED", _("Your overdue installments are repaid")
+    TEMPORARY_GRANT = "TEMPORARY_GRANT", _("A temporary limit was added")
+    TEMPORARY_EXPIRY = "TEMPORARY_EXPIRY", _("A temporary limit ended")
+    PROBATION_STEP = (
+        "PROBATION_STEP",
+        _("Your limit is coming back step by step after a clean record"),
+    )
+    PROBATION_COMPLETE = "PROBATION_COMPLETE", _("You completed the probation period")
+    REPAID_ABOVE_ZERO = (
+        "REPAID_ABOVE_ZERO",
+        _("Your repayments brought your available credit back above zero"),
+    )
+    # Risk engine
+    RESCORE = "RESCORE", _("Our regular review of your account")
+    LATE_REPAYMENTS = "LATE_REPAYMENTS", _("Recent repayments were late")
+    CURRENTLY_PAST_DUE = "CURRENTLY_PAST_DUE", _("You have an overdue amount now")
+    HIGH_UTILISATION = "HIGH_UTILISATION", _("You are using most of your limit")
+    SHORT_HISTORY = "SHORT_HISTORY", _("Your account is new, so we know little about it yet")
+    FEW_PURCHASES = "FEW_PURCHASES", _("Few purchases so far")
+    RISK_FLAG = "RISK_FLAG", _("A security rule flagged recent activity")
+    SHARED_IP = "SHARED_IP", _("Many accounts logged in from the same network address")
+    REGIONAL_POLICY = "REGIONAL_POLICY", _("A regional credit policy applies where you live")
+    GOOD_HISTORY = "GOOD_HISTORY", _("A good repayment record")
+    CAMPAIGN = "CAMPAIGN", _("A seasonal campaign")
+    ROLLBACK = "ROLLBACK", _("A change made in error was reverted")
+    # Appeals
+    APPEAL_APPROVED = "APPEAL_APPROVED", _("Your appeal was approved")
+
+
+def reason_texts(codes) -> list[str]:
+    """Human texts for codes, in the active language; unknown codes are shown as they are."""
+    labels = dict(ReasonCode.choices)
+    return [str(labels.get(code, code)) for code in codes]

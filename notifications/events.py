@@ -1,0 +1,54 @@
+"""The catalogue of events customers and staff hear about, and how other apps publish them.
+
+Apps never write notification rows themselves: they call `publish(...)` inside the
+transaction of the change; the notifications app turns the event into outbox rows (one per
+channel) in that same transaction, so the notice exists exactly when the change does.
+"""
+
+from django.db import models
+from django.dispatch import Signal
+from django.utils.translation import gettext_lazy as _
+
+
+class EventType(models.TextChoices):
+    PURCHASE_CONFIRMED = "PURCHASE_CONFIRMED", _("Purchase confirmed")
+    REPAYMENT_RECEIVED = "REPAYMENT_RECEIVED", _("Repayment received")
+    REFUND_RECEIVED = "REFUND_RECEIVED", _("Refund received")
+    PLAN_PAID_OFF = "PLAN_PAID_OFF", _("Plan paid off early")
+    DUE_IN_3_DAYS = "DUE_IN_3_DAYS", _("Due in 3 days")
+    DUE_TODAY = "DUE_TODAY", _("Due today")
+    OVERDUE_DAY_1 = "OVERDUE_DAY_1", _("Overdue for 1 day")
+    OVERDUE_DAY_3 = "OVERDUE_DAY_3", _("Overdue for 3 days")
+    OVERDUE_DAY_7 = "OVERDUE_DAY_7", _("Overdue for 7 days")
+    LIMIT_RAISED = "LIMIT_RAISED", _("Limit raised")
+    LIMIT_CUT = "LIMIT_CUT", _("Limit cut")
+    LIMIT_DECREASE_PENDING = "LIMIT_DECREASE_PENDING", _("Limit decrease announced")
+    ACCOUNT_FROZEN = "ACCOUNT_FROZEN", _("Account frozen")
+    ACCOUNT_UNFROZEN = "ACCOUNT_UNFROZEN", _("Account unfrozen")
+    ACCOUNT_NEGATIVE = "ACCOUNT_NEGATIVE", _("Available credit below zero")
+    ACCOUNT_RESTORED = "ACCOUNT_RESTORED", _("Account restored")
+    TEMPORARY_LIMIT_GRANTED = "TEMPORARY_LIMIT_GRANTED", _("Temporary limit granted")
+    TEMPORARY_LIMIT_ENDING = "TEMPORARY_LIMIT_ENDING", _("Temporary limit ending soon")
+    TEMPORARY_LIMIT_ENDED = "TEMPORARY_LIMIT_ENDED", _("Temporary limit ended")
+    ACCELERATION = "ACCELERATION", _("Early repayment demanded")
+    ACCELERATION_WITHDRAWN = "ACCELERATION_WITHDRAWN", _("Early repayment demand withdrawn")
+    INSTALLMENT_EXTENDED = "INSTALLMENT_EXTENDED", _("Installment due date extended")
+    APPEAL_RECEIVED = "APPEAL_RECEIVED", _("Appeal received")
+    APPEAL_NEEDS_INFO = "APPEAL_NEEDS_INFO", _("Appeal needs information")
+    APPEAL_DECIDED = "APPEAL_DECIDED", _("Appeal decided")
+    APPEAL_SLA_BREACHED = "APPEAL_SLA_BREACHED", _("Appeal past its decision deadline (staff)")
+    LOGIN_NEW_DEVICE = "LOGIN_NEW_DEVICE", _("Login from a new device")
+    LOGIN_CODE = "LOGIN_CODE", _("Login security code")
+    MARKETING = "MARKETING", _("Offers and campaigns")
+
+
+# Sent with: event (EventType), user (recipient), context (JSON-serialisable dict, the
+# template's variables), dedupe_key (unique per notice: a replay publishes nothing new), now.
+event_published = Signal()
+
+
+def publish(*, event: str, user, context: dict, dedupe_key: str, now) -> None:
+    """Publish a customer-visible event inside the caller's transaction."""
+    event_published.send(
+        sender=EventType, event=event, user=user, context=context, dedupe_key=dedupe_key, now=now
+    )
