@@ -1,0 +1,41 @@
+"""Write use cases of the credit domain (keyword-only, injected clock, atomic)."""
+
+from credit.services.errors import *  # noqa: F403
+from credit.services.fees import fee_schedule_activate, fee_schedule_active
+from credit.services.lifecycle import (
+    account_close,
+    account_freeze,
+    account_lock,
+    account_open,
+    account_status_settle,
+    account_unfreeze,
+)
+from credit.services.limits import limit_change_record, limit_set, temporary_limit_grant
+from credit.services.purchases import (
+    purchase_authorize,
+    purchase_quote,
+    purchase_quotes,
+    purchase_refund,
+)
+from credit.services.repayments import plan_payoff, plan_payoff_quote, repayment_apply
+
+__all__ = [
+    "account_close",
+    "account_freeze",
+    "account_lock",
+    "account_open",
+    "account_status_settle",
+    "account_unfreeze",
+    "fee_schedule_activate",
+    "fee_schedule_active",
+    "limit_change_record",
+    "limit_set",
+    "plan_payoff",
+    "plan_payoff_quote",
+    "purchase_authorize",
+    "purchase_quote",
+    "purchase_quotes",
+    "purchase_refund",
+    "repayment_apply",
+    "temporary_limit_grant",
+]

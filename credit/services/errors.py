@@ -1,0 +1,92 @@
+"""Refusals of the credit domain, each with a stable code and a message a customer understands."""
+
+from django.utils.translation import gettext_lazy as _
+
+from config.errors import DomainError
+
+
+class CreditError(DomainError):
+    code = "credit_error"
+
+
+class InvalidAmount(CreditError):
+    code = "invalid_amount"
+    default_message = _("Enter an amount greater than zero, with at most two decimal places.")
+
+
+class AmountTooLarge(CreditError):
+    code = "amount_above_single_purchase_maximum"
+    default_message = _("This amount is above the maximum for a single purchase.")
+
+
+class UnknownTerm(CreditError):
+    code = "unknown_term"
+    default_message = _("This number of installments is not offered.")
+
+
+class AccountNotUsable(CreditError):
+    code = "account_not_usable"
+    http_status = 409
+    default_message = _("Your credit line cannot be used for purchases right now.")
+
+
+class AccountFrozen(AccountNotUsable):
+    code = "account_frozen"
+    default_message = _("Your credit line is frozen, so purchases are paused. You can still repay.")
+
+
+class AccountNegative(AccountNotUsable):
+    code = "account_negative"
+    default_message = _(
+        "You owe more than your current limit, so purchases are paused until repayments bring "
+        "your available credit back above zero."
+    )
+
+
+class AccountClosed(AccountNotUsable):
+    code = "account_closed"
+    default_message = _("This credit line is closed.")
+
+
+class InsufficientCredit(CreditError):
+    code = "insufficient_credit"
+    http_status = 409
+    default_message = _("This purchase is more than your available credit.")
+
+
+class RefundTooLarge(CreditError):
+    code = "refund_above_purchase"
+    default_message = _("A refund cannot exceed what is left of the purchase.")
+
+
+class NothingToRepay(CreditError):
+    code = "nothing_to_repay"
+    http_status = 409
+    default_message = _("There is nothing to repay on this plan.")
+
+
+class TransitionRefused(CreditError):
+    code = "transition_refused"
+    http_status = 409
+    default_message = _("The account is not in a state that allows this action.")
+
+
+class ReasonRequired(CreditError):
+    code = "reason_required"
+    default_message = _("Give a reason for this action.")
+
+
+class FeeScheduleRefused(CreditError):
+    code = "fee_schedule_above_cap"
+
+
+class IdempotencyKeyConflict(CreditError):
+    code = "idempotency_key_reused"
+    http_status = 422
+    default_message = _("This idempotency key was already used with a different request.")
+
+
+class NoActiveFeeSchedule(CreditError):
+    code = "no_active_fee_schedule"
+    http_status = 503
+    default_message = _("Installment pricing is not configured; please try again later.")

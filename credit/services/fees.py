@@ -1,0 +1,75 @@
+"""Fee schedules: the active one, and activation guarded by the legal cap on the annualised rate."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from credit.models import FeeSchedule
+from credit.pricing import build_quote
+from credit.services.errors import FeeScheduleRefused, NoActiveFeeSchedule
+
+_REFERENCE_AMOUNT = Decimal("10000.00")
+# Every purchase day of a quarter (February included) against an end-of-month due day
+# covers the shortest and longest first periods a customer can get.
+_REFERENCE_DATES = [date(2026, 1, 1) + timedelta(days=n) for n in range(90)]
+
+
+def fee_schedule_active() -> FeeSchedule:
+    schedule = FeeSchedule.objects.filter(is_active=True).prefetch_related("terms").first()
+    if schedule is None:
+        raise NoActiveFeeSchedule()
+    return schedule
+
+
+def fee_schedule_worst_rate(*, schedule: FeeSchedule, term: int) -> Decimal:
+    """The highest annualised rate a customer can face for this term under this schedule.
+
+    The rate depends on the first period's length (the purchase day against the due day);
+    the shortest first period gives the highest rate.
+    """
+    rate = schedule.monthly_rate(term)
+    if rate == 0:
+        return Decimal(0)
+    return max(
+        build_quote(
+            amount=_REFERENCE_AMOUNT,
+            term=term,
+            monthly_fee_rate=rate,
+            purchase_date=purchase_date,
+            due_day=31,
+        ).annual_rate
+        for purchase_date in _REFERENCE_DATES
+    )
+
+
+@transaction.atomic
+def fee_schedule_activate(
+    *, schedule: FeeSchedule, now: datetime, actor: User | None = None
+) -> FeeSchedule:
+    """Make this schedule the one in force; refused if any term's rate is above the legal cap."""
+    schedule = FeeSchedule.objects.select_for_update().prefetch_related("terms").get(pk=schedule.pk)
+    for term in schedule.offered_terms:
+        worst = fee_schedule_worst_rate(schedule=schedule, term=term)
+        if worst > schedule.annual_rate_cap:
+            raise FeeScheduleRefused(
+                _(
+                    "The %(term)s-month term reaches an annualised rate of %(rate)s%%, above the "
+                    "legal cap of %(cap)s%%. Lower its monthly fee rate."
+                )
+                % {
+                    "term": term,
+                    "rate": (worst * 100).quantize(Decimal("0.01")),
+                    "cap": (schedule.annual_rate_cap * 100).quantize(Decimal("0.01")),
+                },
+                term=term,
+                annual_rate=str(worst),
+            )
+    FeeSchedule.objects.filter(is_active=True).exclude(pk=schedule.pk).update(is_active=False)
+    schedule.is_active = True
+    schedule.activated_at = now
+    schedule.activated_by = actor
+    schedule.save(update_fields=["is_active", "activated_at", "activated_by"])
+    return schedule

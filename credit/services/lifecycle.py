@@ -1,0 +1,185 @@
+"""Account lifecycle: open, freeze, unfreeze, close, and keeping status and numbers agreeing."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django_fsm import can_proceed
+
+from accounts.models import User
+from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChange, LimitChangeKind
+from credit.reasons import ReasonCode, reason_texts
+from credit.services.errors import ReasonRequired, TransitionRefused
+from notifications.events import EventType, publish
+
+
+def account_lock(account: CreditAccount | int) -> CreditAccount:
+    """Re-read the account with a row lock; every write to its numbers goes through this."""
+    pk = account.pk if isinstance(account, CreditAccount) else account
+    return CreditAccount.objects.select_for_update().get(pk=pk)
+
+
+def audit_description(reason_codes: list[str], note: str = "", run_id: int | None = None) -> str:
+    """The StateLog description: machine-readable codes first, then who/what and the note."""
+    parts = [",".join(reason_codes)]
+    if run_id is not None:
+        parts.append(f"run={run_id}")
+    if note:
+        parts.append(note)
+    return " | ".join(parts)
+
+
+def _status_event(
+    account: CreditAccount, event: str, reason_codes: list[str], now: datetime
+) -> None:
+    publish(
+        event=event,
+        user=account.customer,
+        context={
+            "status": account.status,
+            "reason_codes": list(reason_codes),
+            "reasons": [str(text) for text in reason_texts(reason_codes)],
+            "available": str(account.available),
+            "effective_limit": str(account.effective_limit),
+        },
+        dedupe_key=f"status:{account.pk}:{event}:{now.isoformat()}",
+        now=now,
+    )
+
+
+@transaction.atomic
+def account_open(
+    *,
+    customer: User,
+    base_limit: Decimal,
+    due_day: int = 10,
+    now: datetime,
+    actor: User | None = None,
+) -> CreditAccount:
+    account = CreditAccount.objects.create(
+        customer=customer, base_limit=base_limit, due_day=due_day, opened_at=now
+    )
+    LimitChange.objects.create(
+        account=account,
+        kind=LimitChangeKind.ACCOUNT_OPEN,
+        old_base_limit=Decimal("0.00"),
+        new_base_limit=base_limit,
+        old_effective_limit=Decimal("0.00"),
+        new_effective_limit=account.effective_limit,
+        reason_codes=[ReasonCode.ACCOUNT_OPENED],
+        actor=actor,
+        created_at=now,
+    )
+    return account
+
+
+def account_status_settle(
+    *,
+    account: CreditAccount,
+    now: datetime,
+    by: User | None = None,
+    reason_codes: list[str],
+    note: str = "",
+    run_id: int | None = None,
+) -> str | None:
+    """After the numbers changed, move the status so it agrees with them (invariant 2).
+
+    Call with the account locked and its new numbers set, before saving. Returns the
+    transition taken ("go_negative" / "recover") or None.
+    """
+    description = audit_description(reason_codes, note, run_id)
+    if account.status in (AccountStatus.ACTIVE, AccountStatus.RESTORED) and account.available < 0:
+        account.go_negative(at=now, by=by, description=description)
+        account.status_reason_codes = list(reason_codes)
+        _status_event(account, EventType.ACCOUNT_NEGATIVE, reason_codes, now)
+        return "go_negative"
+    if account.status == AccountStatus.NEGATIVE and account.available >= 0:
+        account.recover(at=now, by=by, description=description)
+        account.status_reason_codes = [ReasonCode.REPAID_ABOVE_ZERO]
+        _status_event(account, EventType.ACCOUNT_RESTORED, [ReasonCode.REPAID_ABOVE_ZERO], now)
+        return "recover"
+    return None
+
+
+FREEZE_REASON_CODES = {
+    FreezeReason.OVERDUE: ReasonCode.OVERDUE,
+    FreezeReason.RISK_RULE: ReasonCode.RISK_FLAG,
+    FreezeReason.SHARED_IP: ReasonCode.SHARED_IP,
+    FreezeReason.STAFF: ReasonCode.STAFF_DECISION,
+    FreezeReason.COMPLIANCE: ReasonCode.COMPLIANCE,
+}
+
+
+@transaction.atomic
+def account_freeze(
+    *, account: CreditAccount, reason: str, now: datetime, actor: User | None = None, note: str = ""
+) -> CreditAccount:
+    """Stop purchases. Freezing an already frozen account adds the reason (no second transition)."""
+    if reason not in FreezeReason.values:
+        raise ReasonRequired()
+    if actor is not None and not note.strip():
+        raise ReasonRequired()
+    account = account_lock(account)
+    codes = [FREEZE_REASON_CODES[reason]]
+    if account.status == AccountStatus.FROZEN:
+        if reason not in account.freeze_reasons:
+            account.freeze_reasons = sorted({*account.freeze_reasons, reason})
+            account.save(update_fields=["freeze_reasons"])
+        return account
+    if not can_proceed(account.freeze):
+        raise TransitionRefused()
+    account.freeze(reason=reason, at=now, by=actor, description=audit_description(codes, note))
+    account.status_reason_codes = codes
+    account.save()
+    _status_event(account, EventType.ACCOUNT_FROZEN, codes, now)
+    return account
+
+
+@transaction.atomic
+def account_unfreeze(
+    *,
+    account: CreditAccount,
+    now: datetime,
+    actor: User | None = None,
+    note: str = "",
+    reason_codes: list[str] | None = None,
+    only_reason: str | None = None,
+) -> CreditAccount:
+    """Lift a freeze → RESTORED (probation), or NEGATIVE if available is still below zero.
+
+    `only_reason` lifts just that reason (servicing cures OVERDUE); the account stays frozen
+    while another reason remains.
+    """
+    if actor is not None and not note.strip():
+        raise ReasonRequired()
+    account = account_lock(account)
+    if account.status != AccountStatus.FROZEN:
+        raise TransitionRefused()
+    if only_reason is not None:
+        remaining = [r for r in account.freeze_reasons if r != only_reason]
+        if remaining:
+            account.freeze_reasons = remaining
+            account.save(update_fields=["freeze_reasons"])
+            return account
+    codes = list(reason_codes or [ReasonCode.STAFF_DECISION])
+    account.unfreeze(at=now, by=actor, description=audit_description(codes, note))
+    account.status_reason_codes = codes
+    account.save()
+    _status_event(account, EventType.ACCOUNT_UNFROZEN, codes, now)
+    if account.status == AccountStatus.NEGATIVE:
+        _status_event(account, EventType.ACCOUNT_NEGATIVE, codes, now)
+    return account
+
+
+@transaction.atomic
+def account_close(
+    *, account: CreditAccount, now: datetime, actor: User | None = None, note: str = ""
+) -> CreditAccount:
+    account = account_lock(account)
+    if not can_proceed(account.close):
+        raise TransitionRefused()
+    codes = [ReasonCode.CUSTOMER_REQUEST]
+    account.close(at=now, by=actor, description=audit_description(codes, note))
+    account.status_reason_codes = codes
+    account.save()
+    return account

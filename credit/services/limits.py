@@ -1,0 +1,188 @@
+"""Limit changes: base limit, temporary grants. Every change leaves a LimitChange row."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import User
+from credit.models import (
+    CreditAccount,
+    GrantStatus,
+    LimitChange,
+    LimitChangeKind,
+    TemporaryLimitGrant,
+)
+from credit.money import quantize
+from credit.reasons import ReasonCode, reason_texts
+from credit.services.errors import InvalidAmount, ReasonRequired
+from credit.services.lifecycle import account_lock, account_status_settle
+from notifications.events import EventType, publish
+
+
+def limit_change_record(
+    *,
+    account: CreditAccount,
+    kind: str,
+    old_base: Decimal,
+    old_effective: Decimal,
+    reason_codes: list[str],
+    now: datetime,
+    actor: User | None = None,
+    run_id: int | None = None,
+    note: str = "",
+) -> LimitChange:
+    """The audit row of a limit change, and the customer's notice when the usable limit moved."""
+    change = LimitChange.objects.create(
+        account=account,
+        kind=kind,
+        old_base_limit=old_base,
+        new_base_limit=account.base_limit,
+        old_effective_limit=old_effective,
+        new_effective_limit=account.effective_limit,
+        reason_codes=list(reason_codes),
+        actor=actor,
+        run_id=run_id,
+        note=note,
+        created_at=now,
+    )
+    if change.new_effective_limit != change.old_effective_limit and kind not in (
+        LimitChangeKind.TEMPORARY_GRANT,
+        LimitChangeKind.TEMPORARY_EXPIRY,
+    ):
+        event = (
+            EventType.LIMIT_RAISED
+            if change.new_effective_limit > old_effective
+            else EventType.LIMIT_CUT
+        )
+        publish(
+            event=event,
+            user=account.customer,
+            context={
+                "old_limit": str(old_effective),
+                "new_limit": str(change.new_effective_limit),
+                "available": str(account.available),
+                "reason_codes": list(reason_codes),
+                "reasons": [str(text) for text in reason_texts(reason_codes)],
+                "limit_change_id": change.pk,
+            },
+            dedupe_key=f"limit-change:{change.pk}",
+            now=now,
+        )
+    return change
+
+
+@transaction.atomic
+def limit_set(
+    *,
+    account: CreditAccount,
+    new_base_limit: Decimal,
+    kind: str = LimitChangeKind.MANUAL_OVERRIDE,
+    reason_codes: list[str],
+    now: datetime,
+    actor: User | None = None,
+    run_id: int | None = None,
+    note: str = "",
+) -> LimitChange:
+    """Set the base limit. A cut below what is owed sends the account NEGATIVE in this transaction."""
+    if not reason_codes or (
+        actor is not None and kind == LimitChangeKind.MANUAL_OVERRIDE and not note.strip()
+    ):
+        raise ReasonRequired()
+    new_base_limit = quantize(new_base_limit)
+    if new_base_limit < 0:
+        raise InvalidAmount()
+    account = account_lock(account)
+    old_base, old_effective = account.base_limit, account.effective_limit
+    account.base_limit = new_base_limit
+    account_status_settle(
+        account=account, now=now, by=actor, reason_codes=reason_codes, note=note, run_id=run_id
+    )
+    account.save()
+    return limit_change_record(
+        account=account,
+        kind=kind,
+        old_base=old_base,
+        old_effective=old_effective,
+        reason_codes=reason_codes,
+        now=now,
+        actor=actor,
+        run_id=run_id,
+        note=note,
+    )
+
+
+@transaction.atomic
+def temporary_limit_grant(
+    *,
+    account: CreditAccount,
+    amount: Decimal,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    campaign: str = "",
+    reason: str = "",
+    actor: User | None = None,
+    run_id: int | None = None,
+) -> TemporaryLimitGrant:
+    """Add a temporary limit; it applies now if it has started, else when the close starts it."""
+    amount = quantize(amount)
+    if amount <= 0 or ends_at <= starts_at or ends_at <= now:
+        raise InvalidAmount()
+    if actor is not None and not (reason.strip() or campaign.strip()):
+        raise ReasonRequired()
+    account = account_lock(account)
+    grant = TemporaryLimitGrant.objects.create(
+        account=account,
+        amount=amount,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        campaign=campaign,
+        reason=reason,
+        granted_by=actor,
+        created_at=now,
+    )
+    if starts_at <= now:
+        temporary_grant_apply(account=account, grant=grant, now=now, actor=actor, run_id=run_id)
+    return grant
+
+
+def temporary_grant_apply(
+    *,
+    account: CreditAccount,
+    grant: TemporaryLimitGrant,
+    now: datetime,
+    actor: User | None = None,
+    run_id: int | None = None,
+) -> None:
+    """Start a scheduled grant (the account is locked by the caller)."""
+    old_base, old_effective = account.base_limit, account.effective_limit
+    account.temporary_limit += grant.amount
+    grant.status = GrantStatus.ACTIVE
+    grant.save(update_fields=["status"])
+    codes = [ReasonCode.CAMPAIGN if grant.campaign else ReasonCode.TEMPORARY_GRANT]
+    account_status_settle(account=account, now=now, by=actor, reason_codes=codes, run_id=run_id)
+    account.save()
+    limit_change_record(
+        account=account,
+        kind=LimitChangeKind.TEMPORARY_GRANT,
+        old_base=old_base,
+        old_effective=old_effective,
+        reason_codes=codes,
+        now=now,
+        actor=actor,
+        run_id=run_id,
+        note=grant.campaign or grant.reason,
+    )
+    publish(
+        event=EventType.TEMPORARY_LIMIT_GRANTED,
+        user=account.customer,
+        context={
+            "amount": str(grant.amount),
+            "ends_at": grant.ends_at.isoformat(),
+            "campaign": grant.campaign,
+            "effective_limit": str(account.effective_limit),
+        },
+        dedupe_key=f"grant:{grant.pk}:granted",
+        now=now,
+    )
