@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "credit",
+    "credit.servicing",
+    "credit.risk",
     "notifications",
     "appeals",
 ]

@@ -130,6 +130,11 @@ class Installment(models.Model):
         max_length=16, choices=InstallmentStatus.choices, default=InstallmentStatus.PENDING
     )
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Servicing (the daily close) keeps these; see credit/servicing.
+    days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
+    penalty_accrued_through = models.DateField(_("penalty accrued through"), null=True, blank=True)
+    # Set while an acceleration demand moved the due date; withdrawal restores it.
+    due_date_before_acceleration = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("installment")

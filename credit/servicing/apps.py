@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ServicingConfig(AppConfig):
+    """The daily business-day close, acceleration and extensions (a sub-app of credit)."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "credit.servicing"
+    label = "servicing"
+    verbose_name = _("Servicing")
