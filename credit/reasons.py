@@ -33,6 +33,8 @@ class ReasonCode(models.TextChoices):
     RESCORE = "RESCORE", _("Our regular review of your account")
     LATE_REPAYMENTS = "LATE_REPAYMENTS", _("Recent repayments were late")
     CURRENTLY_PAST_DUE = "CURRENTLY_PAST_DUE", _("You have an overdue amount now")
+    PAST_DUE_HISTORY = "PAST_DUE_HISTORY", _("A repayment was long overdue in the past year")
+    FEW_REPAYMENTS = "FEW_REPAYMENTS", _("Few repayments on record in the past year")
     HIGH_UTILISATION = "HIGH_UTILISATION", _("You are using most of your limit")
     SHORT_HISTORY = "SHORT_HISTORY", _("Your account is new, so we know little about it yet")
     FEW_PURCHASES = "FEW_PURCHASES", _("Few purchases so far")
