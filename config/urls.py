@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.views import home
 from config import health
+from credit.views import account_overview
 
 portal_patterns = (
-    [path("", home, name="home")],
+    [path("", account_overview, name="home")],
     "portal",
 )
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("api/v1/", include("credit.apis.urls")),
+    path("credit/", include("credit.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include(portal_patterns)),

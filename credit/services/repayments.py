@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from credit.models import (
+    AccountStatus,
     AllocationComponent,
     CreditAccount,
     Installment,
@@ -24,7 +25,7 @@ from credit.models import LedgerAccount as L
 from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.money import ZERO
 from credit.reasons import ReasonCode
-from credit.services.errors import IdempotencyKeyConflict, NothingToRepay
+from credit.services.errors import AccountClosed, IdempotencyKeyConflict, NothingToRepay
 from credit.services.ledger import credit, debit, journal_post
 from credit.services.lifecycle import account_lock, account_status_settle
 from credit.services.purchases import amount_validate
@@ -185,6 +186,9 @@ def repayment_apply(
     existing = _existing_repayment(account, idempotency_key, amount)
     if existing is not None:
         return existing
+    if account.status == AccountStatus.CLOSED:
+        # A closed line owes nothing; money sent to it would sit as a balance it cannot hold.
+        raise AccountClosed()
     return _book_repayment(
         account=account,
         amount=amount,

@@ -1,0 +1,1 @@
+"""The customer and merchant HTTP API (DRF) under /api/v1/."""

@@ -1,0 +1,88 @@
+"""Who is calling: a customer (token or session) or a merchant (API key)."""
+
+from django.utils import translation
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, permissions
+
+from credit.models import Merchant
+from credit.services.merchants import merchant_authenticate
+
+
+class MerchantPrincipal:
+    """The `request.user` of a merchant call: authenticated, but never a customer or staff."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_staff = False
+    is_superuser = False
+    is_active = True
+    pk = None
+
+    def __init__(self, merchant: Merchant):
+        self.merchant = merchant
+
+    def __str__(self):
+        return f"merchant:{self.merchant.pk}"
+
+
+class MerchantApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <prefix>.<secret>` (or the `X-Api-Key` header)."""
+
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        raw = request.META.get("HTTP_X_API_KEY", "")
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if header:
+            scheme, _space, value = header.partition(" ")
+            if scheme.lower() != self.keyword.lower():
+                return None
+            raw = value.strip()
+        if not raw:
+            return None
+        merchant = merchant_authenticate(raw)
+        if merchant is None:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        return MerchantPrincipal(merchant), merchant
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class MerchantApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = MerchantApiKeyAuthentication
+    name = "merchantApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <prefix>.<secret>` — the key shown once when the "
+            "merchant was created.",
+        }
+
+
+class IsCustomer(permissions.BasePermission):
+    """A signed-in person (not a merchant key); the views then act only on their own rows."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and not isinstance(user, MerchantPrincipal))
+
+
+class IsMerchant(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return isinstance(request.user, MerchantPrincipal)
+
+
+def activate_customer_language(request) -> None:
+    """Token-authenticated calls skip the middleware that reads the user's language, so
+    answer in the customer's preferred language here, unless they chose one by cookie."""
+    from django.conf import settings
+
+    user = request.user
+    language = getattr(user, "preferred_language", "")
+    if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language

@@ -1,0 +1,115 @@
+"""Stripe-style idempotency for every write of the API (invariant 8).
+
+A write carries an `Idempotency-Key` header, scoped to its caller (a customer or a
+merchant). In ONE transaction with the effect:
+
+1. `pg_try_advisory_xact_lock` on (scope, key): if another request with this key is still
+   running, answer 409 `idempotency_key_in_flight` at once instead of waiting;
+2. a stored answer for the key: same request fingerprint → the same status and body again
+   (header `Idempotent-Replayed: true`), different fingerprint → 422 `idempotency_key_reused`;
+3. otherwise run the service and store its answer, so the effect and the record commit
+   together: no crash can leave one without the other.
+
+A refusal (invalid input, a frozen account, insufficient credit, ...) rolls the whole
+transaction back and is not remembered: it had no effect, so nothing can happen twice, and
+"nothing written" holds for refused requests. The same key may then be sent again once
+the cause is gone (Stripe remembers refusals; we prefer that a refused request leaves no
+row at all). An unexpected error rolls back the same way.
+Records are kept `IDEMPOTENCY_KEY_TTL_HOURS` (≥ 24 h) and then purged.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from config.errors import DomainError
+from credit.models import IdempotencyRecord, IdempotencyStatus
+from credit.services.errors import IdempotencyKeyConflict
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyRequired(DomainError):
+    code = "idempotency_key_required"
+    default_message = _(
+        "Send an Idempotency-Key header (1 to 255 characters) so a retried request "
+        "cannot take effect twice."
+    )
+
+
+class IdempotencyKeyInFlight(DomainError):
+    code = "idempotency_key_in_flight"
+    http_status = 409
+    default_message = _(
+        "A request with this idempotency key is still being processed; retry in a moment."
+    )
+
+
+def request_fingerprint(*, method: str, path: str, payload: dict) -> str:
+    canonical = json.dumps(
+        {"method": method, "path": path, "payload": payload},
+        sort_keys=True,
+        default=str,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency_key_from(request) -> str:
+    key = request.headers.get(HEADER, "").strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise IdempotencyKeyRequired()
+    return key
+
+
+def idempotent(*, request, scope: str, payload: dict, action: Callable[[], Response]) -> Response:
+    """Run `action` at most once per (scope, key); see the module docstring."""
+    key = idempotency_key_from(request)
+    fingerprint = request_fingerprint(method=request.method, path=request.path, payload=payload)
+    now = timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"idempotency:{scope}:{key}"],
+            )
+            if not cursor.fetchone()[0]:
+                raise IdempotencyKeyInFlight()
+        record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if record is not None:
+            if record.request_fingerprint != fingerprint:
+                raise IdempotencyKeyConflict()
+            response = Response(record.response_body, status=record.response_status)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        response = action()
+        IdempotencyRecord.objects.create(
+            scope=scope,
+            key=key,
+            request_fingerprint=fingerprint,
+            status=IdempotencyStatus.COMPLETED,
+            response_status=response.status_code,
+            # What the client will read, as JSON (Decimals and dates already strings).
+            response_body=json.loads(JSONRenderer().render(response.data)),
+            created_at=now,
+            completed_at=now,
+        )
+    return response
+
+
+def idempotency_records_purge(*, now: datetime) -> int:
+    """Forget keys older than the retention period (never less than 24 hours)."""
+    hours = max(24, settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    deleted, _per_model = IdempotencyRecord.objects.filter(
+        created_at__lt=now - timedelta(hours=hours)
+    ).delete()
+    return deleted

@@ -1,0 +1,397 @@
+"""Input and output serializers of the API, kept apart (conventions: one per direction).
+
+Input serializers only translate: amounts go through the same `amount_validate` as the
+services, so a bad amount answers with the domain's stable code (`invalid_amount`), never a
+generic one, and nothing reaches a service that the service would refuse for its form.
+"""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from credit.models import (
+    CreditAccount,
+    Installment,
+    InstallmentPlan,
+    LimitChange,
+    Purchase,
+    Refund,
+    Repayment,
+    RepaymentAllocation,
+    TemporaryLimitGrant,
+)
+from credit.reasons import reason_texts
+from credit.selectors import account_status_explanation, available_in_words
+from credit.services.errors import UnknownTerm
+from credit.services.purchases import amount_validate
+
+
+class Money(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=14, decimal_places=2, **kwargs)
+
+
+class Rate(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=9, decimal_places=6, **kwargs)
+
+
+# --- input -----------------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AmountField(serializers.Field):
+    """CNY as a string ("199.90") or a JSON number; > 0, at most 2 decimals, never a float."""
+
+    default_error_messages = {"required": _("This field is required.")}
+
+    def to_internal_value(self, data) -> Decimal:
+        return amount_validate(data)
+
+    def to_representation(self, value):
+        return str(value)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class TermField(serializers.Field):
+    """The number of monthly installments; anything not offered is `unknown_term`."""
+
+    def to_internal_value(self, data) -> int:
+        if isinstance(data, bool) or not isinstance(data, int | str | Decimal):
+            raise UnknownTerm()
+        try:
+            term = int(str(data).strip())
+        except ValueError as exc:
+            raise UnknownTerm() from exc
+        if str(term) != str(data).strip():
+            raise UnknownTerm()
+        return term
+
+    def to_representation(self, value):
+        return value
+
+
+class PurchaseAuthorizeIn(serializers.Serializer):
+    merchant_id = serializers.IntegerField(min_value=1)
+    amount = AmountField()
+    term = TermField(help_text=_("Number of monthly installments (1 = pay next month, free)."))
+    description = serializers.CharField(max_length=200, required=False, default="")
+    merchant_reference = serializers.CharField(max_length=64, required=False, default="")
+
+
+class MerchantPurchaseAuthorizeIn(serializers.Serializer):
+    payment_code = serializers.CharField(
+        max_length=200, help_text=_("The code the customer's app shows (valid a few minutes).")
+    )
+    amount = AmountField()
+    term = TermField()
+    description = serializers.CharField(max_length=200, required=False, default="")
+    merchant_reference = serializers.CharField(max_length=64, required=False, default="")
+
+
+class QuoteQueryIn(serializers.Serializer):
+    amount = AmountField()
+    term = TermField(required=False)
+    merchant_id = serializers.IntegerField(min_value=1, required=False)
+
+
+class RepaymentIn(serializers.Serializer):
+    amount = AmountField()
+
+
+class RefundIn(serializers.Serializer):
+    amount = AmountField()
+    merchant_reference = serializers.CharField(max_length=64, required=False, default="")
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+class StatusOut(serializers.Serializer):
+    code = serializers.CharField(source="status")
+    label = serializers.CharField()
+    tone = serializers.ChoiceField(choices=["ok", "info", "warn", "bad"])
+    headline = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    actions = serializers.ListField(child=serializers.CharField())
+    can_purchase = serializers.BooleanField()
+    can_repay = serializers.BooleanField()
+
+
+class TemporaryGrantOut(serializers.ModelSerializer):
+    class Meta:
+        model = TemporaryLimitGrant
+        fields = ["id", "amount", "starts_at", "ends_at", "status", "campaign"]
+
+
+class AccountOut(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    status_reason_codes = serializers.ListField(child=serializers.CharField())
+    effective_limit = Money()
+    available = Money(help_text=_("May be negative after a limit cut; see available_explained."))
+    available_explained = serializers.SerializerMethodField()
+    temporary_grants = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CreditAccount
+        fields = [
+            "id",
+            "status",
+            "status_reason_codes",
+            "base_limit",
+            "temporary_limit",
+            "probation_limit_cap",
+            "effective_limit",
+            "available",
+            "available_explained",
+            "outstanding_principal",
+            "credit_balance",
+            "due_day",
+            "opened_at",
+            "temporary_grants",
+        ]
+
+    @extend_schema_field(StatusOut)
+    def get_status(self, account):
+        return StatusOut(account_status_explanation(account)).data
+
+    def get_available_explained(self, account) -> str:
+        return available_in_words(account)
+
+    @extend_schema_field(TemporaryGrantOut(many=True))
+    def get_temporary_grants(self, account):
+        grants = self.context.get("temporary_grants", [])
+        return TemporaryGrantOut(grants, many=True).data
+
+
+class LimitChangeOut(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display")
+    reasons = serializers.SerializerMethodField()
+    is_decrease = serializers.BooleanField()
+
+    class Meta:
+        model = LimitChange
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "old_base_limit",
+            "new_base_limit",
+            "old_effective_limit",
+            "new_effective_limit",
+            "is_decrease",
+            "reason_codes",
+            "reasons",
+            "created_at",
+        ]
+
+    def get_reasons(self, change) -> list[str]:
+        return reason_texts(change.reason_codes)
+
+
+class InstallmentOut(serializers.ModelSerializer):
+    principal_due = Money()
+    fee_due = Money()
+    penalty_due = Money()
+    amount_due = Money()
+
+    class Meta:
+        model = Installment
+        fields = [
+            "id",
+            "plan_id",
+            "sequence",
+            "due_date",
+            "status",
+            "principal",
+            "fee",
+            "penalty",
+            "principal_paid",
+            "fee_paid",
+            "penalty_paid",
+            "principal_refunded",
+            "fee_waived",
+            "penalty_waived",
+            "principal_due",
+            "fee_due",
+            "penalty_due",
+            "amount_due",
+            "days_past_due",
+            "paid_at",
+        ]
+
+
+class PlanOut(serializers.ModelSerializer):
+    purchase_id = serializers.IntegerField()
+    merchant = serializers.CharField(source="purchase.merchant.name")
+    annual_rate_percent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InstallmentPlan
+        fields = [
+            "id",
+            "purchase_id",
+            "merchant",
+            "principal",
+            "term_months",
+            "monthly_fee_rate",
+            "total_fee",
+            "annual_rate",
+            "annual_rate_percent",
+            "status",
+            "created_at",
+            "closed_at",
+        ]
+
+    def get_annual_rate_percent(self, plan) -> str:
+        return str((plan.annual_rate * 100).quantize(Decimal("0.01")))
+
+
+class PlanDetailOut(PlanOut):
+    installments = InstallmentOut(many=True)
+
+    class Meta(PlanOut.Meta):
+        fields = [*PlanOut.Meta.fields, "installments"]
+
+
+class MerchantOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class PurchaseOut(serializers.ModelSerializer):
+    merchant = MerchantOut()
+    plan_id = serializers.IntegerField(source="plan.pk")
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "merchant",
+            "amount",
+            "term_months",
+            "description",
+            "merchant_reference",
+            "status",
+            "refunded_amount",
+            "created_at",
+            "plan_id",
+        ]
+
+
+class PurchaseDetailOut(PurchaseOut):
+    plan = PlanDetailOut()
+
+    class Meta(PurchaseOut.Meta):
+        fields = [*PurchaseOut.Meta.fields, "plan"]
+
+
+class MerchantPurchaseOut(serializers.ModelSerializer):
+    """What a merchant sees of a purchase: no limits, no other purchases of the customer."""
+
+    annual_rate = Rate(source="plan.annual_rate")
+    total_fee = Money(source="plan.total_fee")
+
+    class Meta:
+        model = Purchase
+        fields = [
+            "id",
+            "amount",
+            "term_months",
+            "annual_rate",
+            "total_fee",
+            "description",
+            "merchant_reference",
+            "status",
+            "refunded_amount",
+            "created_at",
+        ]
+
+
+class RefundOut(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = [
+            "id",
+            "purchase_id",
+            "amount",
+            "principal_reduced",
+            "fees_waived",
+            "credit_balance_added",
+            "merchant_reference",
+            "created_at",
+        ]
+
+
+class AllocationOut(serializers.ModelSerializer):
+    plan_id = serializers.IntegerField(source="installment.plan_id", allow_null=True)
+    installment_sequence = serializers.IntegerField(source="installment.sequence", allow_null=True)
+
+    class Meta:
+        model = RepaymentAllocation
+        fields = ["installment_id", "plan_id", "installment_sequence", "component", "amount"]
+
+
+class RepaymentOut(serializers.ModelSerializer):
+    class Meta:
+        model = Repayment
+        fields = [
+            "id",
+            "amount",
+            "channel",
+            "payoff_plan_id",
+            "fees_waived",
+            "received_at",
+        ]
+
+
+class RepaymentDetailOut(RepaymentOut):
+    allocations = AllocationOut(many=True)
+    credit_balance_added = serializers.SerializerMethodField()
+
+    class Meta(RepaymentOut.Meta):
+        fields = [*RepaymentOut.Meta.fields, "credit_balance_added", "allocations"]
+
+    def get_credit_balance_added(self, repayment) -> str:
+        return str(
+            sum(
+                (a.amount for a in repayment.allocations.all() if a.component == "CREDIT_BALANCE"),
+                Decimal("0.00"),
+            )
+        )
+
+
+class QuotePeriodOut(serializers.Serializer):
+    sequence = serializers.IntegerField()
+    due_date = serializers.DateField()
+    principal = Money()
+    fee = Money()
+    total = Money()
+
+
+class QuoteOut(serializers.Serializer):
+    amount = Money()
+    term_months = serializers.IntegerField()
+    monthly_fee_rate = Rate()
+    total_fee = Money()
+    total = Money()
+    annual_rate = Rate(help_text=_("IRR of the actual cash flows, all fees included."))
+    annual_rate_percent = serializers.SerializerMethodField()
+    periods = QuotePeriodOut(many=True)
+
+    def get_annual_rate_percent(self, quote) -> str:
+        return str((quote.annual_rate * 100).quantize(Decimal("0.01")))
+
+
+class PayoffQuoteOut(serializers.Serializer):
+    plan_id = serializers.IntegerField()
+    amount = Money(help_text=_("What paying the plan off now costs."))
+    fees_waived = Money(help_text=_("Future-period fees you save by paying off now."))
+
+
+class PaymentCodeOut(serializers.Serializer):
+    code = serializers.CharField()
+    expires_at = serializers.DateTimeField()

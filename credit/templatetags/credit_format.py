@@ -1,0 +1,23 @@
+from decimal import Decimal
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def percent(rate) -> str:
+    """A rate as a fraction (0.176543) → "17.65%"."""
+    if rate is None or rate == "":
+        return ""
+    return f"{(Decimal(rate) * 100).quantize(Decimal('0.01'))}%"
+
+
+@register.filter
+def yuan(amount) -> str:
+    """¥1,234.50, and a negative amount as −¥12.00 (a real minus sign)."""
+    if amount is None or amount == "":
+        return ""
+    value = Decimal(amount).quantize(Decimal("0.01"))
+    sign = "−" if value < 0 else ""
+    return f"{sign}¥{abs(value):,}"
