@@ -6,3 +6,6 @@ class NotificationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from notifications import checks, receivers  # noqa: F401 - connect the receiver and checks

@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -234,3 +235,33 @@ LOGGING = {
 CREDIT_SINGLE_PURCHASE_MAX = env("CREDIT_SINGLE_PURCHASE_MAX", default="50000.00")
 # Write APIs remember an Idempotency-Key this long (Stripe keeps them 24 hours).
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
+
+# --- Notifications --------------------------------------------------------------------------
+# See README.md ("Notifications"). SMS waits out the quiet hours (local time, start > end
+# wraps past midnight); login codes do not.
+NOTIFICATIONS_QUIET_HOURS = (
+    env("NOTIFICATIONS_QUIET_START", default="22:00"),
+    env("NOTIFICATIONS_QUIET_END", default="08:00"),
+)
+NOTIFICATIONS_TIME_ZONE = env("NOTIFICATIONS_TIME_ZONE", default="Asia/Shanghai")
+# SMS per customer per local day; beyond it the in-app copy carries the notice.
+NOTIFICATIONS_SMS_DAILY_CAP = env.int("NOTIFICATIONS_SMS_DAILY_CAP", default=5)
+NOTIFICATIONS_SMS_PROVIDER = env(
+    "NOTIFICATIONS_SMS_PROVIDER", default="notifications.providers.sandbox.SandboxSmsProvider"
+)
+NOTIFICATIONS_EMAIL_PROVIDER = env(
+    "NOTIFICATIONS_EMAIL_PROVIDER", default="notifications.providers.email.DjangoEmailProvider"
+)
+NOTIFICATIONS_SMS_GATEWAY_URL = env("NOTIFICATIONS_SMS_GATEWAY_URL", default="")
+NOTIFICATIONS_SMS_GATEWAY_SECRET = env("NOTIFICATIONS_SMS_GATEWAY_SECRET", default="")
+NOTIFICATIONS_SMS_GATEWAY_TIMEOUT = env.float("NOTIFICATIONS_SMS_GATEWAY_TIMEOUT", default=5.0)
+# Sandbox only: seconds each SMS takes, to let fault tests kill a worker mid-batch.
+NOTIFICATIONS_SANDBOX_DELAY_SECONDS = env.float("NOTIFICATIONS_SANDBOX_DELAY_SECONDS", default=0.0)
+# Retries: base × 2^(attempt-1), at most the cap; DEAD after the last attempt.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=6)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=60)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=3600)
+# One task claims this many rows; its lease must outlast a batch (batch × provider timeout).
+NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=100)
+NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=600)
+# --- end Notifications ----------------------------------------------------------------------

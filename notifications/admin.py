@@ -1,0 +1,83 @@
+"""Back office: the outbox (read-only, with a resend action), preferences, the SMS sandbox."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from notifications import services
+from notifications.models import Notification, NotificationPreference, SandboxSms
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "event",
+        "user",
+        "channel",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "event"]
+    search_fields = ["user__phone", "dedupe_key", "provider_message_id"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user", "resent_from", "resent_by"]
+    show_full_result_count = False
+    actions = ["resend"]
+
+    @admin.action(description=_("Resend the selected notifications"), permissions=["resend"])
+    def resend(self, request, queryset):
+        resent, refused = 0, []
+        now = timezone.now()
+        for notification in queryset.order_by("pk"):
+            try:
+                services.notification_resend(notification=notification, actor=request.user, now=now)
+                resent += 1
+            except services.NotResendable as exc:
+                refused.append(f"#{notification.pk}: {exc}")
+        if resent:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d notification queued to be sent again.",
+                    "%(count)d notifications queued to be sent again.",
+                    resent,
+                )
+                % {"count": resent},
+                messages.SUCCESS,
+            )
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("notifications.resend_notification")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    list_display = ["user", "marketing_opt_out", "updated_at"]
+    list_filter = ["marketing_opt_out"]
+    search_fields = ["user__phone"]
+    list_select_related = ["user"]
+
+
+@admin.register(SandboxSms)
+class SandboxSmsAdmin(ReadOnlyAdmin):
+    list_display = ["message_id", "phone", "text", "segments", "calls", "created_at"]
+    search_fields = ["phone", "idempotency_key", "message_id"]
+    show_full_result_count = False

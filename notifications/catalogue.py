@@ -1,0 +1,174 @@
+"""Which channels each event goes to, which rules bend for it, and the variables it carries.
+
+One table for every `EventType`. `sample` documents the template variables a publisher sends
+(and the template tests render every template with it), so it is the contract between the
+services that publish an event and the texts that describe it.
+
+Rules the table encodes:
+- every customer notice goes to SMS, email (when the customer has an address) and the in-app
+  inbox; the in-app copy is what remains when the daily SMS cap holds an SMS back;
+- `marketing`: the only kind a customer may opt out of (legally required notices such as due
+  reminders, limit changes and freezes cannot be switched off);
+- `urgent`: sent at once, day or night, and never held back by the daily SMS cap (login
+  security codes: the customer is waiting for them).
+"""
+
+from dataclasses import dataclass, field
+
+from notifications.events import EventType
+from notifications.models import Channel
+
+ALL = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)
+
+
+@dataclass(frozen=True)
+class EventPolicy:
+    channels: tuple[str, ...] = ALL
+    marketing: bool = False
+    urgent: bool = False
+    sample: dict = field(default_factory=dict)
+
+
+_STATUS = {
+    "status": "FROZEN",
+    "reason_codes": ["OVERDUE"],
+    "available": "0.00",
+    "effective_limit": "5000.00",
+}
+_REMINDER = {"amount": "1326.40", "due_date": "2026-03-13", "installments": 2, "account_id": 1}
+_APPEAL = {"appeal_id": 42, "subject": "LIMIT_CUT", "respond_by": "2026-03-17"}
+
+POLICIES: dict[str, EventPolicy] = {
+    EventType.PURCHASE_CONFIRMED: EventPolicy(
+        sample={
+            "purchase_id": 7,
+            "merchant": "京东商城",
+            "amount": "1200.00",
+            "term_months": 3,
+            "monthly_fee_rate": "0.006000",
+            "total_fee": "21.60",
+            "total": "1221.60",
+            "annual_rate": "0.142100",
+            "periods": [
+                {"sequence": 1, "due_date": "2026-04-10", "total": "407.20"},
+                {"sequence": 2, "due_date": "2026-05-10", "total": "407.20"},
+                {"sequence": 3, "due_date": "2026-06-10", "total": "407.20"},
+            ],
+        }
+    ),
+    EventType.REPAYMENT_RECEIVED: EventPolicy(
+        sample={
+            "repayment_id": 9,
+            "amount": "407.20",
+            "credit_balance_added": "0.00",
+            "outstanding_principal": "800.00",
+            "available": "4200.00",
+        }
+    ),
+    EventType.REFUND_RECEIVED: EventPolicy(
+        sample={
+            "purchase_id": 7,
+            "merchant": "京东商城",
+            "amount": "300.00",
+            "principal_reduced": "300.00",
+            "fees_waived": "5.40",
+            "credit_balance_added": "0.00",
+        }
+    ),
+    EventType.PLAN_PAID_OFF: EventPolicy(
+        sample={"plan_id": 3, "amount": "814.40", "fees_waived": "7.20"}
+    ),
+    EventType.DUE_IN_3_DAYS: EventPolicy(sample=_REMINDER),
+    EventType.DUE_TODAY: EventPolicy(sample=_REMINDER),
+    EventType.OVERDUE_DAY_1: EventPolicy(sample=_REMINDER),
+    EventType.OVERDUE_DAY_3: EventPolicy(sample=_REMINDER),
+    EventType.OVERDUE_DAY_7: EventPolicy(sample=_REMINDER),
+    EventType.LIMIT_RAISED: EventPolicy(
+        sample={
+            "old_limit": "5000.00",
+            "new_limit": "8000.00",
+            "available": "6800.00",
+            "reason_codes": ["GOOD_HISTORY"],
+        }
+    ),
+    EventType.LIMIT_CUT: EventPolicy(
+        sample={
+            "old_limit": "8000.00",
+            "new_limit": "5000.00",
+            "available": "3800.00",
+            "reason_codes": ["LATE_REPAYMENTS", "HIGH_UTILISATION"],
+        }
+    ),
+    EventType.LIMIT_DECREASE_PENDING: EventPolicy(
+        sample={
+            "old_limit": "8000.00",
+            "new_limit": "5000.00",
+            "effective_date": "2026-03-24",
+            "reason_codes": ["LATE_REPAYMENTS"],
+            "appeal_url": "/appeals/new/?decision=12",
+        }
+    ),
+    EventType.ACCOUNT_FROZEN: EventPolicy(sample=_STATUS),
+    EventType.ACCOUNT_UNFROZEN: EventPolicy(sample={**_STATUS, "status": "RESTORED"}),
+    EventType.ACCOUNT_NEGATIVE: EventPolicy(
+        sample={**_STATUS, "status": "NEGATIVE", "available": "-600.00"}
+    ),
+    EventType.ACCOUNT_RESTORED: EventPolicy(
+        sample={**_STATUS, "status": "RESTORED", "reason_codes": ["REPAID_ABOVE_ZERO"]}
+    ),
+    EventType.TEMPORARY_LIMIT_GRANTED: EventPolicy(
+        sample={
+            "amount": "2000.00",
+            "ends_at": "2026-06-30T23:59:59+08:00",
+            "campaign": "618",
+            "effective_limit": "7000.00",
+        }
+    ),
+    EventType.TEMPORARY_LIMIT_ENDING: EventPolicy(
+        sample={"amount": "2000.00", "ends_at": "2026-06-30T23:59:59+08:00"}
+    ),
+    EventType.TEMPORARY_LIMIT_ENDED: EventPolicy(
+        sample={"amount": "2000.00", "effective_limit": "5000.00", "available": "1200.00"}
+    ),
+    EventType.ACCELERATION: EventPolicy(
+        sample={
+            "amount": "3600.00",
+            "due_date": "2026-03-20",
+            "reason_codes": ["CURRENTLY_PAST_DUE"],
+            "appeal_url": "/appeals/new/?acceleration=5",
+        }
+    ),
+    EventType.ACCELERATION_WITHDRAWN: EventPolicy(sample={"reason_codes": ["APPEAL_APPROVED"]}),
+    EventType.INSTALLMENT_EXTENDED: EventPolicy(
+        sample={"old_due_date": "2026-03-10", "new_due_date": "2026-04-10", "amount": "407.20"}
+    ),
+    EventType.APPEAL_RECEIVED: EventPolicy(sample=_APPEAL),
+    EventType.APPEAL_NEEDS_INFO: EventPolicy(
+        sample={**_APPEAL, "question": "请上传最近三个月的收入证明。"}
+    ),
+    EventType.APPEAL_DECIDED: EventPolicy(
+        sample={**_APPEAL, "outcome": "APPROVED", "reason_codes": ["APPEAL_APPROVED"]}
+    ),
+    # Staff notice: no SMS, the back office reads email and the inbox.
+    EventType.APPEAL_SLA_BREACHED: EventPolicy(
+        channels=(Channel.EMAIL, Channel.IN_APP),
+        sample={**_APPEAL, "deadline": "2026-03-17T18:00:00+08:00"},
+    ),
+    EventType.LOGIN_NEW_DEVICE: EventPolicy(
+        sample={"at": "2026-03-10T09:41:00+08:00", "ip_address": "203.0.113.7"}
+    ),
+    EventType.LOGIN_CODE: EventPolicy(
+        channels=(Channel.SMS,), urgent=True, sample={"code": "284913", "minutes": 5}
+    ),
+    EventType.MARKETING: EventPolicy(
+        marketing=True,
+        sample={"headline": "618 临时额度", "body": "活动期间额度最高提升 2000 元。"},
+    ),
+}
+
+
+def policy_for(event: str) -> EventPolicy:
+    return POLICIES[event]
+
+
+URGENT_EVENTS = tuple(event for event, policy in POLICIES.items() if policy.urgent)

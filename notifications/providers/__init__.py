@@ -1,0 +1,74 @@
+"""Providers: how a rendered notice leaves the building, one interface per channel.
+
+A provider takes messages and answers, for each, the provider's message id or an error.
+It is called with the notification's id as idempotency key, so a retry after a crash sends
+nothing twice where the provider honours the key (the sandbox and the HTTP gateway do; SMTP
+cannot, so email carries the key as its Message-ID for the receiving side to deduplicate).
+
+Which class serves a channel is a setting (`NOTIFICATIONS_SMS_PROVIDER`,
+`NOTIFICATIONS_EMAIL_PROVIDER`): a dotted path to a `Provider` subclass.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from notifications.models import Channel
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    idempotency_key: str
+    to: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message_id: str = ""
+    error: str = ""
+    # A permanent failure (bad number, refused content) is not retried.
+    permanent: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.message_id)
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Provider:
+    channel: str = ""
+
+    def send(self, message: OutgoingMessage) -> str:
+        """Send one message; return the provider's message id or raise ProviderError."""
+        raise NotImplementedError
+
+    def send_many(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+        """Send a batch; one result per message, in order. Never raises for one message."""
+        results = []
+        for message in messages:
+            try:
+                results.append(SendResult(message_id=self.send(message)))
+            except ProviderError as exc:
+                results.append(SendResult(error=str(exc), permanent=exc.permanent))
+            except Exception as exc:  # an unexpected error: retried with backoff, recorded
+                results.append(SendResult(error=f"{type(exc).__name__}: {exc}"))
+        return results
+
+
+_SETTINGS = {
+    Channel.SMS: "NOTIFICATIONS_SMS_PROVIDER",
+    Channel.EMAIL: "NOTIFICATIONS_EMAIL_PROVIDER",
+}
+
+
+def provider_for(channel: str) -> Provider:
+    return import_string(getattr(settings, _SETTINGS[channel]))()

@@ -1,0 +1,24 @@
+"""Reads for the inbox pages and the header badge."""
+
+from django.core.paginator import Page, Paginator
+
+from notifications.models import Channel, Notification, NotificationPreference
+
+INBOX_PAGE_SIZE = 20
+
+
+def inbox_notices(*, user):
+    return Notification.objects.filter(user=user, channel=Channel.IN_APP)
+
+
+def inbox_page(*, user, page_number) -> Page:
+    notices = inbox_notices(user=user).order_by("-created_at", "-pk")
+    return Paginator(notices, INBOX_PAGE_SIZE).get_page(page_number)
+
+
+def unread_count(*, user) -> int:
+    return inbox_notices(user=user).filter(read_at__isnull=True).count()
+
+
+def marketing_opted_out(*, user) -> bool:
+    return NotificationPreference.objects.filter(user=user, marketing_opt_out=True).exists()

@@ -1,0 +1,275 @@
+"""Sending the outbox: claim due rows, call the providers, record what happened.
+
+One call handles one batch in three steps, so no transaction stays open while a provider
+is called:
+
+1. claim (one transaction): lock due rows with `FOR UPDATE SKIP LOCKED` (concurrent workers
+   take different rows), push SMS that fall in the quiet hours to their end, hold back SMS
+   beyond the customer's daily cap (SKIPPED), and mark the rest SENDING with a lease —
+   `next_attempt_at` becomes the lease's end and `attempts` goes up by one;
+2. send, outside any transaction: render each row in its recipient's language and hand the
+   batch to the channel's provider with the row id as idempotency key;
+3. record (one transaction): SENT with the provider's message id, or FAILED with the next
+   attempt after exponential backoff, or DEAD after the last attempt. A row is updated only if
+   it is still SENDING under the same attempt number: a worker whose lease ran out and whose
+   row was claimed again cannot overwrite the newer claim.
+
+A worker that dies between 1 and 3 leaves SENDING rows; once their lease has run out they
+are due again and the next claim takes them. The provider sees the same idempotency key,
+so a message it already accepted is not sent a second time.
+
+The daily SMS cap is enforced here, at claim time, rather than at enqueue: the day an SMS
+counts against is the day it goes out (quiet hours and retries move it), an SMS that failed
+should not use up the allowance, and the check then covers every path that writes SMS rows
+(publish, set-based reminders, staff resends) without adding locks to the callers'
+transactions. Claimers take a per-customer advisory lock before counting, so two workers
+cannot both send the customer's fifth SMS.
+"""
+
+import itertools
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.template import TemplateDoesNotExist
+
+from notifications.catalogue import URGENT_EVENTS
+from notifications.models import (
+    CLAIMABLE_STATUSES,
+    Channel,
+    Notification,
+    NotificationStatus,
+)
+from notifications.providers import OutgoingMessage, SendResult, provider_for
+from notifications.rendering import notice_render
+from notifications.timing import local_day_start, retry_delay, sms_send_at
+
+logger = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock(namespace, customer): serialises SMS-cap checks per customer.
+SMS_CAP_LOCK_NAMESPACE = 0x6E6F7469  # "noti"
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    claimed_ids: list[int] = field(default_factory=list)
+
+
+def due_notifications(*, now: datetime):
+    return Notification.objects.filter(
+        status__in=CLAIMABLE_STATUSES, next_attempt_at__lte=now
+    ).exclude(channel=Channel.IN_APP)
+
+
+def notifications_due_batches(*, now: datetime, max_batches: int = 1000) -> int:
+    """How many dispatch batches the due rows fill (at most `max_batches`): the sweeper's fan-out."""
+    batch = settings.NOTIFICATIONS_BATCH_SIZE
+    due = due_notifications(now=now).values("pk")[: batch * max_batches].count()
+    return -(-due // batch)
+
+
+def notifications_dispatch(
+    *, now: datetime, ids: list[int] | None = None, batch_size: int | None = None
+) -> DispatchReport:
+    """Claim one batch of due rows (only `ids`, if given), send it, record the outcome."""
+    report = DispatchReport()
+    claimed = _claim(
+        now=now, ids=ids, limit=batch_size or settings.NOTIFICATIONS_BATCH_SIZE, report=report
+    )
+    if claimed:
+        _record(_send(claimed), now=now, report=report)
+    return report
+
+
+def _is_capped_sms(row: Notification) -> bool:
+    return row.channel == Channel.SMS and row.event not in URGENT_EVENTS
+
+
+@transaction.atomic
+def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
+    rows = due_notifications(now=now)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    rows = list(
+        rows.select_related("user")
+        .select_for_update(skip_locked=True, of=("self",))
+        .order_by("next_attempt_at", "pk")[:limit]
+    )
+    if not rows:
+        return []
+
+    quiet_until = sms_send_at(now)
+    deferred = [r for r in rows if _is_capped_sms(r) and quiet_until > now]
+    candidates = [r for r in rows if not (_is_capped_sms(r) and quiet_until > now)]
+    skipped = _over_daily_cap([r for r in candidates if _is_capped_sms(r)], now=now)
+    skipped_ids = {r.pk for r in skipped}
+    claimed = [r for r in candidates if r.pk not in skipped_ids]
+
+    with connection.cursor() as cursor:
+        if deferred:
+            cursor.execute(
+                "UPDATE notifications_notification SET next_attempt_at = %s WHERE id = ANY(%s)",
+                [quiet_until, [r.pk for r in deferred]],
+            )
+        if skipped:
+            cursor.execute(
+                "UPDATE notifications_notification SET status = %s, next_attempt_at = NULL, last_error = %s "
+                "WHERE id = ANY(%s)",
+                [
+                    NotificationStatus.SKIPPED,
+                    "daily SMS cap reached; the in-app notice carries it",
+                    [r.pk for r in skipped],
+                ],
+            )
+        if claimed:
+            lease_until = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+            cursor.execute(
+                "UPDATE notifications_notification SET status = %s, attempts = attempts + 1, next_attempt_at = %s "
+                "WHERE id = ANY(%s)",
+                [NotificationStatus.SENDING, lease_until, [r.pk for r in claimed]],
+            )
+    for row in claimed:
+        row.attempts += 1
+        row.status = NotificationStatus.SENDING
+    report.deferred, report.skipped = len(deferred), len(skipped)
+    report.claimed_ids = [r.pk for r in claimed]
+    return claimed
+
+
+def _over_daily_cap(sms_rows: list[Notification], *, now) -> list[Notification]:
+    """The rows that would take a customer past the daily SMS cap (oldest rows go first)."""
+    if not sms_rows:
+        return []
+    users = sorted({r.user_id for r in sms_rows})
+    with connection.cursor() as cursor:
+        # Sorted, so two claimers lock customers in the same order and cannot deadlock.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, (uid %% 2147483647)::int) "
+            "FROM (SELECT unnest(%s::bigint[]) AS uid ORDER BY 1) AS customers",
+            [SMS_CAP_LOCK_NAMESPACE, users],
+        )
+        cursor.execute(
+            "SELECT user_id, count(*) FROM notifications_notification "
+            "WHERE channel = %s AND user_id = ANY(%s) AND NOT (event = ANY(%s)) "
+            "AND NOT (id = ANY(%s)) AND (status = %s OR (status = %s AND sent_at >= %s)) "
+            "GROUP BY user_id",
+            [
+                Channel.SMS,
+                users,
+                list(URGENT_EVENTS),
+                [r.pk for r in sms_rows],
+                NotificationStatus.SENDING,
+                NotificationStatus.SENT,
+                local_day_start(now),
+            ],
+        )
+        used = Counter(dict(cursor.fetchall()))
+    over = []
+    for row in sorted(sms_rows, key=lambda r: (r.created_at, r.pk)):
+        if used[row.user_id] >= settings.NOTIFICATIONS_SMS_DAILY_CAP:
+            over.append(row)
+        else:
+            used[row.user_id] += 1
+    return over
+
+
+def _recipient(row: Notification) -> str:
+    return row.user.phone if row.channel == Channel.SMS else row.user.email
+
+
+def _send(rows: list[Notification]) -> list[tuple[Notification, SendResult]]:
+    outcomes = []
+    by_channel = itertools.groupby(sorted(rows, key=lambda r: r.channel), key=lambda r: r.channel)
+    for channel, group in by_channel:
+        ready, messages = [], []
+        for row in group:
+            message = _message(row)
+            if isinstance(message, SendResult):
+                outcomes.append((row, message))
+            else:
+                ready.append(row)
+                messages.append(message)
+        if messages:
+            outcomes += zip(ready, provider_for(channel).send_many(messages), strict=True)
+    return outcomes
+
+
+def _message(row: Notification) -> OutgoingMessage | SendResult:
+    """The row as the provider gets it, or a permanent failure if it cannot be built."""
+    to = _recipient(row)
+    if not to:
+        return SendResult(error=f"recipient has no {row.channel.lower()} address", permanent=True)
+    try:
+        rendered = notice_render(
+            channel=row.channel,
+            template_key=row.template_key,
+            language=row.user.preferred_language,
+            context=row.context,
+        )
+    except TemplateDoesNotExist as exc:
+        return SendResult(error=f"no template {exc}", permanent=True)
+    return OutgoingMessage(
+        idempotency_key=str(row.pk), to=to, subject=rendered.subject, body=rendered.body
+    )
+
+
+def _next_attempt(row: Notification, *, now) -> datetime:
+    at = now + retry_delay(row.attempts)
+    return sms_send_at(at) if _is_capped_sms(row) else at
+
+
+@transaction.atomic
+def _record(outcomes, *, now, report: DispatchReport) -> None:
+    sent = [(row, result) for row, result in outcomes if result.ok]
+    failed = [(row, result) for row, result in outcomes if not result.ok]
+    with connection.cursor() as cursor:
+        if sent:
+            cursor.execute(
+                "UPDATE notifications_notification AS n SET status = %s, sent_at = %s, "
+                "provider_message_id = v.message_id, last_error = '' "
+                "FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS v(id, attempts, message_id) "
+                "WHERE n.id = v.id AND n.attempts = v.attempts AND n.status = %s",
+                [
+                    NotificationStatus.SENT,
+                    now,
+                    [row.pk for row, _r in sent],
+                    [row.attempts for row, _r in sent],
+                    [result.message_id for _row, result in sent],
+                    NotificationStatus.SENDING,
+                ],
+            )
+            report.sent = cursor.rowcount
+        if failed:
+            statuses, next_at = [], []
+            for row, result in failed:
+                dead = result.permanent or row.attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS
+                statuses.append(NotificationStatus.DEAD if dead else NotificationStatus.FAILED)
+                next_at.append(None if dead else _next_attempt(row, now=now))
+                logger.warning(
+                    "notification %s attempt %s failed: %s", row.pk, row.attempts, result.error
+                )
+            cursor.execute(
+                "UPDATE notifications_notification AS n SET status = v.status, next_attempt_at = v.next_at, "
+                "last_error = v.error "
+                "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::timestamptz[], %s::text[]) "
+                "AS v(id, attempts, status, next_at, error) "
+                "WHERE n.id = v.id AND n.attempts = v.attempts AND n.status = %s",
+                [
+                    [row.pk for row, _r in failed],
+                    [row.attempts for row, _r in failed],
+                    statuses,
+                    next_at,
+                    [result.error[:2000] for _row, result in failed],
+                    NotificationStatus.SENDING,
+                ],
+            )
+            report.dead = statuses.count(NotificationStatus.DEAD)
+            report.failed = len(statuses) - report.dead

@@ -1,0 +1,86 @@
+"""What customers and staff do with notices: read them, choose what to hear, resend them."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from notifications.models import Channel, Notification, NotificationPreference, NotificationStatus
+from notifications.services.enqueue import dispatch_on_commit, first_attempt_at
+from notifications.services.errors import (
+    AlreadyOnItsWay,
+    InAppNotResendable,
+    NotificationNotFound,
+)
+
+
+@transaction.atomic
+def notification_mark_read(*, user, notification_id: int, now: datetime) -> Notification:
+    """Mark one of the user's in-app notices read (again: nothing changes)."""
+    try:
+        notice = Notification.objects.select_for_update().get(
+            pk=notification_id, user=user, channel=Channel.IN_APP
+        )
+    except Notification.DoesNotExist as exc:
+        raise NotificationNotFound() from exc
+    if notice.read_at is None:
+        notice.read_at = now
+        notice.save(update_fields=["read_at"])
+    return notice
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, user, now: datetime) -> int:
+    return Notification.objects.filter(
+        user=user, channel=Channel.IN_APP, read_at__isnull=True
+    ).update(read_at=now)
+
+
+@transaction.atomic
+def preference_marketing_set(*, user, opted_out: bool, now: datetime) -> NotificationPreference:
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user, defaults={"marketing_opt_out": opted_out, "updated_at": now}
+    )
+    return preference
+
+
+@transaction.atomic
+def notification_resend(*, notification: Notification, actor, now: datetime) -> Notification:
+    """Staff resend: send a notice again, keeping the original's record.
+
+    - FAILED, DEAD or SKIPPED: the same row is queued again from attempt one. It keeps its
+      idempotency key, so if a provider had in fact accepted it, nothing goes out twice.
+    - SENT: a new row (a copy pointing at the original) with its own idempotency key, because
+      the provider would rightly refuse to send the same key again.
+    - PENDING or SENDING is already on its way; in-app notices are in the inbox: refused.
+    The daily SMS cap and the quiet hours still apply to what staff resend.
+    """
+    row = Notification.objects.select_for_update().get(pk=notification.pk)
+    if row.channel == Channel.IN_APP:
+        raise InAppNotResendable()
+    if row.status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+        raise AlreadyOnItsWay()
+    next_attempt = first_attempt_at(event=row.event, channel=row.channel, now=now)
+    if row.status == NotificationStatus.SENT:
+        copies = Notification.objects.filter(resent_from=row).count()
+        row = Notification.objects.create(
+            event=row.event,
+            user_id=row.user_id,
+            channel=row.channel,
+            template_key=row.template_key,
+            context=row.context,
+            dedupe_key=f"{row.dedupe_key}:resend:{copies + 1}",
+            next_attempt_at=next_attempt,
+            created_at=now,
+            resent_from=row,
+            resent_by=actor,
+        )
+    else:
+        row.status = NotificationStatus.PENDING
+        row.attempts = 0
+        row.next_attempt_at = next_attempt
+        row.last_error = ""
+        row.resent_by = actor
+        row.save(update_fields=["status", "attempts", "next_attempt_at", "last_error", "resent_by"])
+    if next_attempt <= now:
+        dispatch_on_commit([row.pk])
+    return row

@@ -1,0 +1,150 @@
+"""Due reminders: one set-based statement per business date, safe to run again.
+
+`reminders_generate(business_date=D, now=...)` writes the reminders customers should read
+on day D, for every open installment (PENDING or OVERDUE):
+
+    due in 3 days   due date = D + 3
+    due today       due date = D
+    overdue day 1   due date = D − 1
+    overdue day 3   due date = D − 3
+    overdue day 7   due date = D − 7
+
+One reminder per account and due date (the amounts of that day's installments summed),
+one outbox row per channel, dedupe key `reminder:<event>:<account>:<due date>`: a re-run,
+or a catch-up that overlaps an earlier run, inserts nothing.
+
+Catch-up rule. The servicing close calls this once per closed date, and after an outage it
+catches up several dates at once, late. A reminder is written only while its moment lasts,
+judged by today's date (from `now`, Asia/Shanghai): until the next reminder of the sequence
+takes over, and for the last one a week.
+
+    reminder        written while today is before
+    due in 3 days   the due date             (from then on it is due today / overdue)
+    due today       the day after the due date
+    overdue day 1   due date + 3             (overdue day 3 takes over)
+    overdue day 3   due date + 7             (overdue day 7 takes over)
+    overdue day 7   due date + 14
+
+So a catch-up for a date three days back writes no "due in 3 days" for something due
+today, but still writes "overdue day 1" for an installment that is two days late. The texts
+name the due date rather than counting days, so a reminder written a day late stays true.
+A business date after today is refused: its reminders would go out early.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import connection, transaction
+
+from credit.models import InstallmentStatus
+from notifications.catalogue import policy_for
+from notifications.events import EventType
+from notifications.models import Channel, NotificationStatus
+from notifications.services.enqueue import SWEEP_TASK, broker_send
+from notifications.services.errors import ReminderDateInFuture
+from notifications.timing import local_zone, sms_send_at
+
+
+@dataclass(frozen=True)
+class ReminderRule:
+    event: str
+    days_after_due: int  # the business date the reminder belongs to, relative to the due date
+    stale_from: int  # the first day, relative to the due date, on which it is not written
+
+
+REMINDER_RULES = (
+    ReminderRule(EventType.DUE_IN_3_DAYS, days_after_due=-3, stale_from=0),
+    ReminderRule(EventType.DUE_TODAY, days_after_due=0, stale_from=1),
+    ReminderRule(EventType.OVERDUE_DAY_1, days_after_due=1, stale_from=3),
+    ReminderRule(EventType.OVERDUE_DAY_3, days_after_due=3, stale_from=7),
+    ReminderRule(EventType.OVERDUE_DAY_7, days_after_due=7, stale_from=14),
+)
+
+OPEN_STATUSES = [InstallmentStatus.PENDING, InstallmentStatus.OVERDUE]
+
+# One statement: the reminders of each (account, due date), one row per channel. The amount
+# due of an installment is what remains of its principal, fee and penalty.
+_GENERATE = """
+WITH kinds AS (
+    SELECT * FROM unnest(%(due_dates)s::date[], %(events)s::text[]) AS k(due_date, event)
+), open_installments AS (
+    SELECT i.account_id, i.due_date, k.event,
+           (i.principal - i.principal_refunded - i.principal_paid)
+           + (i.fee - i.fee_waived - i.fee_paid)
+           + (i.penalty - i.penalty_waived - i.penalty_paid) AS amount
+    FROM credit_installment AS i
+    JOIN kinds AS k ON k.due_date = i.due_date
+    WHERE i.due_date = ANY(%(due_dates)s::date[]) AND i.status = ANY(%(open)s::text[])
+), reminders AS (
+    SELECT account_id, due_date, event, count(*) AS installments, sum(amount) AS amount
+    FROM open_installments
+    GROUP BY account_id, due_date, event
+    HAVING sum(amount) > 0
+)
+INSERT INTO notifications_notification (
+    event, user_id, channel, template_key, context, dedupe_key, status, attempts,
+    next_attempt_at, provider_message_id, sent_at, read_at, last_error, created_at
+)
+SELECT r.event, a.customer_id, c.channel, lower(r.event),
+       jsonb_build_object(
+           'amount', r.amount::text, 'due_date', r.due_date::text,
+           'installments', r.installments, 'account_id', r.account_id
+       ),
+       'reminder:' || r.event || ':' || r.account_id || ':' || r.due_date::text,
+       CASE WHEN c.channel = %(in_app)s THEN %(sent)s ELSE %(pending)s END,
+       0,
+       CASE c.channel WHEN %(sms)s THEN %(sms_at)s WHEN %(in_app)s THEN NULL ELSE %(now)s END,
+       '',
+       CASE WHEN c.channel = %(in_app)s THEN %(now)s END,
+       NULL, '', %(now)s
+FROM reminders AS r
+JOIN credit_creditaccount AS a ON a.id = r.account_id
+JOIN accounts_user AS u ON u.id = a.customer_id
+CROSS JOIN unnest(%(channels)s::text[]) AS c(channel)
+WHERE c.channel <> %(email)s OR u.email <> ''
+ON CONFLICT (dedupe_key, channel) DO NOTHING
+"""
+
+
+def reminder_kinds(*, business_date: date, today: date) -> list[tuple[date, str]]:
+    """(due date, event) of the reminders for `business_date` whose moment lasts `today`."""
+    kinds = []
+    for rule in REMINDER_RULES:
+        due_date = business_date - timedelta(days=rule.days_after_due)
+        if today < due_date + timedelta(days=rule.stale_from):
+            kinds.append((due_date, rule.event))
+    return kinds
+
+
+@transaction.atomic
+def reminders_generate(*, business_date: date, now: datetime) -> int:
+    """Write the reminders for `business_date` (see the module's rules); returns rows written."""
+    today = now.astimezone(local_zone()).date()
+    if business_date > today:
+        raise ReminderDateInFuture()
+    kinds = reminder_kinds(business_date=business_date, today=today)
+    if not kinds:
+        return 0
+    # The reminders share one policy (every channel, legally required: no opt-out).
+    channels = list(policy_for(EventType.DUE_TODAY).channels)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _GENERATE,
+            {
+                "due_dates": [due_date for due_date, _event in kinds],
+                "events": [event for _due_date, event in kinds],
+                "open": OPEN_STATUSES,
+                "channels": channels,
+                "now": now,
+                "sms_at": sms_send_at(now),
+                "sms": Channel.SMS,
+                "email": Channel.EMAIL,
+                "in_app": Channel.IN_APP,
+                "sent": NotificationStatus.SENT,
+                "pending": NotificationStatus.PENDING,
+            },
+        )
+        written = cursor.rowcount
+    if written:
+        transaction.on_commit(lambda: broker_send(SWEEP_TASK), robust=True)
+    return written
