@@ -15,6 +15,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/v1/", include("credit.apis.urls")),
     path("credit/", include("credit.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
