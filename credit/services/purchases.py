@@ -211,6 +211,17 @@ def purchase_authorize(
     return purchase
 
 
+def _fee_on_refunded(inst: Installment, take: Decimal) -> Decimal:
+    """The fee on `take` more refunded principal: the step in the fee on everything refunded.
+
+    Rounding the cumulative share (not each slice on its own) makes the slices add up to the
+    whole fee once the whole principal is refunded, so no cent of fee is left owed.
+    """
+    before = quantize(inst.fee * inst.principal_refunded / inst.principal)
+    after = quantize(inst.fee * (inst.principal_refunded + take) / inst.principal)
+    return after - before
+
+
 @transaction.atomic
 def purchase_refund(
     *, purchase: Purchase, amount, idempotency_key: str, now: datetime, merchant_reference: str = ""
@@ -240,7 +251,7 @@ def purchase_refund(
         take = min(left, inst.principal_due)
         if take <= 0:
             continue
-        fee_waive = min(inst.fee_due, quantize(inst.fee * take / inst.principal))
+        fee_waive = min(inst.fee_due, _fee_on_refunded(inst, take))
         inst.principal_refunded += take
         inst.fee_waived += fee_waive
         left -= take

@@ -1,0 +1,204 @@
+"""purchase_refund: principal falls from the last installment back, fees follow, excess → credit."""
+
+from decimal import Decimal
+
+import pytest
+
+from conftest import shanghai
+from credit.ledger_check import ledger_check
+from credit.models import (
+    AccountStatus,
+    InstallmentStatus,
+    JournalEntryKind,
+    LimitChangeKind,
+    PlanStatus,
+    PurchaseStatus,
+    Refund,
+)
+from credit.models import LedgerAccount as L
+from credit.reasons import ReasonCode
+from credit.services import (
+    IdempotencyKeyConflict,
+    InvalidAmount,
+    RefundTooLarge,
+    limit_set,
+    purchase_refund,
+)
+from credit.tests.builders import buy, capture_events, key, open_account, repay, row_counts
+from notifications.events import EventType
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+BOUGHT = shanghai(2026, 1, 6, 12, 0)
+LATER = shanghai(2026, 1, 20, 12, 0)
+
+
+def refund(purchase, amount, *, now=LATER, idempotency_key=None):
+    return purchase_refund(
+        purchase=purchase,
+        amount=D(amount),
+        idempotency_key=idempotency_key or key("refund"),
+        now=now,
+    )
+
+
+def installment_rows(purchase):
+    return [
+        (i.principal_refunded, i.fee_waived, i.status)
+        for i in purchase.plan.installments.order_by("sequence")
+    ]
+
+
+def test_a_full_refund_before_any_repayment_cancels_the_plan_and_every_fee():
+    account = open_account()
+    purchase = buy(account, "1000.00", term=3, now=BOUGHT)
+    with capture_events() as events:
+        result = refund(purchase, "1000.00")
+
+    assert (result.principal_reduced, result.fees_waived, result.credit_balance_added) == (
+        D("1000.00"),
+        D("24.00"),
+        D("0.00"),
+    )
+    assert installment_rows(purchase) == [
+        (D("333.33"), D("8.00"), InstallmentStatus.WAIVED),
+        (D("333.33"), D("8.00"), InstallmentStatus.WAIVED),
+        (D("333.34"), D("8.00"), InstallmentStatus.WAIVED),
+    ]
+    purchase.refresh_from_db()
+    purchase.plan.refresh_from_db()
+    assert (purchase.status, purchase.refunded_amount) == (PurchaseStatus.REFUNDED, D("1000.00"))
+    assert purchase.plan.status == PlanStatus.REFUNDED
+    account.refresh_from_db()
+    assert (account.outstanding_principal, account.available) == (D("0.00"), D("10000.00"))
+    assert [e.event for e in events] == [EventType.REFUND_RECEIVED]
+    assert ledger_check().ok
+
+
+def test_a_partial_refund_comes_off_the_last_installments_with_their_fees():
+    account = open_account()
+    purchase = buy(account, "1000.00", term=3, now=BOUGHT)
+    result = refund(purchase, "400.00")
+
+    assert installment_rows(purchase) == [
+        (D("0.00"), D("0.00"), InstallmentStatus.PENDING),
+        (D("66.66"), D("1.60"), InstallmentStatus.PENDING),
+        (D("333.34"), D("8.00"), InstallmentStatus.WAIVED),
+    ]
+    assert (result.principal_reduced, result.fees_waived) == (D("400.00"), D("9.60"))
+    purchase.refresh_from_db()
+    assert purchase.status == PurchaseStatus.PARTIALLY_REFUNDED
+    account.refresh_from_db()
+    assert account.outstanding_principal == D("600.00")
+    entries = {e.kind: e for e in account.journal_entries.filter(reference=f"refund:{result.pk}")}
+    assert set(entries) == {JournalEntryKind.REFUND, JournalEntryKind.FEE_WAIVER}
+    assert ledger_check().ok
+
+
+def test_a_refund_after_a_partial_repayment_returns_the_excess_as_credit_balance():
+    account = open_account()
+    purchase = buy(account, "1000.00", term=3, now=BOUGHT)
+    repay(account, "341.33", now=shanghai(2026, 2, 10, 9, 0))  # the first installment
+
+    result = refund(purchase, "1000.00", now=shanghai(2026, 2, 12, 9, 0))
+
+    assert (result.principal_reduced, result.fees_waived, result.credit_balance_added) == (
+        D("666.67"),
+        D("16.00"),
+        D("333.33"),
+    )
+    account.refresh_from_db()
+    assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("333.33"))
+    lines = {
+        (line.ledger_account, line.debit, line.credit)
+        for line in account.journal_lines.filter(
+            entry__reference=f"refund:{result.pk}", entry__kind=JournalEntryKind.REFUND
+        )
+    }
+    assert lines == {
+        (L.MERCHANT_PAYABLE, D("1000.00"), D("0.00")),
+        (L.RECEIVABLE_PRINCIPAL, D("0.00"), D("666.67")),
+        (L.CUSTOMER_CREDIT, D("0.00"), D("333.33")),
+    }
+    purchase.plan.refresh_from_db()
+    assert purchase.plan.status == PlanStatus.REFUNDED
+    assert ledger_check().ok
+
+
+def test_a_refund_of_a_repaid_purchase_is_all_credit_balance():
+    account = open_account()
+    purchase = buy(account, "300.00", term=1, now=BOUGHT)
+    repay(account, "300.00", now=shanghai(2026, 2, 1, 9, 0))
+    result = refund(purchase, "120.00", now=shanghai(2026, 2, 2, 9, 0))
+    assert (result.principal_reduced, result.credit_balance_added) == (D("0.00"), D("120.00"))
+    account.refresh_from_db()
+    assert account.credit_balance == D("120.00")
+    assert ledger_check().ok
+
+
+def test_partial_refunds_that_add_up_to_the_whole_purchase_waive_every_fee_cent():
+    # 1.00 + 1.00 + 331.34 come off the last installment (333.34, fee 8.00); rounding each
+    # slice's fee on its own would waive 0.02 + 0.02 + 7.95 = 7.99 and leave a cent owed.
+    account = open_account()
+    purchase = buy(account, "1000.00", term=3, now=BOUGHT)
+    for amount in ("1.00", "1.00", "331.34", "666.66"):
+        refund(purchase, amount)
+
+    assert installment_rows(purchase)[2] == (D("333.34"), D("8.00"), InstallmentStatus.WAIVED)
+    purchase.plan.refresh_from_db()
+    assert purchase.plan.status == PlanStatus.REFUNDED
+    assert sum(r.fees_waived for r in Refund.objects.filter(purchase=purchase)) == D("24.00")
+    assert ledger_check().ok
+
+
+def test_a_refund_restores_a_negative_account_once_available_is_back_to_zero():
+    account = open_account(base_limit="1000.00")
+    purchase = buy(account, "900.00", term=3, now=BOUGHT)
+    limit_set(
+        account=account,
+        new_base_limit=D("500.00"),
+        kind=LimitChangeKind.RESCORE,
+        reason_codes=[ReasonCode.RESCORE],
+        run_id=2,
+        now=shanghai(2026, 1, 10, 2, 0),
+    )
+    refund(purchase, "400.00")
+    account.refresh_from_db()
+    assert (account.status, account.available) == (AccountStatus.RESTORED, D("0.00"))
+    assert ledger_check().ok
+
+
+def test_a_refund_above_what_remains_is_refused_and_writes_nothing():
+    account = open_account()
+    purchase = buy(account, "500.00", term=3, now=BOUGHT)
+    refund(purchase, "200.00")
+    before = row_counts()
+    with pytest.raises(RefundTooLarge) as refused:
+        refund(purchase, "300.01")
+    assert refused.value.code == "refund_above_purchase"
+    assert refused.value.extra == {"refundable": "300.00"}
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("amount", ["0", "-10.00", "0.001"])
+def test_a_bad_refund_amount_is_refused_and_writes_nothing(amount):
+    account = open_account()
+    purchase = buy(account, "500.00", now=BOUGHT)
+    before = row_counts()
+    with pytest.raises(InvalidAmount):
+        purchase_refund(purchase=purchase, amount=amount, idempotency_key="r", now=LATER)
+    assert row_counts() == before
+
+
+def test_replaying_a_refund_refunds_once_and_another_amount_under_the_key_is_refused():
+    account = open_account()
+    purchase = buy(account, "500.00", now=BOUGHT)
+    first = refund(purchase, "100.00", idempotency_key="ret-1")
+    again = refund(purchase, "100.00", idempotency_key="ret-1")
+    assert again.pk == first.pk
+    purchase.refresh_from_db()
+    assert purchase.refunded_amount == D("100.00")
+    before = row_counts()
+    with pytest.raises(IdempotencyKeyConflict):
+        refund(purchase, "150.00", idempotency_key="ret-1")
+    assert row_counts() == before
