@@ -216,6 +216,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a `status`; name each enum after its model (credit API).
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "credit.models.AccountStatus",
+        "GrantStatusEnum": "credit.models.GrantStatus",
+        "PurchaseStatusEnum": "credit.models.PurchaseStatus",
+        "PlanStatusEnum": "credit.models.PlanStatus",
+        "InstallmentStatusEnum": "credit.models.InstallmentStatus",
+    },
 }
 
 # --- Email ----------------------------------------------------------------------------------

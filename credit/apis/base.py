@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
-from rest_framework import parsers
+from rest_framework import parsers, renderers
 from rest_framework.exceptions import ParseError
 from rest_framework.views import APIView
 
@@ -43,6 +43,26 @@ def _refuse_constant(name):
 PARSERS = [DecimalJSONParser, parsers.FormParser, parsers.MultiPartParser]
 
 
+class SortedJSONRenderer(renderers.JSONRenderer):
+    """Keys in a fixed order, so a replayed answer (read back from a JSONB column, which
+    does not keep key order) is byte-for-byte the body the first request received."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        return json.dumps(
+            data,
+            cls=self.encoder_class,
+            ensure_ascii=False,
+            allow_nan=False,
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode()
+
+
+RENDERERS = [SortedJSONRenderer, renderers.BrowsableAPIRenderer]
+
+
 class NoCreditAccount(DomainError):
     code = "no_credit_account"
     http_status = 404
@@ -54,6 +74,7 @@ class CustomerScoped:
 
     permission_classes = [IsCustomer]
     parser_classes = PARSERS
+    renderer_classes = RENDERERS
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -80,6 +101,7 @@ class MerchantAPIView(APIView):
     authentication_classes = [MerchantApiKeyAuthentication]
     permission_classes = [IsMerchant]
     parser_classes = PARSERS
+    renderer_classes = RENDERERS
 
     @property
     def merchant(self):
