@@ -19,6 +19,13 @@ class AmountTooLarge(CreditError):
     default_message = _("This amount is above the maximum for a single purchase.")
 
 
+class AmountTooSmallForTerm(CreditError):
+    code = "amount_too_small_for_term"
+    default_message = _(
+        "This amount is too small to split into that many installments; choose fewer."
+    )
+
+
 class UnknownTerm(CreditError):
     code = "unknown_term"
     default_message = _("This number of installments is not offered.")

@@ -22,7 +22,7 @@ from credit.models import (
     Refund,
 )
 from credit.models import LedgerAccount as L
-from credit.money import ZERO, parse_amount, quantize
+from credit.money import CENT, ZERO, parse_amount, quantize
 from credit.pricing import Quote, build_quote
 from credit.reasons import ReasonCode
 from credit.services.errors import (
@@ -30,6 +30,7 @@ from credit.services.errors import (
     AccountFrozen,
     AccountNegative,
     AmountTooLarge,
+    AmountTooSmallForTerm,
     IdempotencyKeyConflict,
     InsufficientCredit,
     InvalidAmount,
@@ -82,6 +83,10 @@ def purchase_quote(
         rate = schedule.monthly_rate(int(term))
     except (KeyError, TypeError, ValueError) as exc:
         raise UnknownTerm() from exc
+    if amount < CENT * int(term):
+        # Every installment must carry principal: one of 0.00 would sit open with nothing to
+        # pay, then turn overdue and count against the customer.
+        raise AmountTooSmallForTerm(term=int(term), minimum=str(CENT * int(term)))
     return build_quote(
         amount=amount,
         term=int(term),
@@ -94,13 +99,15 @@ def purchase_quote(
 def purchase_quotes(
     *, account: CreditAccount, amount, now: datetime, merchant: Merchant | None = None
 ) -> list[Quote]:
-    """A quote for every offered term, for the checkout's term picker."""
+    """A quote for every term offered for this amount, for the checkout's term picker."""
     schedule = fee_schedule_active()
+    amount = amount_validate(amount)
     return [
         purchase_quote(
             account=account, amount=amount, term=term, now=now, schedule=schedule, merchant=merchant
         )
         for term in schedule.offered_terms
+        if amount >= CENT * term
     ]
 
 

@@ -20,6 +20,7 @@ from credit.services import (
     AccountFrozen,
     AccountNegative,
     AmountTooLarge,
+    AmountTooSmallForTerm,
     IdempotencyKeyConflict,
     InsufficientCredit,
     InvalidAmount,
@@ -132,6 +133,7 @@ def test_the_quote_matches_what_is_then_authorised():
         ("100.00", 5, UnknownTerm, "unknown_term"),
         ("100.00", "x", UnknownTerm, "unknown_term"),
         ("100.00", None, UnknownTerm, "unknown_term"),
+        ("0.02", 3, AmountTooSmallForTerm, "amount_too_small_for_term"),
     ],
 )
 def test_bad_purchase_input_is_refused_with_a_stable_code_and_writes_nothing(
@@ -148,6 +150,18 @@ def test_bad_purchase_input_is_refused_with_a_stable_code_and_writes_nothing(
     assert str(refused.value.message)
     assert row_counts() == before
     assert events == []
+
+
+def test_the_smallest_amount_for_a_term_gives_every_installment_a_cent_and_the_picker_agrees():
+    account = open_account()
+    purchase = buy(account, "0.03", term=3, now=NOW)
+    assert [i.principal for i in purchase.plan.installments.order_by("sequence")] == [
+        D("0.01"),
+        D("0.01"),
+        D("0.01"),
+    ]
+    terms = [q.term_months for q in purchase_quotes(account=account, amount="0.06", now=NOW)]
+    assert terms == [1, 3, 6]
 
 
 def test_a_float_amount_is_refused_rather_than_rounded():
@@ -276,4 +290,4 @@ def test_a_purchase_after_repayments_may_use_the_credit_freed():
     repay(account, "400.00", now=shanghai(2026, 3, 20, 9, 0))
     assert buy(account, "400.00", now=shanghai(2026, 3, 21, 9, 0)).amount == D("400.00")
     with pytest.raises(InsufficientCredit):
-        buy(account, "0.01", now=shanghai(2026, 3, 21, 9, 0))
+        buy(account, "0.01", term=1, now=shanghai(2026, 3, 21, 9, 0))
