@@ -64,7 +64,7 @@ def notice_render(
         template_path(channel=channel, template_key=template_key, language=language)
     )
     with translation.override(language):
-        text = template.render(Context(context)).strip()
+        text = template.render(Context(context, autoescape=False)).strip()
     if channel == Channel.SMS:
         lines = (line.strip() for line in text.splitlines())
         return RenderedNotice(subject="", body=" ".join(line for line in lines if line))

@@ -234,7 +234,7 @@ def _record(outcomes, *, now, report: DispatchReport) -> None:
         if sent:
             cursor.execute(
                 "UPDATE notifications_notification AS n SET status = %s, sent_at = %s, "
-                "provider_message_id = v.message_id, last_error = '' "
+                "next_attempt_at = NULL, provider_message_id = v.message_id, last_error = '' "
                 "FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS v(id, attempts, message_id) "
                 "WHERE n.id = v.id AND n.attempts = v.attempts AND n.status = %s",
                 [

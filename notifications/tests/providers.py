@@ -1,0 +1,20 @@
+"""Test doubles selected through the provider settings (dotted paths)."""
+
+from notifications.models import Channel
+from notifications.providers import Provider, ProviderError
+
+
+class BrokenSmsProvider(Provider):
+    """A gateway that is down (or, with `permanent`, refuses every message)."""
+
+    channel = Channel.SMS
+    permanent = False
+    calls: list[str] = []
+
+    def send(self, message):
+        type(self).calls.append(message.idempotency_key)
+        raise ProviderError("gateway timed out", permanent=self.permanent)
+
+
+class RefusingSmsProvider(BrokenSmsProvider):
+    permanent = True
