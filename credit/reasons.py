@@ -29,6 +29,10 @@ class ReasonCode(models.TextChoices):
         "REPAID_ABOVE_ZERO",
         _("Your repayments brought your available credit back above zero"),
     )
+    REFUNDED_ABOVE_ZERO = (
+        "REFUNDED_ABOVE_ZERO",
+        _("A refund brought your available credit back above zero"),
+    )
     # Risk engine
     RESCORE = "RESCORE", _("Our regular review of your account")
     LATE_REPAYMENTS = "LATE_REPAYMENTS", _("Recent repayments were late")

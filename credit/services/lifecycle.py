@@ -94,9 +94,11 @@ def account_status_settle(
         _status_event(account, EventType.ACCOUNT_NEGATIVE, reason_codes, now)
         return "go_negative"
     if account.status == AccountStatus.NEGATIVE and account.available >= 0:
+        # The caller's codes name the real cause (a repayment, a refund, a raise, an appeal),
+        # which is what the customer reads on the status banner.
         account.recover(at=now, by=by, description=description)
-        account.status_reason_codes = [ReasonCode.REPAID_ABOVE_ZERO]
-        _status_event(account, EventType.ACCOUNT_RESTORED, [ReasonCode.REPAID_ABOVE_ZERO], now)
+        account.status_reason_codes = list(reason_codes)
+        _status_event(account, EventType.ACCOUNT_RESTORED, reason_codes, now)
         return "recover"
     return None
 

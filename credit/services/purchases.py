@@ -291,7 +291,7 @@ def purchase_refund(
 
     account.outstanding_principal -= principal_reduced
     account.credit_balance += credit_added
-    account_status_settle(account=account, now=now, reason_codes=[ReasonCode.REPAID_ABOVE_ZERO])
+    account_status_settle(account=account, now=now, reason_codes=[ReasonCode.REFUNDED_ABOVE_ZERO])
     account.save()
 
     refund = Refund.objects.create(

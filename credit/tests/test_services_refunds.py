@@ -165,6 +165,7 @@ def test_a_refund_restores_a_negative_account_once_available_is_back_to_zero():
     refund(purchase, "400.00")
     account.refresh_from_db()
     assert (account.status, account.available) == (AccountStatus.RESTORED, D("0.00"))
+    assert account.status_reason_codes == [ReasonCode.REFUNDED_ABOVE_ZERO]
     assert ledger_check().ok
 
 
