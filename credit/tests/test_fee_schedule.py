@@ -1,0 +1,104 @@
+"""fee_schedule_activate: one active schedule; above the legal cap it is refused, naming term and rate."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from conftest import shanghai
+from credit.models import FeeSchedule, FeeScheduleTerm
+from credit.pricing import build_quote
+from credit.services import (
+    FeeScheduleRefused,
+    NoActiveFeeSchedule,
+    fee_schedule_activate,
+    fee_schedule_active,
+)
+from credit.services.fees import fee_schedule_worst_rate
+from credit.tests.builders import LAUNCH_RATES, buy, open_account
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+NOW = shanghai(2026, 3, 10, 10, 0)
+
+
+def schedule(version: int, rates: dict[int, str], **fields) -> FeeSchedule:
+    made = FeeSchedule.objects.create(version=version, name=f"v{version}", created_at=NOW, **fields)
+    FeeScheduleTerm.objects.bulk_create(
+        FeeScheduleTerm(schedule=made, term_months=term, monthly_fee_rate=D(rate))
+        for term, rate in rates.items()
+    )
+    return made
+
+
+def test_the_launch_schedule_is_active_after_migrate_and_within_the_cap():
+    active = fee_schedule_active()
+    assert active.offered_terms == [1, 3, 6, 9, 12, 24]
+    for term in active.offered_terms:
+        assert fee_schedule_worst_rate(schedule=active, term=term) <= active.annual_rate_cap
+
+
+def test_activating_a_schedule_retires_the_previous_one_and_prices_new_purchases():
+    manager = UserFactory(is_staff=True)
+    old = fee_schedule_active()
+    new = schedule(2, {**LAUNCH_RATES, 3: "0.006000"})
+    fee_schedule_activate(schedule=new, actor=manager, now=NOW)
+
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.is_active, new.is_active) == (False, True)
+    assert (new.activated_at, new.activated_by) == (NOW, manager)
+    purchase = buy(open_account(), "1000.00", term=3, now=NOW)
+    assert (purchase.plan.fee_schedule, purchase.plan.monthly_fee_rate) == (new, D("0.006000"))
+    # Plans already sold keep the price they were sold at.
+    assert FeeSchedule.objects.filter(is_active=True).count() == 1
+
+
+def test_a_schedule_above_the_legal_cap_is_refused_naming_the_term_and_its_rate():
+    old = fee_schedule_active()
+    greedy = schedule(2, {**LAUNCH_RATES, 12: "0.015000"})
+    with pytest.raises(FeeScheduleRefused) as refused:
+        fee_schedule_activate(schedule=greedy, now=NOW)
+
+    message = str(refused.value.message)
+    worst = fee_schedule_worst_rate(schedule=greedy, term=12)
+    assert "12-month" in message
+    assert f"{(worst * 100).quantize(D('0.01'))}%" in message
+    assert "24.00%" in message
+    assert refused.value.code == "fee_schedule_above_cap"
+    assert refused.value.extra == {"term": 12, "annual_rate": str(worst)}
+    greedy.refresh_from_db()
+    old.refresh_from_db()
+    assert (greedy.is_active, greedy.activated_at, old.is_active) == (False, None, True)
+
+
+def test_the_cap_is_checked_on_the_worst_first_period_not_a_typical_one():
+    # 1.05 % a month over 3 months: about 20 % with a month-long first period, but about
+    # 29 % when the first period is only 15 days (a purchase 15 days before the due day).
+    edge = schedule(2, {1: "0", 3: "0.010500"})
+    typical = build_quote(
+        amount=D("1000.00"),
+        term=3,
+        monthly_fee_rate=D("0.010500"),
+        purchase_date=date(2026, 3, 10),
+        due_day=10,
+    )
+    assert typical.annual_rate < D("0.24")
+    assert fee_schedule_worst_rate(schedule=edge, term=3) > D("0.24")
+    with pytest.raises(FeeScheduleRefused):
+        fee_schedule_activate(schedule=edge, now=NOW)
+
+
+def test_a_lower_legal_cap_refuses_what_the_default_cap_allows():
+    strict = schedule(2, dict(LAUNCH_RATES), annual_rate_cap=D("0.180000"))
+    with pytest.raises(FeeScheduleRefused) as refused:
+        fee_schedule_activate(schedule=strict, now=NOW)
+    assert refused.value.extra["term"] == 3  # the first term above 18 %
+
+
+def test_without_an_active_schedule_quotes_say_pricing_is_not_configured():
+    FeeSchedule.objects.update(is_active=False)
+    with pytest.raises(NoActiveFeeSchedule) as refused:
+        fee_schedule_active()
+    assert refused.value.http_status == 503

@@ -1,0 +1,185 @@
+"""The CreditAccount lifecycle: every allowed transition works, every other is refused.
+
+The table is the architecture doc's; each (state × transition) pair is tried on an account
+whose numbers satisfy the transition's condition, and again where they do not.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django_fsm import TransitionNotAllowed, can_proceed
+from django_fsm_log.models import StateLog
+
+from accounts.tests.factories import UserFactory
+from conftest import shanghai
+from credit.ledger_check import ledger_check
+from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChangeKind
+from credit.reasons import ReasonCode
+from credit.services import account_close, account_freeze, account_unfreeze, limit_set
+from credit.tests.builders import buy, open_account, repay
+from credit.tests.factories import CreditAccountFactory
+
+D = Decimal
+S = AccountStatus
+pytestmark = pytest.mark.django_db
+NOW = shanghai(2026, 3, 10, 10, 0)
+STATES = list(S)
+TRANSITIONS = ["freeze", "unfreeze", "go_negative", "recover", "graduate", "close"]
+
+# (source, transition) → target when the transition's condition holds.
+ALLOWED = {
+    (S.ACTIVE, "freeze"): S.FROZEN,
+    (S.NEGATIVE, "freeze"): S.FROZEN,
+    (S.RESTORED, "freeze"): S.FROZEN,
+    (S.FROZEN, "unfreeze"): S.RESTORED,  # or NEGATIVE while available < 0, see below
+    (S.ACTIVE, "go_negative"): S.NEGATIVE,
+    (S.RESTORED, "go_negative"): S.NEGATIVE,
+    (S.NEGATIVE, "recover"): S.RESTORED,
+    (S.RESTORED, "graduate"): S.ACTIVE,
+    (S.ACTIVE, "close"): S.CLOSED,
+    (S.RESTORED, "close"): S.CLOSED,
+    (S.FROZEN, "close"): S.CLOSED,
+}
+
+
+def account_in(status: str, *, outstanding: str | None = None) -> CreditAccount:
+    """A saved account in `status` (set once, at creation: the field is protected).
+
+    It is saved coherent (the CHECK constraint holds); `outstanding` then changes the number
+    in memory only, as a service does just before it calls a transition.
+    """
+    account = CreditAccountFactory(
+        status=status,
+        base_limit=D("1000.00"),
+        outstanding_principal=D("1500.00") if status == S.NEGATIVE else D("0.00"),
+    )
+    if outstanding is not None:
+        account.outstanding_principal = D(outstanding)
+    return account
+
+
+def numbers_meeting_the_condition(status: str, transition: str) -> dict:
+    """Numbers under which the transition's own condition holds (and the state is coherent)."""
+    if transition == "go_negative":
+        return {"outstanding": "1500.00"}  # available −500
+    if status == S.NEGATIVE and transition == "recover":
+        return {"outstanding": "0.00"}
+    return {}  # as saved: zero balance, or below zero when NEGATIVE
+
+
+def call(account: CreditAccount, transition: str):
+    method = getattr(account, transition)
+    if transition == "freeze":
+        return method(reason=FreezeReason.STAFF, at=NOW)
+    return method(at=NOW)
+
+
+@pytest.mark.parametrize("transition", TRANSITIONS)
+@pytest.mark.parametrize("status", STATES)
+def test_each_state_allows_exactly_the_transitions_of_the_table(status, transition):
+    account = account_in(status, **numbers_meeting_the_condition(status, transition))
+    allowed = (status, transition) in ALLOWED
+    assert can_proceed(getattr(account, transition)) is allowed
+    if allowed:
+        call(account, transition)
+        assert account.status == ALLOWED[(status, transition)]
+        assert account.status_changed_at == NOW
+        log = StateLog.objects.for_(account).get()
+        assert (log.source_state, log.state, log.transition) == (status, account.status, transition)
+    else:
+        with pytest.raises(TransitionNotAllowed):
+            call(account, transition)
+        assert account.status == status
+        assert not StateLog.objects.for_(account).exists()
+
+
+def test_go_negative_is_refused_while_available_is_not_below_zero():
+    for status in (S.ACTIVE, S.RESTORED):
+        account = account_in(status, outstanding="1000.00")  # available exactly 0
+        assert not can_proceed(account.go_negative)
+        with pytest.raises(TransitionNotAllowed):
+            account.go_negative(at=NOW)
+
+
+def test_recover_is_refused_while_available_is_below_zero():
+    account = account_in(S.NEGATIVE, outstanding="1000.01")
+    assert not can_proceed(account.recover)
+    with pytest.raises(TransitionNotAllowed):
+        account.recover(at=NOW)
+
+
+@pytest.mark.parametrize("status", [S.ACTIVE, S.RESTORED, S.FROZEN])
+def test_close_is_refused_with_a_balance_either_way(status):
+    owes = account_in(status, outstanding="0.01")
+    assert not can_proceed(owes.close)
+    holds = account_in(status)
+    holds.credit_balance = D("0.01")
+    assert not can_proceed(holds.close)
+
+
+def test_unfreeze_lands_in_negative_while_available_is_below_zero():
+    account = account_in(S.FROZEN, outstanding="1000.01")
+    account.unfreeze(at=NOW)
+    assert (account.status, account.restored_at) == (S.NEGATIVE, None)
+
+
+def test_graduation_ends_probation():
+    account = account_in(S.RESTORED)
+    account.probation_limit_cap = D("500.00")
+    account.pre_incident_limit = D("1000.00")
+    account.graduate(at=NOW)
+    assert (account.probation_limit_cap, account.pre_incident_limit) == (None, None)
+
+
+def test_the_status_field_cannot_be_set_by_hand():
+    account = account_in(S.ACTIVE)
+    with pytest.raises(AttributeError):
+        account.status = S.CLOSED
+
+
+# --- through the services: each transition logged -------------------------------------
+
+
+def test_a_full_lifecycle_through_the_services_logs_every_transition():
+    officer = UserFactory(is_staff=True)
+    account = open_account(base_limit="1000.00")
+    buy(account, "900.00", term=1, now=shanghai(2026, 1, 6, 12, 0))
+    limit_set(  # ACTIVE → NEGATIVE
+        account=account,
+        new_base_limit=D("600.00"),
+        kind=LimitChangeKind.RESCORE,
+        reason_codes=[ReasonCode.RESCORE],
+        run_id=1,
+        now=shanghai(2026, 1, 7, 2, 0),
+    )
+    account_freeze(  # NEGATIVE → FROZEN
+        account=account, reason=FreezeReason.OVERDUE, now=shanghai(2026, 2, 20, 2, 0)
+    )
+    account_unfreeze(  # FROZEN → NEGATIVE (still below zero)
+        account=account, actor=officer, note="paid at the branch", now=shanghai(2026, 2, 21, 9, 0)
+    )
+    repay(account, "900.00", now=shanghai(2026, 2, 21, 10, 0))  # NEGATIVE → RESTORED
+    account_freeze(  # RESTORED → FROZEN
+        account=account, reason=FreezeReason.COMPLIANCE, now=shanghai(2026, 2, 22, 9, 0)
+    )
+    account_unfreeze(account=account, now=shanghai(2026, 2, 23, 9, 0))  # FROZEN → RESTORED
+    account.refresh_from_db()
+    account.graduate(at=shanghai(2026, 5, 23, 2, 0), description="PROBATION_COMPLETE")
+    account.save()  # RESTORED → ACTIVE (servicing does this set-based)
+    account_close(account=account, now=shanghai(2026, 6, 1, 9, 0))  # ACTIVE → CLOSED
+
+    steps = [
+        (log.source_state, log.state, log.transition)
+        for log in StateLog.objects.for_(account).order_by("id")
+    ]
+    assert steps == [
+        ("ACTIVE", "NEGATIVE", "go_negative"),
+        ("NEGATIVE", "FROZEN", "freeze"),
+        ("FROZEN", "NEGATIVE", "unfreeze"),
+        ("NEGATIVE", "RESTORED", "recover"),
+        ("RESTORED", "FROZEN", "freeze"),
+        ("FROZEN", "RESTORED", "unfreeze"),
+        ("RESTORED", "ACTIVE", "graduate"),
+        ("ACTIVE", "CLOSED", "close"),
+    ]
+    assert ledger_check().ok
