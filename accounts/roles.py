@@ -18,10 +18,20 @@ class Role(models.TextChoices):
 
 _ACCOUNTS_READ = ["accounts.view_user", "accounts.view_customerprofile", "accounts.view_loginevent"]
 
+# Appeals: support reads and writes to the customer; officers also open the files, ask for
+# information and decide; managers also give the second approval (maker-checker).
+_APPEALS_READ = ["appeals.view_appeal", "appeals.view_appealmessage", "appeals.message_appeal"]
+_APPEALS_REVIEW = [*_APPEALS_READ, "appeals.view_appealattachment", "appeals.review_appeal"]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.SUPPORT_AGENT: [*_ACCOUNTS_READ],
-    Role.RISK_OFFICER: [*_ACCOUNTS_READ],
-    Role.RISK_MANAGER: [*_ACCOUNTS_READ, "accounts.change_customerprofile"],
+    Role.SUPPORT_AGENT: [*_ACCOUNTS_READ, *_APPEALS_READ],
+    Role.RISK_OFFICER: [*_ACCOUNTS_READ, *_APPEALS_REVIEW],
+    Role.RISK_MANAGER: [
+        *_ACCOUNTS_READ,
+        "accounts.change_customerprofile",
+        *_APPEALS_REVIEW,
+        "appeals.confirm_appeal",
+    ],
     # The auditor reads everything and changes nothing: every `view_*` permission there is.
     Role.AUDITOR: [],
 }

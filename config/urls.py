@@ -16,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
+    path("appeals/", include("appeals.urls")),
+    path("api/v1/appeals/", include("appeals.api_urls")),
     path("api/v1/", include("credit.apis.urls")),
     path("credit/", include("credit.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -1,0 +1,103 @@
+"""Attachment checks and private storage.
+
+A file is accepted by what it *is*, read from its first bytes, never by its name or the
+browser's declared type: a renamed executable is refused. Accepted files are stored under the
+default storage (settings.STORAGES["default"], outside any served path) with random names, and
+are only ever read back through `attachment_open`, which the download views call after
+checking who is asking.
+"""
+
+import hashlib
+import os
+import unicodedata
+from dataclasses import dataclass
+
+from django.core.files.base import File
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from appeals import conf
+from appeals.errors import AttachmentTooLarge, AttachmentTypeRefused, TooManyAttachments
+from appeals.models import AttachmentKind
+
+# Leading bytes of each accepted format. JPEG: SOI + the next marker; PNG: its 8-byte header.
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", AttachmentKind.PDF),
+    (b"\xff\xd8\xff", AttachmentKind.JPEG),
+    (b"\x89PNG\r\n\x1a\n", AttachmentKind.PNG),
+)
+
+
+@dataclass
+class CheckedFile:
+    upload: object  # a Django UploadedFile (or any File-like with name, size, read, seek)
+    content_type: str
+    size: int
+    sha256: str
+    original_name: str
+
+
+def sniff(head: bytes) -> str | None:
+    """The accepted kind these leading bytes begin, or None."""
+    for signature, kind in SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    return None
+
+
+def safe_display_name(name: str) -> str:
+    """The customer's file name, for display only: no path, no control characters, ≤150."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    cleaned = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return (cleaned or "file")[:150]
+
+
+def attachments_check(files, *, already: int) -> list[CheckedFile]:
+    """Check every file before anything is written; refuse all if one is wrong."""
+    files = [f for f in files or [] if f is not None]
+    limit = conf.max_attachments()
+    if already + len(files) > limit:
+        raise TooManyAttachments(
+            ngettext(
+                "An appeal can have at most %(limit)d file.",
+                "An appeal can have at most %(limit)d files.",
+                limit,
+            )
+            % {"limit": limit}
+        )
+    max_bytes = conf.max_attachment_bytes()
+    checked = []
+    for upload in files:
+        name = safe_display_name(getattr(upload, "name", ""))
+        size = upload.size
+        if size > max_bytes:
+            raise AttachmentTooLarge(
+                _("“%(name)s” is larger than %(mb)d MB.")
+                % {"name": name, "mb": max_bytes // (1024 * 1024)}
+            )
+        upload.seek(0)
+        head = upload.read(2048)
+        kind = sniff(head) if size > 0 else None
+        if kind is None:
+            raise AttachmentTypeRefused(
+                _("“%(name)s” is not a PDF, JPEG or PNG file.") % {"name": name}
+            )
+        digest = hashlib.sha256(head)
+        for chunk in iter(lambda upload=upload: upload.read(64 * 1024), b""):
+            digest.update(chunk)
+        upload.seek(0)
+        checked.append(
+            CheckedFile(
+                upload=upload,
+                content_type=kind,
+                size=size,
+                sha256=digest.hexdigest(),
+                original_name=name,
+            )
+        )
+    return checked
+
+
+def as_django_file(checked: CheckedFile) -> File:
+    checked.upload.seek(0)
+    return File(checked.upload, name=checked.original_name)

@@ -1,0 +1,58 @@
+"""The services of servicing and the risk engine that appeal decisions call, in one place.
+
+Imported lazily, so appeals work (and every other appeal type can be decided) on a checkout
+where one of those sub-apps is not installed yet; a decision that needs it is refused.
+"""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from appeals.errors import DecisionNotApplicable
+
+
+def _unavailable(what: str):
+    return DecisionNotApplicable(
+        _("This decision cannot be applied yet: %(what)s is not available.") % {"what": what}
+    )
+
+
+def installment_extend(*, installment, days: int, actor, now, reason: str):
+    try:
+        from credit.servicing.services import installment_extend as extend
+    except ImportError as exc:
+        raise _unavailable("installment_extend") from exc
+    return extend(installment=installment, days=days, actor=actor, now=now, reason=reason)
+
+
+def acceleration_withdraw(*, acceleration, actor, now, note: str):
+    try:
+        from credit.servicing.services import acceleration_withdraw as withdraw
+    except ImportError as exc:
+        raise _unavailable("acceleration_withdraw") from exc
+    return withdraw(acceleration=acceleration, actor=actor, now=now, note=note)
+
+
+def pending_decrease_cancel(*, pending, actor, now, note: str):
+    try:
+        from credit.risk.services import pending_decrease_cancel as cancel
+    except ImportError as exc:
+        raise _unavailable("pending_decrease_cancel") from exc
+    return cancel(pending=pending, actor=actor, now=now, note=note)
+
+
+def pending_decrease_new_limit(pending) -> Decimal:
+    """The base limit the announced cut would set."""
+    return pending.new_base_limit
+
+
+def active_policy_bounds() -> tuple[Decimal, Decimal] | None:
+    """(min, max) limit of the one active RiskPolicy, or None while there is none."""
+    try:
+        from credit.risk.models import RiskPolicy
+    except ImportError:
+        return None
+    policy = RiskPolicy.objects.filter(is_active=True).first()
+    if policy is None:
+        return None
+    return policy.min_limit, policy.max_limit

@@ -1,0 +1,55 @@
+"""`{% appeal_link target_type target %}`: the "Appeal this" link beside a decision.
+
+`target_type` is a target kind ("limit_change", "pending_decrease", "freeze", "restoration",
+"installment", "acceleration") or an appeal type (its default kind); `target` is the object
+or its id (for "freeze" and "restoration": the credit account). Renders nothing when the
+customer already has an open appeal on it, when the kind is not installed, and for a limit
+change that was not a decrease. The customer's open appeals are read once per request.
+"""
+
+from django import template
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from appeals.errors import AppealNotFound
+from appeals.selectors import open_appeals_by_target
+from appeals.targets import kind_named
+
+register = template.Library()
+
+_CACHE_ATTR = "_appeals_open_by_target"
+
+
+def _open_appeals(request) -> dict:
+    cached = getattr(request, _CACHE_ATTR, None)
+    if cached is None:
+        cached = open_appeals_by_target(customer=request.user)
+        setattr(request, _CACHE_ATTR, cached)
+    return cached
+
+
+@register.inclusion_tag("appeals/_appeal_link.html", takes_context=True)
+def appeal_link(context, target_type, target):
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or target in (None, ""):
+        return {}
+    try:
+        kind = kind_named(str(target_type))
+    except AppealNotFound:
+        return {}
+    if isinstance(target, models.Model):
+        if kind.key == "limit_change" and not target.is_decrease:
+            return {}
+        target_id = target.pk
+    else:
+        try:
+            target_id = int(target)
+        except (TypeError, ValueError):
+            return {}
+    content_type = ContentType.objects.get_for_model(kind.model)  # cached by Django
+    if (kind.appeal_type, content_type.pk, target_id) in _open_appeals(request):
+        return {}
+    query = urlencode({"kind": kind.key, "target": target_id})
+    return {"url": f"{reverse('appeals:new')}?{query}"}

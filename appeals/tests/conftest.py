@@ -1,0 +1,24 @@
+import pytest
+
+from credit.tests.builders import capture_events
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    """Each test stores attachments in its own private folder."""
+    location = tmp_path / "private"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    return location
+
+
+@pytest.fixture
+def events():
+    """Every event published while the test runs (the outbox's input)."""
+    with capture_events() as seen:
+        yield seen
