@@ -1,7 +1,7 @@
 import factory
 
 from accounts.models import CustomerProfile, KycStatus, User
-from accounts.national_id import national_id_hash
+from accounts.national_id import national_id_check_char, national_id_hash
 
 PASSWORD = "correct-horse-battery"
 
@@ -9,8 +9,7 @@ PASSWORD = "correct-horse-battery"
 def _valid_national_id(n: int) -> str:
     """A syntactically valid 18-character ID (Shanghai, born 1990) with the right check digit."""
     body = f"310101199001{n % 10**5:05d}"[:17].ljust(17, "0")
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+    return body + national_id_check_char(body)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
