@@ -42,4 +42,34 @@ def journal_post(
     return entry
 
 
-__all__ = ["L", "credit", "debit", "journal_post"]
+def journal_post_many(
+    *, account: CreditAccount, entries: list[tuple[str, str, list[Line]]], now: datetime
+) -> list[JournalEntry]:
+    """Post several balanced entries (kind, reference, lines) with two INSERTs in all.
+
+    The same rules as `journal_post`; the balance trigger checks every entry the one lines
+    statement touched. Used on the purchase path, where each round trip counts.
+    """
+    wanted = []
+    for kind, reference, lines in entries:
+        lines = [line for line in lines if line[1] or line[2]]
+        if not lines:
+            continue
+        if sum(line[1] for line in lines) != sum(line[2] for line in lines):
+            raise ValueError(f"unbalanced journal entry for {reference}: {lines}")
+        wanted.append((kind, reference, lines))
+    if not wanted:
+        return []
+    created = JournalEntry.objects.bulk_create(
+        JournalEntry(kind=kind, account=account, reference=reference, created_at=now)
+        for kind, reference, _lines in wanted
+    )
+    JournalLine.objects.bulk_create(
+        JournalLine(entry=entry, ledger_account=acct, account=account, debit=dr, credit=cr)
+        for entry, (_kind, _reference, lines) in zip(created, wanted, strict=True)
+        for acct, dr, cr in lines
+    )
+    return created
+
+
+__all__ = ["L", "credit", "debit", "journal_post", "journal_post_many"]

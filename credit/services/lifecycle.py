@@ -16,7 +16,10 @@ from notifications.events import EventType, publish
 def account_lock(account: CreditAccount | int) -> CreditAccount:
     """Re-read the account with a row lock; every write to its numbers goes through this."""
     pk = account.pk if isinstance(account, CreditAccount) else account
-    return CreditAccount.objects.select_for_update().get(pk=pk)
+    # The customer comes along (most writes notify them); only the account row is locked.
+    return (
+        CreditAccount.objects.select_for_update(of=("self",)).select_related("customer").get(pk=pk)
+    )
 
 
 def audit_description(reason_codes: list[str], note: str = "", run_id: int | None = None) -> str:

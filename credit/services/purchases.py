@@ -38,7 +38,7 @@ from credit.services.errors import (
     UnknownTerm,
 )
 from credit.services.fees import fee_schedule_active
-from credit.services.ledger import credit, debit, journal_post
+from credit.services.ledger import credit, debit, journal_post, journal_post_many
 from credit.services.lifecycle import account_lock, account_status_settle
 from notifications.events import EventType, publish
 
@@ -191,22 +191,24 @@ def purchase_authorize(
     account.save(update_fields=["outstanding_principal"])
 
     reference = f"purchase:{purchase.pk}"
-    journal_post(
-        kind=JournalEntryKind.PURCHASE,
+    journal_post_many(
         account=account,
-        reference=reference,
         now=now,
-        lines=[
-            debit(L.RECEIVABLE_PRINCIPAL, quote.amount),
-            credit(L.MERCHANT_PAYABLE, quote.amount),
+        entries=[
+            (
+                JournalEntryKind.PURCHASE,
+                reference,
+                [
+                    debit(L.RECEIVABLE_PRINCIPAL, quote.amount),
+                    credit(L.MERCHANT_PAYABLE, quote.amount),
+                ],
+            ),
+            (
+                JournalEntryKind.FEE,
+                reference,
+                [debit(L.RECEIVABLE_FEE, quote.total_fee), credit(L.FEE_INCOME, quote.total_fee)],
+            ),
         ],
-    )
-    journal_post(
-        kind=JournalEntryKind.FEE,
-        account=account,
-        reference=reference,
-        now=now,
-        lines=[debit(L.RECEIVABLE_FEE, quote.total_fee), credit(L.FEE_INCOME, quote.total_fee)],
     )
     publish(
         event=EventType.PURCHASE_CONFIRMED,
