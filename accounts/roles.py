@@ -23,14 +23,31 @@ _ACCOUNTS_READ = ["accounts.view_user", "accounts.view_customerprofile", "accoun
 _APPEALS_READ = ["appeals.view_appeal", "appeals.view_appealmessage", "appeals.message_appeal"]
 _APPEALS_REVIEW = [*_APPEALS_READ, "appeals.view_appealattachment", "appeals.review_appeal"]
 
+# Servicing: staff read it; officers extend installments (延期) and withdraw early repayment
+# demands (an approved appeal does); only managers demand early repayment (提前结清).
+_SERVICING_READ = [
+    "servicing.view_acceleration",
+    "servicing.view_installmentextension",
+    "servicing.view_accountdelinquency",
+    "servicing.view_delinquencychange",
+    "servicing.view_businessday",
+]
+_SERVICING_STAFF = [
+    *_SERVICING_READ,
+    "servicing.extend_installment",
+    "servicing.withdraw_acceleration",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.SUPPORT_AGENT: [*_ACCOUNTS_READ, *_APPEALS_READ],
-    Role.RISK_OFFICER: [*_ACCOUNTS_READ, *_APPEALS_REVIEW],
+    Role.SUPPORT_AGENT: [*_ACCOUNTS_READ, *_APPEALS_READ, *_SERVICING_READ],
+    Role.RISK_OFFICER: [*_ACCOUNTS_READ, *_APPEALS_REVIEW, *_SERVICING_STAFF],
     Role.RISK_MANAGER: [
         *_ACCOUNTS_READ,
         "accounts.change_customerprofile",
         *_APPEALS_REVIEW,
         "appeals.confirm_appeal",
+        *_SERVICING_STAFF,
+        "servicing.demand_acceleration",
     ],
     # The auditor reads everything and changes nothing: every `view_*` permission there is.
     Role.AUDITOR: [],

@@ -25,6 +25,7 @@ class ReasonCode(models.TextChoices):
         _("Your limit is coming back step by step after a clean record"),
     )
     PROBATION_COMPLETE = "PROBATION_COMPLETE", _("You completed the probation period")
+    PROBATION_CAP = "PROBATION_CAP", _("After an incident your limit comes back in steps")
     REPAID_ABOVE_ZERO = (
         "REPAID_ABOVE_ZERO",
         _("Your repayments brought your available credit back above zero"),

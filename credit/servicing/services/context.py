@@ -1,0 +1,177 @@
+"""What every step of one day's close shares: the date, the clock, and how it audits.
+
+The close for business date D is the batch that opens day D (beat runs it at 00:30): it
+settles everything up to the end of D − 1. An installment due before D and still open is
+D − due_date days past due; a temporary grant that ended before D's midnight expires; the
+reminders written are the ones customers read on D.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import User
+from credit.models import CreditAccount
+from credit.reasons import reason_texts
+from credit.servicing.conf import setting
+from notifications.events import publish
+
+# The usable limit in SQL (same formula as credit.models.accounts.EFFECTIVE_LIMIT_SQL and the
+# CHECK constraint of credit migration 0004), over the account row aliased `a`.
+EFFECTIVE = (
+    "(CASE WHEN a.probation_limit_cap IS NOT NULL"
+    " THEN LEAST(a.base_limit + a.temporary_limit, a.probation_limit_cap)"
+    " ELSE a.base_limit + a.temporary_limit END)"
+)
+AVAILABLE = f"({EFFECTIVE} - a.outstanding_principal)"
+
+# What an installment (aliased `i`) still owes, by component.
+PRINCIPAL_DUE = "(i.principal - i.principal_refunded - i.principal_paid)"
+FEE_DUE = "(i.fee - i.fee_waived - i.fee_paid)"
+PENALTY_DUE = "(i.penalty - i.penalty_waived - i.penalty_paid)"
+OPEN = "('PENDING', 'OVERDUE')"
+
+
+def bucket_sql(days: str) -> str:
+    """The delinquency bucket of a days-past-due expression (models.bucket_for in SQL)."""
+    return (
+        f"(CASE WHEN {days} <= 0 THEN 'CURRENT' WHEN {days} <= 30 THEN 'DPD_1_30'"
+        f" WHEN {days} <= 60 THEN 'DPD_31_60' WHEN {days} <= 90 THEN 'DPD_61_90'"
+        " ELSE 'DPD_90_PLUS' END)"
+    )
+
+
+@dataclass
+class Step:
+    rows: int = 0
+    events: int = 0
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "rows": self.rows,
+            "events": self.events,
+            "seconds": round(self.seconds, 3),
+            **self.extra,
+        }
+
+
+@dataclass
+class CloseContext:
+    business_date: date
+    now: datetime
+    steps: dict[str, Step] = field(default_factory=dict)
+
+    def __post_init__(self):
+        zone = timezone.get_default_timezone()
+        # Midnight opening the business date: grants ending (or starting) by then are due.
+        self.cutoff = datetime.combine(self.business_date, clock(0), zone)
+        # The instant business fields record (restored_at, status_changed_at, ended_at): the
+        # run's time, or for a day closed late (catch-up) the last instant of that day, so
+        # probation clocks count from the day the change belongs to.
+        self.at = min(self.now, datetime.combine(self.business_date, clock.max, zone))
+        self.note = f"close:{self.business_date.isoformat()}"
+        self.content_type_id = ContentType.objects.get_for_model(CreditAccount).pk
+        self.freeze_days = setting("SERVICING_FREEZE_DAYS_PAST_DUE")
+        self.cap_ratio: Decimal = setting("SERVICING_PROBATION_CAP_RATIO")
+        self.full_limit_days = setting("SERVICING_PROBATION_FULL_LIMIT_DAYS")
+        self.probation_days = setting("SERVICING_PROBATION_DAYS")
+        self.ending_notice_days = setting("SERVICING_GRANT_ENDING_NOTICE_DAYS")
+
+    def params(self, **extra) -> dict:
+        return {
+            "d": self.business_date,
+            "now": self.now,
+            "at": self.at,
+            "cutoff": self.cutoff,
+            "note": self.note,
+            "content_type": self.content_type_id,
+            **extra,
+        }
+
+    def description(self, codes: list[str]) -> str:
+        """StateLog description, as credit.services.lifecycle.audit_description writes it."""
+        return f"{','.join(codes)} | {self.note}"
+
+    def step(self, name: str) -> "StepTimer":
+        return StepTimer(self, name)
+
+    # --- SQL ---------------------------------------------------------------------------------
+    def execute(self, sql: str, params: dict | None = None) -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params if params is not None else self.params())
+            return cursor.rowcount
+
+    def fetch(self, sql: str, params: dict | None = None) -> list[dict]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params if params is not None else self.params())
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    # --- notices -----------------------------------------------------------------------------
+    def publish_each(self, rows: list[dict], build) -> int:
+        """Publish one event per row: `build(row)` returns (event, context, dedupe_key) or None.
+
+        The state change was set-based; notices go one by one through the outbox's only door
+        (notifications.events.publish), with their recipients loaded in bulk.
+        """
+        users = _users([row["customer_id"] for row in rows])
+        published = 0
+        for row in rows:
+            built = build(row)
+            if built is None:
+                continue
+            event, context, dedupe_key = built
+            publish(
+                event=event,
+                user=users[row["customer_id"]],
+                context=context,
+                dedupe_key=dedupe_key,
+                now=self.now,
+            )
+            published += 1
+        return published
+
+    def status_context(self, row: dict, codes: list[str]) -> dict:
+        """The context credit.services.lifecycle sends with status events."""
+        return {
+            "status": row["state"],
+            "reason_codes": list(codes),
+            "reasons": [str(text) for text in reason_texts(codes)],
+            "available": str(row["available"]),
+            "effective_limit": str(row["new_effective"]),
+        }
+
+
+def _users(ids: list[int]) -> dict[int, User]:
+    found: dict[int, User] = {}
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), 5000):
+        chunk = unique[start : start + 5000]
+        found.update(User.objects.only("id", "email", "preferred_language", "phone").in_bulk(chunk))
+    return found
+
+
+class StepTimer:
+    def __init__(self, ctx: CloseContext, name: str):
+        self.ctx, self.name = ctx, name
+
+    def __enter__(self) -> Step:
+        self.started = time.perf_counter()
+        self.result = self.ctx.steps.setdefault(self.name, Step())
+        return self.result
+
+    def __exit__(self, *exc):
+        self.result.seconds += time.perf_counter() - self.started
+        return False
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)
