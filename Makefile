@@ -39,3 +39,9 @@ lint: env
 format: env
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Forget the embedded database and the filesystem broker's messages (stop `make run` first).
+clean-data:
+	@if [ -f .pgdata/postmaster.pid ] && kill -0 "$$(head -1 .pgdata/postmaster.pid)" 2>/dev/null; then \
+		echo "The embedded PostgreSQL is running: stop make run first (Ctrl-C)"; exit 1; fi
+	rm -rf .pgdata var/broker
