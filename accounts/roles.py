@@ -53,6 +53,32 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AUDITOR: [],
 }
 
+# Risk engine: support reads decisions and announced decreases (to answer customers);
+# officers read everything of it, confirm or cancel announced decreases and review flags;
+# managers also write and activate policy versions, approve or discard runs held by the
+# circuit breaker, roll runs back and tune the risk-event rules.
+_RISK_SUPPORT = ["risk.view_rescoringdecision", "risk.view_pendinglimitdecrease"]
+_RISK_OFFICER = [
+    *_RISK_SUPPORT,
+    *(f"risk.view_{m}" for m in ("rescoringrun", "riskpolicy", "riskpolicyactivation")),
+    *(f"risk.view_{m}" for m in ("regionalmultiplier", "seasonalcampaign", "riskrule")),
+    *("risk.view_riskflag", "risk.view_phonechange", "risk.review_riskflag"),
+    "risk.decide_pendinglimitdecrease",
+]
+_RISK_MANAGER = [
+    *_RISK_OFFICER,
+    *("risk.add_riskpolicy", "risk.change_riskpolicy", "risk.activate_riskpolicy"),
+    *(
+        f"risk.{a}_{m}"
+        for a in ("add", "change", "delete")
+        for m in ("regionalmultiplier", "seasonalcampaign")
+    ),
+    *("risk.approve_rescoringrun", "risk.rollback_rescoringrun", "risk.change_riskrule"),
+]
+ROLE_PERMISSIONS[Role.SUPPORT_AGENT] += _RISK_SUPPORT
+ROLE_PERMISSIONS[Role.RISK_OFFICER] += _RISK_OFFICER
+ROLE_PERMISSIONS[Role.RISK_MANAGER] += _RISK_MANAGER
+
 
 def sync_role_permissions() -> None:
     from django.contrib.auth.models import Group, Permission
