@@ -1,0 +1,35 @@
+"""Celery tasks: thin, idempotent (re-running carries on where the last run stopped)."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from credit.risk.errors import RunBusy
+
+
+@shared_task(name="risk.rescore_nightly")
+def rescore_nightly() -> int | None:
+    """02:00 Asia/Shanghai (django-celery-beat): finish an interrupted run, then score today."""
+    from credit.risk.runs import rescoring_nightly
+
+    run = rescoring_nightly(now=timezone.now())
+    return run.pk if run is not None else None
+
+
+@shared_task(name="risk.run_execute")
+def run_execute(*, run_id: int) -> str:
+    """Carry one run on (after an approval, or to resume it); a busy run is left alone."""
+    from credit.risk.models import RescoringRun
+    from credit.risk.runs import run_execute as execute
+
+    try:
+        return execute(run=RescoringRun.objects.get(pk=run_id), now=timezone.now()).status
+    except RunBusy:
+        return "busy"
+
+
+@shared_task(name="risk.rules_run")
+def rules_run() -> int:
+    """Every 10 minutes (django-celery-beat): evaluate the risk-event rules."""
+    from credit.risk.rules import rules_run as run_rules
+
+    return len(run_rules(now=timezone.now()))
