@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from appeals import selectors, services
-from appeals.errors import AppealError
 from appeals.forms import DecideForm, MessageForm, NoteForm, RequestInfoForm
 from appeals.models import CLOCK_RUNNING_STATUSES, OPEN_STATUSES, Appeal, AppealStatus
+from config.errors import DomainError
 
 REVIEW = "appeals.review_appeal"
 CONFIRM = "appeals.confirm_appeal"
@@ -130,7 +130,7 @@ class AppealAdmin(admin.ModelAdmin):
             try:
                 services.appeal_assign(appeal=appeal, actor=request.user, now=timezone.now())
                 done += 1
-            except AppealError as exc:
+            except DomainError as exc:
                 self.message_user(request, f"#{appeal.pk}: {exc.message}", messages.WARNING)
         if done:
             self.message_user(request, _("%(n)d appeal(s) assigned to you.") % {"n": done})
@@ -207,7 +207,7 @@ class AppealAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 run(form.cleaned_data)
-            except AppealError as exc:
+            except DomainError as exc:
                 if exc.http_status == 404:
                     raise Http404 from None
                 form.add_error(None, str(exc.message))
@@ -232,7 +232,7 @@ class AppealAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(self._change_url(appeal))
         try:
             services.appeal_assign(appeal=appeal, actor=request.user, now=timezone.now())
-        except AppealError as exc:
+        except DomainError as exc:
             self.message_user(request, str(exc.message), messages.ERROR)
         else:
             self.message_user(request, _("The appeal is assigned to you."), messages.SUCCESS)

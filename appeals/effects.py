@@ -99,15 +99,14 @@ def effect_plan(
 
     codes = [ReasonCode.APPEAL_APPROVED]
 
-    if kind.key == "limit_change":
-        previous = target.old_base_limit
+    def restore_previous(previous: Decimal) -> EffectPlan:
         if account.base_limit >= previous:
             raise DecisionNotApplicable(
                 _("The base limit is already at or above ¥%(limit)s, its level before this cut.")
                 % {"limit": previous}
             )
 
-        def apply_limit_change():
+        def apply_restore():
             change = limit_set(
                 account=account,
                 new_base_limit=previous,
@@ -119,9 +118,17 @@ def effect_plan(
             )
             return _ref(change)
 
-        return EffectPlan(usable_gain(account, base=previous), apply_limit_change)
+        return EffectPlan(usable_gain(account, base=previous), apply_restore)
+
+    if kind.key == "limit_change":
+        return restore_previous(target.old_base_limit)
 
     if kind.key == "pending_decrease":
+        if target.status == "CONFIRMED" and target.limit_change_id is not None:
+            # The cut applied while the appeal was open: give the previous limit back.
+            return restore_previous(target.limit_change.old_base_limit)
+        if target.status != "PENDING":
+            raise DecisionNotApplicable(_("This announced decrease was already cancelled."))
         # Nothing is given back now, but the cut it prevents is what maker-checker weighs.
         avoided = max(ZERO, account.base_limit - pending_decrease_new_limit(target))
 
@@ -192,15 +199,14 @@ def effect_plan(
         days = extension_days or conf.default_extension_days()
 
         def apply_extension():
-            installment_extend(installment=target, days=days, actor=actor, now=now, reason=note)
-            return _ref(target)
+            return _ref(installment_extend(installment=target, days=days, now=now, reason=note))
 
         return EffectPlan(ZERO, apply_extension, extension_days=days)
 
     if kind.key == "acceleration":
 
         def apply_withdrawal():
-            acceleration_withdraw(acceleration=target, actor=actor, now=now, note=note)
+            acceleration_withdraw(acceleration=target, now=now, note=note)
             return _ref(target)
 
         return EffectPlan(ZERO, apply_withdrawal)

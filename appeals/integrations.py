@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from appeals.errors import DecisionNotApplicable
+from credit.reasons import ReasonCode
 
 
 def _unavailable(what: str):
@@ -17,25 +18,34 @@ def _unavailable(what: str):
     )
 
 
-def installment_extend(*, installment, days: int, actor, now, reason: str):
+def installment_extend(*, installment, days: int, now, reason: str):
+    """Servicing's 延期. `actor=None` is its contract for an approved appeal (the appeal
+    records the reviewer); a person would need `servicing.extend_installment`."""
     try:
         from credit.servicing.services import installment_extend as extend
     except ImportError as exc:
         raise _unavailable("installment_extend") from exc
-    return extend(installment=installment, days=days, actor=actor, now=now, reason=reason)
+    return extend(installment=installment, days=days, actor=None, now=now, reason=reason)
 
 
-def acceleration_withdraw(*, acceleration, actor, now, note: str):
+def acceleration_withdraw(*, acceleration, now, note: str):
+    """Servicing's withdrawal of 提前结清, as an approved appeal (`actor=None`, APPEAL_APPROVED)."""
     try:
         from credit.servicing.services import acceleration_withdraw as withdraw
     except ImportError as exc:
         raise _unavailable("acceleration_withdraw") from exc
-    return withdraw(acceleration=acceleration, actor=actor, now=now, note=note)
+    return withdraw(
+        acceleration=acceleration,
+        actor=None,
+        now=now,
+        note=note,
+        reason_codes=[ReasonCode.APPEAL_APPROVED],
+    )
 
 
 def pending_decrease_cancel(*, pending, actor, now, note: str):
     try:
-        from credit.risk.services import pending_decrease_cancel as cancel
+        from credit.risk.pending import pending_decrease_cancel as cancel
     except ImportError as exc:
         raise _unavailable("pending_decrease_cancel") from exc
     return cancel(pending=pending, actor=actor, now=now, note=note)

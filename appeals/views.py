@@ -18,6 +18,7 @@ from appeals.errors import AppealError, AppealNotFound
 from appeals.forms import AnswerForm, AppealForm, MessageForm
 from appeals.models import OPEN_STATUSES, AppealStatus
 from appeals.targets import target_resolve
+from config.errors import DomainError
 
 
 def _own_appeal(request, pk):
@@ -33,11 +34,31 @@ def appeal_list(request):
     return render(request, "appeals/list.html", {"appeals": appeals})
 
 
+# Links other apps already send in notices: ?type=LIMIT_DECREASE&pending=ID (risk engine),
+# ?acceleration=ID (servicing). The canonical form is ?kind=<target kind>&target=ID.
+QUERY_ALIASES = {
+    "pending": "pending_decrease",
+    "pending_decrease": "pending_decrease",
+    "limit_change": "limit_change",
+    "installment": "installment",
+    "acceleration": "acceleration",
+}
+
+
+def target_from_query(data) -> tuple[str, str]:
+    if data.get("kind"):
+        return data["kind"], data.get("target", "")
+    for name, kind in QUERY_ALIASES.items():
+        if data.get(name):
+            return kind, data[name]
+    return data.get("type", ""), data.get("target", "")
+
+
 @login_required
 def appeal_new(request):
     """The form, prefilled from the "appeal this" link (?kind=…&target=…)."""
     data = request.POST if request.method == "POST" else request.GET
-    kind_key, target_id = data.get("kind", ""), data.get("target", "")
+    kind_key, target_id = target_from_query(data)
     now = timezone.now()
     refusal = None
     try:
@@ -64,7 +85,7 @@ def appeal_new(request):
                 )
             except AppealNotFound:
                 raise Http404 from None
-            except AppealError as exc:
+            except DomainError as exc:
                 form.add_error(None, str(exc.message))
             else:
                 messages.success(
@@ -109,7 +130,7 @@ def _post_action(request, pk, action, success_message):
         action(appeal)
     except AppealNotFound:
         raise Http404 from None
-    except AppealError as exc:
+    except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
         messages.success(request, success_message)

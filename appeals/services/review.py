@@ -157,7 +157,9 @@ def _plan(appeal: Appeal, *, actor: User, note: str, now: datetime):
     """Lock the account, then the target's row through the appellant, and plan the effect."""
     account = account_lock(appeal.account_id)
     kind = kind_of(appeal)
-    target = kind.model.objects.select_for_update().get(pk=appeal.target_object_id)
+    # Not locked here: the owning service locks its rows in its own order (the appeal's lock
+    # already makes the decision happen once).
+    target = kind.model.objects.get(pk=appeal.target_object_id)
     if kind.account_id_of(target) != account.pk:  # stored generically, so check again
         raise AppealTransitionRefused()
     return effect_plan(
@@ -166,7 +168,7 @@ def _plan(appeal: Appeal, *, actor: User, note: str, now: datetime):
         account=account,
         actor=actor,
         now=now,
-        note=f"appeal #{appeal.pk}: {note}",
+        note=f"appeal #{appeal.pk} ({actor}): {note}",
         restore_to=appeal.restore_to,
         extension_days=appeal.extension_days,
     )

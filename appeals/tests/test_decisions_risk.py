@@ -1,0 +1,98 @@
+"""Approved LIMIT_DECREASE appeals on an announced decrease: the risk engine's cooling-off."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from appeals import services
+from appeals.errors import DecisionNotApplicable
+from appeals.models import AppealStatus
+from appeals.tests.factories import NOW, officer, open_account, reload, submit
+from credit.models import CreditAccount, LimitChange, LimitChangeKind
+from credit.reasons import ReasonCode
+from credit.risk.models import PendingLimitDecrease, PendingStatus
+from credit.risk.pending import pending_decrease_confirm
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+DECIDE_AT = NOW + timedelta(hours=2)
+
+
+def approve(appeal, actor=None, **kwargs):
+    return services.appeal_decide(
+        appeal=appeal,
+        actor=actor or officer(),
+        outcome=AppealStatus.APPROVED,
+        note=kwargs.pop("note", "Customer explained; approved."),
+        now=kwargs.pop("now", DECIDE_AT),
+        **kwargs,
+    )
+
+
+def announce(account, new_limit="4000.00", *, effective_at=NOW + timedelta(days=3)):
+    """A pending decrease as a rescoring run announces it (cooling-off until effective_at)."""
+    return PendingLimitDecrease.objects.create(
+        account=account,
+        kind=LimitChangeKind.RESCORE,
+        old_base_limit=account.base_limit,
+        new_base_limit=D(new_limit),
+        old_effective_limit=account.effective_limit,
+        new_effective_limit=D(new_limit),
+        reason_codes=[ReasonCode.RESCORE, ReasonCode.HIGH_UTILISATION],
+        created_at=NOW - timedelta(days=1),
+        effective_at=effective_at,
+    )
+
+
+# --- LIMIT_DECREASE on an announced (pending) decrease ----------------------------------------
+
+
+def test_an_approved_appeal_cancels_the_announced_decrease_and_the_limit_stays():
+    account = open_account("10000.00")
+    pending = announce(account)
+    appeal = submit(account, "pending_decrease", pending)
+    reviewer = officer()
+
+    approve(appeal, reviewer)
+
+    pending = reload(pending)
+    assert pending.status == PendingStatus.CANCELLED
+    assert (pending.decided_by, pending.decided_at) == (reviewer, DECIDE_AT)
+    assert f"appeal #{appeal.pk}" in pending.decision_note
+    assert CreditAccount.objects.get(pk=account.pk).base_limit == D("10000.00")
+    appeal = reload(appeal)
+    assert appeal.restored_amount == D("6000.00")  # the cut it prevented
+    assert appeal.effect_reference == f"risk.pendinglimitdecrease:{pending.pk}"
+
+
+def test_an_announced_decrease_can_be_appealed_by_the_link_in_its_notice(client):
+    account = open_account("10000.00")
+    pending = announce(account)
+    client.force_login(account.customer)
+    response = client.get(f"/appeals/new/?type=LIMIT_DECREASE&pending={pending.pk}")
+    assert response.status_code == 200
+    assert 'name="kind" value="pending_decrease"' in response.content.decode()
+
+
+def test_a_decrease_confirmed_while_the_appeal_was_open_is_reverted_on_approval():
+    account = open_account("10000.00")
+    pending = announce(account, effective_at=NOW)
+    appeal = submit(account, "pending_decrease", pending)
+    pending_decrease_confirm(pending=pending, actor=None, now=NOW + timedelta(hours=1))
+    assert CreditAccount.objects.get(pk=account.pk).base_limit == D("4000.00")
+
+    approve(appeal)
+
+    assert CreditAccount.objects.get(pk=account.pk).base_limit == D("10000.00")
+    assert LimitChange.objects.filter(account=account, kind=LimitChangeKind.APPEAL).count() == 1
+
+
+def test_a_cancelled_announcement_cannot_be_appealed_or_approved_again():
+    account = open_account("10000.00")
+    pending = announce(account)
+    appeal = submit(account, "pending_decrease", pending)
+    PendingLimitDecrease.objects.filter(pk=pending.pk).update(status=PendingStatus.CANCELLED)
+    with pytest.raises(DecisionNotApplicable):
+        approve(appeal)
+    assert reload(appeal).status == AppealStatus.SUBMITTED
