@@ -50,8 +50,8 @@ def test_the_overview_shows_limit_available_status_upcoming_installments_and_his
     assert response.status_code == 200
     page = text(response)
     assert "Welcome, 李四" in page
-    assert "¥12000.00" in page  # base 10000 + temporary 2000
-    assert "¥11400.00" in page  # available
+    assert 'data-figure="limit">¥12,000.00' in page  # base 10000 + temporary 2000
+    assert 'data-figure="available">¥11,400.00' in page
     assert 'data-status="ACTIVE"' in page
     assert "Upcoming installments" in page
     assert "Temporary limit +¥2000.00 618" in page
@@ -168,6 +168,20 @@ def test_checkout_shows_every_terms_quote_and_annualised_rate_then_confirms_one(
     assert confirmed.url == f"/credit/plans/{purchase.plan.pk}/"
     browser_client.post("/credit/checkout/", data)
     assert Purchase.objects.filter(account=account).count() == 1
+
+
+def test_checkout_on_a_frozen_account_shows_quotes_without_a_confirm_button(
+    browser_client, account, merchant
+):
+    account_freeze(account=account, reason="RISK_RULE", now=timezone.now())
+    page = text(
+        browser_client.get(
+            "/credit/checkout/", {"merchant": merchant.pk, "item": "x", "amount": "100"}
+        )
+    )
+    assert 'data-term="3"' in page
+    assert "Confirm purchase" not in page
+    assert 'data-status="FROZEN"' in page
 
 
 def test_checkout_on_a_frozen_account_is_refused_in_words_and_nothing_is_written(
