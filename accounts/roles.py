@@ -80,6 +80,27 @@ ROLE_PERMISSIONS[Role.RISK_OFFICER] += _RISK_OFFICER
 ROLE_PERMISSIONS[Role.RISK_MANAGER] += _RISK_MANAGER
 
 
+# Credit back office: every staff role reads it; officers freeze, unfreeze and set limits;
+# managers also grant temporary limits and write and activate fee schedules (credit/admin.py).
+_CREDIT_READ = [
+    f"credit.view_{m}"
+    for m in (
+        *("creditaccount", "temporarylimitgrant", "limitchange", "feeschedule", "feescheduleterm"),
+        *("merchant", "purchase", "installmentplan", "installment", "repayment"),
+        *("repaymentallocation", "refund", "journalentry", "journalline"),
+    )
+]
+_CREDIT_OFFICER = [*_CREDIT_READ, "credit.freeze_creditaccount", "credit.set_limit_creditaccount"]
+_CREDIT_MANAGER = [
+    *_CREDIT_OFFICER,
+    "credit.grant_temporary_limit",
+    *("credit.add_feeschedule", "credit.change_feeschedule", "credit.activate_feeschedule"),
+]
+ROLE_PERMISSIONS[Role.SUPPORT_AGENT] += _CREDIT_READ
+ROLE_PERMISSIONS[Role.RISK_OFFICER] += _CREDIT_OFFICER
+ROLE_PERMISSIONS[Role.RISK_MANAGER] += _CREDIT_MANAGER
+
+
 def sync_role_permissions() -> None:
     from django.contrib.auth.models import Group, Permission
 
@@ -106,24 +127,3 @@ def sync_role_permissions() -> None:
                     f"Role {role.value!r} names unknown permissions: {sorted(missing)}"
                 )
         group.permissions.set(permissions)
-
-
-# Credit back office: every staff role reads it; officers freeze, unfreeze and set limits;
-# managers also grant temporary limits and write and activate fee schedules (credit/admin.py).
-_CREDIT_READ = [
-    f"credit.view_{m}"
-    for m in (
-        *("creditaccount", "temporarylimitgrant", "limitchange", "feeschedule", "feescheduleterm"),
-        *("merchant", "purchase", "installmentplan", "installment", "repayment"),
-        *("repaymentallocation", "refund", "journalentry", "journalline"),
-    )
-]
-_CREDIT_OFFICER = [*_CREDIT_READ, "credit.freeze_creditaccount", "credit.set_limit_creditaccount"]
-_CREDIT_MANAGER = [
-    *_CREDIT_OFFICER,
-    "credit.grant_temporary_limit",
-    *("credit.add_feeschedule", "credit.change_feeschedule", "credit.activate_feeschedule"),
-]
-ROLE_PERMISSIONS[Role.SUPPORT_AGENT] += _CREDIT_READ
-ROLE_PERMISSIONS[Role.RISK_OFFICER] += _CREDIT_OFFICER
-ROLE_PERMISSIONS[Role.RISK_MANAGER] += _CREDIT_MANAGER
