@@ -15,15 +15,14 @@ transaction back and is not remembered: it had no effect, so nothing can happen 
 "nothing written" holds for refused requests. The same key may then be sent again once
 the cause is gone (Stripe remembers refusals; we prefer that a refused request leaves no
 row at all). An unexpected error rolls back the same way.
-Records are kept `IDEMPOTENCY_KEY_TTL_HOURS` (≥ 24 h) and then purged.
+Records are kept `IDEMPOTENCY_KEY_TTL_HOURS` (≥ 24 h), then purged nightly
+(`credit.services.idempotency.idempotency_records_purge`).
 """
 
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -122,12 +121,3 @@ _INSERT_RECORD = (
     f"INSERT INTO {_TABLE} (scope, key, request_fingerprint, status, response_status, "  # noqa: S608
     "response_body, created_at, completed_at) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s)"
 )
-
-
-def idempotency_records_purge(*, now: datetime) -> int:
-    """Forget keys older than the retention period (never less than 24 hours)."""
-    hours = max(24, settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    deleted, _per_model = IdempotencyRecord.objects.filter(
-        created_at__lt=now - timedelta(hours=hours)
-    ).delete()
-    return deleted

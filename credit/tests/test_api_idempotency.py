@@ -10,8 +10,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from credit.apis.idempotency import idempotency_records_purge
 from credit.models import CreditAccount, IdempotencyRecord, Purchase, Repayment
+from credit.services.idempotency import idempotency_records_purge
 from credit.tests.apikit import (
     buy,
     customer_client,
@@ -234,3 +234,15 @@ def test_a_customer_can_never_read_or_act_on_another_customers_rows():
         assert api.get(url).json()["count"] == 0, url
     assert api.get("/api/v1/repayments/").json()["count"] == 0
     assert row_counts() == before
+
+
+@pytest.mark.django_db
+def test_the_purge_runs_nightly_through_celery_beat():
+    from django_celery_beat.models import PeriodicTask
+
+    from credit.tasks import idempotency_records_purge_task
+
+    task = PeriodicTask.objects.get(task="credit.idempotency_records_purge")
+    assert task.enabled
+    assert (task.crontab.hour, task.crontab.minute) == ("3", "15")
+    assert idempotency_records_purge_task.apply().get() == 0
