@@ -99,6 +99,40 @@ class AppealAdmin(admin.ModelAdmin):
     actions = ["assign_to_me"]
     change_form_template = "appeals/admin/change_form.html"
     change_list_template = "appeals/admin/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["customer", "account", "type", "reason", "status", "assigned_to"]}),
+        (
+            gettext_lazy("SLA"),
+            {
+                "fields": [
+                    "submitted_at",
+                    "due_at",
+                    "paused_at",
+                    "paused_seconds",
+                    "sla_breached_at",
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Decision"),
+            {
+                "fields": [
+                    "approved_by",
+                    "approved_at",
+                    "confirmed_by",
+                    "decided_by",
+                    "decided_at",
+                    "restore_to",
+                    "extension_days",
+                    "restored_amount",
+                    "decision_note",
+                    "customer_reason",
+                    "effect_reference",
+                    "withdrawn_at",
+                ]
+            },
+        ),
+    ]
     readonly_fields = [f.name for f in Appeal._meta.concrete_fields if f.name != "id"]
 
     # --- read-only model admin: actions go through services -------------------------------
@@ -168,7 +202,7 @@ class AppealAdmin(admin.ModelAdmin):
                 "appeal": appeal,
                 "timeline": selectors.appeal_timeline(appeal=appeal, for_customer=False),
                 "target_summary": selectors.appeal_target_summary(appeal),
-                "sla_state": selectors.sla_state(appeal, now=timezone.now()),
+                "sla_label": self.sla_display(appeal),
                 "can_view_files": user.has_perm("appeals.view_appealattachment"),
                 "can_review": user.has_perm(REVIEW) and appeal.status in OPEN_STATUSES,
                 "can_confirm": user.has_perm(CONFIRM)

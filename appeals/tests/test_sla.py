@@ -59,6 +59,12 @@ def test_the_sla_length_is_a_setting(settings):
     assert reload(appeal).due_at == NOW + 24 * H
 
 
+def test_the_sla_length_can_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("APPEALS_SLA_HOURS", "72")
+    appeal = frozen_appeal()
+    assert reload(appeal).due_at == NOW + 72 * H
+
+
 def test_appeals_past_due_are_flagged_once_and_each_risk_manager_is_told_once(events):
     late = frozen_appeal()
     on_time = frozen_appeal(now=NOW + 10 * H)
