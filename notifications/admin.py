@@ -6,7 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from notifications import services
-from notifications.models import Notification, NotificationPreference, SandboxSms
+from notifications.models import (
+    Notification,
+    NotificationPreference,
+    NotificationResend,
+    SandboxSms,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,7 +41,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ["status", "channel", "event"]
     search_fields = ["user__phone", "dedupe_key", "provider_message_id"]
     list_select_related = ["user"]
-    raw_id_fields = ["user", "resent_from", "resent_by"]
+    raw_id_fields = ["user"]
     show_full_result_count = False
     actions = ["resend"]
 
@@ -66,6 +71,13 @@ class NotificationAdmin(ReadOnlyAdmin):
 
     def has_resend_permission(self, request):
         return request.user.has_perm("notifications.resend_notification")
+
+
+@admin.register(NotificationResend)
+class NotificationResendAdmin(ReadOnlyAdmin):
+    list_display = ["notification", "copy", "actor", "created_at"]
+    list_select_related = ["notification", "copy", "actor"]
+    raw_id_fields = ["notification", "copy", "actor"]
 
 
 @admin.register(NotificationPreference)

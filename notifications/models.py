@@ -36,17 +36,24 @@ class Notification(models.Model):
     """The outbox: one row per notice per channel, written in the transaction of the event."""
 
     event = models.CharField(_("event"), max_length=32, choices=EventType.choices)
+    # No database-level foreign key: the reminder run writes a million rows in one statement,
+    # and a per-row deferred check (which also locks each recipient's row) more than doubled
+    # its time. Rows are only ever written for existing users by this app's services; a user
+    # deleted through Django takes their notices along (on_delete runs in Django).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("recipient"),
+        db_constraint=False,
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
     template_key = models.CharField(_("template"), max_length=64)
     context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Unique per channel: publishing the same notice twice (a replay) inserts nothing new.
-    dedupe_key = models.CharField(_("dedupe key"), max_length=200)
+    # Byte-order collation: the unique index is probed once per reminder row.
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, db_collation="C")
     status = models.CharField(
         _("status"),
         max_length=8,
@@ -60,18 +67,6 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"))
-    # Staff resends: the copy points at the original and names who asked for it.
-    resent_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
-    )
-    resent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        verbose_name=_("resent by"),
-    )
 
     class Meta:
         verbose_name = _("notification")
@@ -101,22 +96,36 @@ class Notification(models.Model):
                 condition=Q(status__in=CLAIMABLE_STATUSES),
                 name="notification_due",
             ),
-            # The portal inbox and its unread badge.
-            models.Index(
-                fields=["user", "-created_at"],
-                condition=Q(channel=Channel.IN_APP),
-                name="notification_inbox",
-            ),
-            # The daily SMS cap counts a customer's SMS sent since midnight.
-            models.Index(
-                fields=["user", "sent_at"],
-                condition=Q(channel=Channel.SMS),
-                name="notification_sms_sent",
-            ),
+            # A recipient's notices: the inbox, its unread badge, the daily SMS count.
+            models.Index(fields=["user", "created_at"], name="notification_user_time"),
         ]
 
     def __str__(self):
         return f"#{self.pk} {self.event} → {self.user_id} by {self.channel} [{self.status}]"
+
+
+class NotificationResend(models.Model):
+    """Audit of a staff resend: who asked, when, for which notice, and the copy it made."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="resends")
+    # A SENT notice is sent again as a new row (its own idempotency key); a DEAD, FAILED or
+    # SKIPPED one is queued again as itself (copy is empty).
+    copy = models.OneToOneField(
+        Notification, null=True, blank=True, on_delete=models.CASCADE, related_name="copy_of"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notification_resends"
+    )
+    created_at = models.DateTimeField(_("resent at"))
+
+    class Meta:
+        verbose_name = _("notification resend")
+        verbose_name_plural = _("notification resends")
+
+    def __str__(self):
+        return (
+            f"#{self.notification_id} resent by {self.actor_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        )
 
 
 class NotificationPreference(models.Model):

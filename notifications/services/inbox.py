@@ -4,7 +4,13 @@ from datetime import datetime
 
 from django.db import transaction
 
-from notifications.models import Channel, Notification, NotificationPreference, NotificationStatus
+from notifications.models import (
+    Channel,
+    Notification,
+    NotificationPreference,
+    NotificationResend,
+    NotificationStatus,
+)
 from notifications.services.enqueue import dispatch_on_commit, first_attempt_at
 from notifications.services.errors import (
     AlreadyOnItsWay,
@@ -60,8 +66,9 @@ def notification_resend(*, notification: Notification, actor, now: datetime) -> 
     if row.status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
         raise AlreadyOnItsWay()
     next_attempt = first_attempt_at(event=row.event, channel=row.channel, now=now)
+    original = row
     if row.status == NotificationStatus.SENT:
-        copies = Notification.objects.filter(resent_from=row).count()
+        copies = NotificationResend.objects.filter(notification=row, copy__isnull=False).count()
         row = Notification.objects.create(
             event=row.event,
             user_id=row.user_id,
@@ -71,16 +78,19 @@ def notification_resend(*, notification: Notification, actor, now: datetime) -> 
             dedupe_key=f"{row.dedupe_key}:resend:{copies + 1}",
             next_attempt_at=next_attempt,
             created_at=now,
-            resent_from=row,
-            resent_by=actor,
         )
     else:
         row.status = NotificationStatus.PENDING
         row.attempts = 0
         row.next_attempt_at = next_attempt
         row.last_error = ""
-        row.resent_by = actor
-        row.save(update_fields=["status", "attempts", "next_attempt_at", "last_error", "resent_by"])
+        row.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
+    NotificationResend.objects.create(
+        notification=original,
+        copy=row if row is not original else None,
+        actor=actor,
+        created_at=now,
+    )
     if next_attempt <= now:
         dispatch_on_commit([row.pk])
     return row

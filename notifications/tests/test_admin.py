@@ -5,7 +5,13 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
-from notifications.models import Channel, Notification, NotificationStatus, SandboxSms
+from notifications.models import (
+    Channel,
+    Notification,
+    NotificationResend,
+    NotificationStatus,
+    SandboxSms,
+)
 from notifications.services import (
     AlreadyOnItsWay,
     notification_resend,
@@ -49,8 +55,9 @@ def test_resending_a_dead_notification_queues_the_same_row_from_attempt_one(clie
     dead.refresh_from_db()
     assert "1 notification queued to be sent again." in response.content.decode()
     assert (dead.status, dead.attempts, dead.last_error) == (NotificationStatus.PENDING, 0, "")
-    assert dead.resent_by == staff
     assert Notification.objects.count() == 1
+    resend = NotificationResend.objects.get()
+    assert (resend.notification, resend.copy, resend.actor) == (dead, None, staff)
 
 
 def test_resending_a_sent_sms_sends_a_copy_under_its_own_idempotency_key(staff):
@@ -62,7 +69,8 @@ def test_resending_a_sent_sms_sends_a_copy_under_its_own_idempotency_key(staff):
 
     copy.refresh_from_db()
     assert copy.pk != sent.pk
-    assert (copy.resent_from, copy.resent_by, copy.status) == (sent, staff, NotificationStatus.SENT)
+    assert copy.status == NotificationStatus.SENT
+    assert NotificationResend.objects.filter(notification=sent, copy=copy, actor=staff).exists()
     assert copy.dedupe_key == f"{sent.dedupe_key}:resend:1"
     assert SandboxSms.objects.count() == 2
     assert notification_resend(notification=sent, actor=staff, now=NOW).dedupe_key.endswith(":2")
