@@ -1,0 +1,100 @@
+"""The credit demo data: one customer in every state, built through the services, idempotent."""
+
+import pytest
+from django.utils import timezone
+
+from accounts.demo import seed as seed_accounts
+from conftest import shanghai
+from credit.demo import DEMO_MERCHANT_KEY, seed
+from credit.ledger_check import ledger_check
+from credit.models import (
+    AccountStatus,
+    CreditAccount,
+    InstallmentStatus,
+    LimitChangeKind,
+    Refund,
+    Repayment,
+    TemporaryLimitGrant,
+)
+from credit.services.merchants import merchant_authenticate
+from credit.tests.builders import launch_fee_schedule, row_counts
+
+pytestmark = pytest.mark.django_db
+NOW = shanghai(2026, 11, 25, 18, 30)
+
+
+@pytest.fixture
+def seeded():
+    launch_fee_schedule()
+    seed_accounts(now=NOW)
+    return seed(now=NOW)
+
+
+def test_there_is_a_customer_in_every_account_state(seeded):
+    customers = {login.role: login.phone for login in seeded if login.role.startswith("Customer")}
+    assert set(customers) == {f"Customer ({s})" for s in AccountStatus.values}
+    for role, phone in customers.items():
+        account = CreditAccount.objects.get(customer__phone=f"+86{phone}")
+        assert role == f"Customer ({account.status})"
+
+
+def test_the_histories_are_realistic_and_the_ledger_holds(seeded):
+    assert ledger_check().ok, ledger_check().format()
+    active = CreditAccount.objects.get(
+        status=AccountStatus.ACTIVE, customer__phone__startswith="+86136"
+    )
+    terms = set(active.purchases.values_list("term_months", flat=True))
+    assert terms >= {1, 3, 6, 12}
+    assert TemporaryLimitGrant.objects.filter(account=active).exists()
+    assert Refund.objects.filter(purchase__account=active).exists()
+    assert Repayment.objects.filter(account=active, payoff_plan__isnull=False).exists()
+    negative = CreditAccount.objects.get(status=AccountStatus.NEGATIVE)
+    assert negative.available < 0
+    assert negative.limit_changes.filter(kind=LimitChangeKind.MANUAL_OVERRIDE).exists()
+    # Late and on-time repayments: some paid after their due date, most before.
+    paid = InstallmentStatus.PAID
+    late = [
+        i
+        for i in CreditAccount.objects.get(status=AccountStatus.FROZEN).installments.filter(
+            status=paid
+        )
+        if timezone.localdate(i.paid_at) > i.due_date
+    ]
+    assert late
+
+
+def test_nothing_already_due_is_left_unpaid(seeded):
+    today = timezone.localdate(NOW)
+    for account in CreditAccount.objects.filter(customer__phone__startswith="+86136"):
+        assert not account.installments.filter(
+            status__in=[InstallmentStatus.PENDING, InstallmentStatus.OVERDUE], due_date__lt=today
+        ).exists(), account
+
+
+def test_seeding_twice_changes_nothing(seeded):
+    before = row_counts()
+    again = seed(now=NOW)
+    assert row_counts() == before
+    assert again == seeded
+
+
+def test_the_demo_merchant_key_authenticates(seeded):
+    merchant = merchant_authenticate(DEMO_MERCHANT_KEY)
+    assert merchant is not None
+    assert any(login.password == DEMO_MERCHANT_KEY for login in seeded)
+
+
+@pytest.mark.parametrize(
+    "now", [shanghai(2027, 1, 31, 23, 50), shanghai(2028, 3, 1, 0, 10), shanghai(2026, 6, 18, 9)]
+)
+def test_the_states_come_out_right_whatever_the_day_it_is_seeded(now):
+    launch_fee_schedule()
+    seed_accounts(now=now)
+    logins = seed(now=now)  # raises if a customer ends in another state
+    assert len([login for login in logins if login.role.startswith("Customer")]) == 5
+    today = timezone.localdate(now)
+    assert not CreditAccount.objects.filter(
+        installments__status__in=[InstallmentStatus.PENDING, InstallmentStatus.OVERDUE],
+        installments__due_date__lt=today,
+    ).exists()
+    assert ledger_check().ok, ledger_check().format()
