@@ -50,6 +50,7 @@ def launch_fee_schedule() -> FeeSchedule:
 def open_account(
     *, base_limit: Decimal | str = "10000.00", due_day: int = 10, now: datetime = OPENED_AT
 ) -> CreditAccount:
+    launch_fee_schedule()  # a reused test database may have been flushed by a transactional test
     return account_open(customer=customer(), base_limit=D(base_limit), due_day=due_day, now=now)
 
 

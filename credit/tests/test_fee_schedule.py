@@ -16,7 +16,7 @@ from credit.services import (
     fee_schedule_active,
 )
 from credit.services.fees import fee_schedule_worst_rate
-from credit.tests.builders import LAUNCH_RATES, buy, open_account
+from credit.tests.builders import LAUNCH_RATES, buy, launch_fee_schedule, open_account
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,8 @@ def schedule(version: int, rates: dict[int, str], **fields) -> FeeSchedule:
     return made
 
 
-def test_the_launch_schedule_is_active_after_migrate_and_within_the_cap():
+def test_the_launch_schedule_is_active_and_within_the_cap():
+    launch_fee_schedule()
     active = fee_schedule_active()
     assert active.offered_terms == [1, 3, 6, 9, 12, 24]
     for term in active.offered_terms:
@@ -41,7 +42,7 @@ def test_the_launch_schedule_is_active_after_migrate_and_within_the_cap():
 
 def test_activating_a_schedule_retires_the_previous_one_and_prices_new_purchases():
     manager = UserFactory(is_staff=True)
-    old = fee_schedule_active()
+    old = launch_fee_schedule()
     new = schedule(2, {**LAUNCH_RATES, 3: "0.006000"})
     fee_schedule_activate(schedule=new, actor=manager, now=NOW)
 
@@ -56,7 +57,7 @@ def test_activating_a_schedule_retires_the_previous_one_and_prices_new_purchases
 
 
 def test_a_schedule_above_the_legal_cap_is_refused_naming_the_term_and_its_rate():
-    old = fee_schedule_active()
+    old = launch_fee_schedule()
     greedy = schedule(2, {**LAUNCH_RATES, 12: "0.015000"})
     with pytest.raises(FeeScheduleRefused) as refused:
         fee_schedule_activate(schedule=greedy, now=NOW)

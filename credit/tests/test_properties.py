@@ -21,9 +21,9 @@ from credit.models import AllocationComponent, InstallmentStatus, PlanStatus
 from credit.models.fees import SUPPORTED_TERMS
 from credit.money import CENT, quantize
 from credit.pricing import MIN_DAYS_TO_FIRST_DUE, build_quote
-from credit.services import fee_schedule_active, purchase_refund
+from credit.services import purchase_refund
 from credit.services.fees import fee_schedule_worst_rate
-from credit.tests.builders import buy, key, open_account, repay
+from credit.tests.builders import buy, key, launch_fee_schedule, open_account, repay
 
 D = Decimal
 PURE = settings(max_examples=300, deadline=None, database=None)
@@ -135,7 +135,7 @@ def test_the_annualised_rate_rises_with_the_fee_rate(purchase, rates, bought, du
 @settings(max_examples=200, deadline=None, database=None)
 @given(term=st.sampled_from([3, 6, 9, 12, 24]), bought=purchase_dates, due_day=due_days)
 def test_no_customer_is_quoted_above_the_worst_case_the_cap_was_checked_on(term, bought, due_day):
-    schedule = fee_schedule_active()
+    schedule = launch_fee_schedule()
     quote = build_quote(
         amount=D("10000.00"),
         term=term,
@@ -152,7 +152,7 @@ _worst: dict[tuple[int, int], Decimal] = {}
 def _worst_rate(schedule_id: int, term: int) -> Decimal:
     if (schedule_id, term) not in _worst:
         _worst[(schedule_id, term)] = fee_schedule_worst_rate(
-            schedule=fee_schedule_active(), term=term
+            schedule=launch_fee_schedule(), term=term
         )
     return _worst[(schedule_id, term)]
 
