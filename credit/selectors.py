@@ -9,7 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from credit.models import (
@@ -232,12 +231,6 @@ def plans_for_account(*, account: CreditAccount) -> QuerySet[InstallmentPlan]:
     )
 
 
-def plans_with_installments(*, account: CreditAccount) -> QuerySet[InstallmentPlan]:
-    return plans_for_account(account=account).prefetch_related(
-        _installments_ordered("installments")
-    )
-
-
 def plan_for_account(*, account: CreditAccount, plan_id) -> InstallmentPlan:
     """One plan with its installments and schedule; DoesNotExist outside the account."""
     return (
@@ -266,7 +259,3 @@ def purchases_for_merchant(*, merchant: Merchant) -> QuerySet[Purchase]:
 
 def purchase_for_merchant(*, merchant: Merchant, purchase_id) -> Purchase:
     return purchases_for_merchant(merchant=merchant).prefetch_related("refunds").get(pk=purchase_id)
-
-
-def today(now: datetime | None = None):
-    return timezone.localdate(now or timezone.now())
