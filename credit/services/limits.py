@@ -7,6 +7,7 @@ from django.db import transaction
 
 from accounts.models import User
 from credit.models import (
+    AccountStatus,
     CreditAccount,
     GrantStatus,
     LimitChange,
@@ -15,7 +16,7 @@ from credit.models import (
 )
 from credit.money import quantize
 from credit.reasons import ReasonCode, reason_texts
-from credit.services.errors import InvalidAmount, ReasonRequired
+from credit.services.errors import AccountClosed, InvalidAmount, ReasonRequired
 from credit.services.lifecycle import account_lock, account_status_settle
 from notifications.events import EventType, publish
 
@@ -132,6 +133,8 @@ def temporary_limit_grant(
     if actor is not None and not (reason.strip() or campaign.strip()):
         raise ReasonRequired()
     account = account_lock(account)
+    if account.status == AccountStatus.CLOSED:
+        raise AccountClosed()
     grant = TemporaryLimitGrant.objects.create(
         account=account,
         amount=amount,

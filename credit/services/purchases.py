@@ -250,6 +250,10 @@ def purchase_refund(
         return existing
     if amount > purchase.amount - purchase.refunded_amount:
         raise RefundTooLarge(refundable=str(purchase.amount - purchase.refunded_amount))
+    if account.status == AccountStatus.CLOSED:
+        # A closed line owes nothing and may hold no balance: the refund would have nowhere
+        # to go (the CHECK constraint would refuse it); the merchant returns it another way.
+        raise AccountClosed()
 
     plan = purchase.plan
     installments = list(plan.installments.select_for_update().order_by("-sequence"))

@@ -13,8 +13,10 @@ from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, GrantStatus, LimitChange, LimitChangeKind
 from credit.reasons import ReasonCode
 from credit.services import (
+    AccountClosed,
     InvalidAmount,
     ReasonRequired,
+    account_close,
     limit_set,
     temporary_limit_grant,
 )
@@ -220,3 +222,19 @@ def test_a_staff_grant_needs_a_reason():
             actor=UserFactory(is_staff=True),
             now=NOW,
         )
+
+
+def test_a_closed_account_gets_no_temporary_limit():
+    account = open_account()
+    account_close(account=account, now=NOW)
+    before = row_counts()
+    with pytest.raises(AccountClosed):
+        temporary_limit_grant(
+            account=account,
+            amount=D("100"),
+            starts_at=NOW,
+            ends_at=NOW + timedelta(days=1),
+            campaign="618",
+            now=NOW,
+        )
+    assert row_counts() == before

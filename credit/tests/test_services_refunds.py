@@ -18,9 +18,11 @@ from credit.models import (
 from credit.models import LedgerAccount as L
 from credit.reasons import ReasonCode
 from credit.services import (
+    AccountClosed,
     IdempotencyKeyConflict,
     InvalidAmount,
     RefundTooLarge,
+    account_close,
     limit_set,
     purchase_refund,
 )
@@ -202,4 +204,18 @@ def test_replaying_a_refund_refunds_once_and_another_amount_under_the_key_is_ref
     before = row_counts()
     with pytest.raises(IdempotencyKeyConflict):
         refund(purchase, "150.00", idempotency_key="ret-1")
+    assert row_counts() == before
+
+
+def test_a_refund_to_a_closed_account_is_refused_and_writes_nothing():
+    # A closed line holds no balance, so money coming back has nowhere to go here: the
+    # merchant must return it another way. (It used to fail with an IntegrityError.)
+    account = open_account()
+    purchase = buy(account, "300.00", term=1, now=BOUGHT)
+    repay(account, "300.00", now=shanghai(2026, 2, 1, 9, 0))
+    account_close(account=account, now=shanghai(2026, 2, 2, 9, 0))
+    before = row_counts()
+    with pytest.raises(AccountClosed) as refused:
+        refund(purchase, "100.00", now=shanghai(2026, 2, 3, 9, 0))
+    assert (refused.value.code, refused.value.http_status) == ("account_closed", 409)
     assert row_counts() == before
