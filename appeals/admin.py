@@ -7,6 +7,10 @@ decides; `confirm_appeal` (Risk manager) gives the second approval; `message_app
 (Support agent) writes to the customer; `view_*` (everyone, Auditor) reads.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -78,6 +82,79 @@ class ReviewerFilter(admin.SimpleListFilter):
         if value and value.isdigit():
             return queryset.filter(assigned_to_id=int(value))
         return queryset
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    """One intermediate page: who may open it, its form, its words, and its one service call."""
+
+    perms: tuple[str, ...]
+    form: type
+    title: str
+    button: str
+    success: str
+    run: Callable  # (appeal, user, cleaned_data, now) -> object
+
+
+def _with_note(service):
+    return lambda appeal, user, data, now: service(
+        appeal=appeal, actor=user, note=data["note"], now=now
+    )
+
+
+STAFF_ACTIONS: dict[str, StaffAction] = {
+    "request_info": StaffAction(
+        (REVIEW,),
+        RequestInfoForm,
+        gettext_lazy("Ask the customer for information"),
+        gettext_lazy("Send the question"),
+        gettext_lazy("The customer was asked; the SLA clock is paused until they answer."),
+        _with_note(services.appeal_request_info),
+    ),
+    "decide": StaffAction(
+        (REVIEW,),
+        DecideForm,
+        gettext_lazy("Decide the appeal"),
+        gettext_lazy("Record the decision"),
+        gettext_lazy("Decision recorded."),
+        lambda appeal, user, data, now: services.appeal_decide(
+            appeal=appeal,
+            actor=user,
+            outcome=data["outcome"],
+            note=data["note"],
+            customer_reason=data["customer_reason"],
+            restore_to=data["restore_to"],
+            extension_days=data["extension_days"],
+            now=now,
+        ),
+    ),
+    "confirm": StaffAction(
+        (CONFIRM,),
+        NoteForm,
+        gettext_lazy("Second approval"),
+        gettext_lazy("Confirm the approval"),
+        gettext_lazy("Approval confirmed; the decision has taken effect."),
+        _with_note(services.appeal_confirm),
+    ),
+    "decline": StaffAction(
+        (CONFIRM,),
+        NoteForm,
+        gettext_lazy("Send the approval back to review"),
+        gettext_lazy("Send back"),
+        gettext_lazy("The appeal is back in review."),
+        _with_note(services.appeal_confirmation_decline),
+    ),
+    "message": StaffAction(
+        (MESSAGE, REVIEW),
+        MessageForm,
+        gettext_lazy("Write to the customer"),
+        gettext_lazy("Send"),
+        gettext_lazy("Message sent."),
+        lambda appeal, user, data, now: services.appeal_message_add(
+            appeal=appeal, author=user, body=data["body"], now=now
+        ),
+    ),
+}
 
 
 @admin.register(Appeal)
@@ -180,15 +257,14 @@ class AppealAdmin(admin.ModelAdmin):
         return [
             path("sla/", wrap(self.sla_summary_view), name="appeals_appeal_sla"),
             path("<int:pk>/assign/", wrap(self.assign_view), name="appeals_appeal_assign"),
-            path(
-                "<int:pk>/request-info/",
-                wrap(self.request_info_view),
-                name="appeals_appeal_request_info",
+            *(
+                path(
+                    f"<int:pk>/{name.replace('_', '-')}/",
+                    wrap(partial(self.action_view, action=name)),
+                    name=f"appeals_appeal_{name}",
+                )
+                for name in STAFF_ACTIONS
             ),
-            path("<int:pk>/decide/", wrap(self.decide_view), name="appeals_appeal_decide"),
-            path("<int:pk>/confirm/", wrap(self.confirm_view), name="appeals_appeal_confirm"),
-            path("<int:pk>/decline/", wrap(self.decline_view), name="appeals_appeal_decline"),
-            path("<int:pk>/message/", wrap(self.message_view), name="appeals_appeal_message"),
             *super().get_urls(),
         ]
 
@@ -228,40 +304,42 @@ class AppealAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "appeals/admin/sla_summary.html", context)
 
     # --- intermediate pages -----------------------------------------------------------------
-    def _appeal(self, request, pk, perm):
-        if not request.user.has_perm(perm):
-            raise PermissionDenied
-        return get_object_or_404(Appeal, pk=pk)
-
     def _change_url(self, appeal):
         return reverse("admin:appeals_appeal_change", args=[appeal.pk])
 
-    def _action_page(self, request, appeal, *, form, title, run, success, button):
-        """GET shows the form; POST calls `run(cleaned_data)` (one service call)."""
+    def action_view(self, request, pk, *, action: str):
+        """GET shows the action's form; POST makes its one service call with the user as actor."""
+        spec = STAFF_ACTIONS[action]
+        if not any(request.user.has_perm(perm) for perm in spec.perms):
+            raise PermissionDenied
+        appeal = get_object_or_404(Appeal, pk=pk)
+        form = spec.form(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                run(form.cleaned_data)
+                spec.run(appeal, request.user, form.cleaned_data, timezone.now())
             except DomainError as exc:
                 if exc.http_status == 404:
                     raise Http404 from None
                 form.add_error(None, str(exc.message))
             else:
-                self.message_user(request, success, messages.SUCCESS)
+                self.message_user(request, str(spec.success), messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(appeal))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "original": appeal,
             "appeal": appeal,
-            "title": title,
+            "title": spec.title,
             "form": form,
-            "button": button,
+            "button": spec.button,
             "target_summary": selectors.appeal_target_summary(appeal),
         }
         return TemplateResponse(request, "appeals/admin/action.html", context)
 
     def assign_view(self, request, pk):
-        appeal = self._appeal(request, pk, REVIEW)
+        if not request.user.has_perm(REVIEW):
+            raise PermissionDenied
+        appeal = get_object_or_404(Appeal, pk=pk)
         if request.method != "POST":
             return HttpResponseRedirect(self._change_url(appeal))
         try:
@@ -271,87 +349,3 @@ class AppealAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, _("The appeal is assigned to you."), messages.SUCCESS)
         return HttpResponseRedirect(self._change_url(appeal))
-
-    def request_info_view(self, request, pk):
-        appeal = self._appeal(request, pk, REVIEW)
-        form = RequestInfoForm(request.POST or None)
-        return self._action_page(
-            request,
-            appeal,
-            form=form,
-            title=_("Ask the customer for information"),
-            button=_("Send the question"),
-            success=_("The customer was asked; the SLA clock is paused until they answer."),
-            run=lambda data: services.appeal_request_info(
-                appeal=appeal, actor=request.user, note=data["note"], now=timezone.now()
-            ),
-        )
-
-    def decide_view(self, request, pk):
-        appeal = self._appeal(request, pk, REVIEW)
-        form = DecideForm(request.POST or None)
-        return self._action_page(
-            request,
-            appeal,
-            form=form,
-            title=_("Decide the appeal"),
-            button=_("Record the decision"),
-            success=_("Decision recorded."),
-            run=lambda data: services.appeal_decide(
-                appeal=appeal,
-                actor=request.user,
-                outcome=data["outcome"],
-                note=data["note"],
-                customer_reason=data["customer_reason"],
-                restore_to=data["restore_to"],
-                extension_days=data["extension_days"],
-                now=timezone.now(),
-            ),
-        )
-
-    def confirm_view(self, request, pk):
-        appeal = self._appeal(request, pk, CONFIRM)
-        form = NoteForm(request.POST or None)
-        return self._action_page(
-            request,
-            appeal,
-            form=form,
-            title=_("Second approval"),
-            button=_("Confirm the approval"),
-            success=_("Approval confirmed; the decision has taken effect."),
-            run=lambda data: services.appeal_confirm(
-                appeal=appeal, actor=request.user, note=data["note"], now=timezone.now()
-            ),
-        )
-
-    def decline_view(self, request, pk):
-        appeal = self._appeal(request, pk, CONFIRM)
-        form = NoteForm(request.POST or None)
-        return self._action_page(
-            request,
-            appeal,
-            form=form,
-            title=_("Send the approval back to review"),
-            button=_("Send back"),
-            success=_("The appeal is back in review."),
-            run=lambda data: services.appeal_confirmation_decline(
-                appeal=appeal, actor=request.user, note=data["note"], now=timezone.now()
-            ),
-        )
-
-    def message_view(self, request, pk):
-        if not (request.user.has_perm(MESSAGE) or request.user.has_perm(REVIEW)):
-            raise PermissionDenied
-        appeal = get_object_or_404(Appeal, pk=pk)
-        form = MessageForm(request.POST or None)
-        return self._action_page(
-            request,
-            appeal,
-            form=form,
-            title=_("Write to the customer"),
-            button=_("Send"),
-            success=_("Message sent."),
-            run=lambda data: services.appeal_message_add(
-                appeal=appeal, author=request.user, body=data["body"], now=timezone.now()
-            ),
-        )

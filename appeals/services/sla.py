@@ -11,14 +11,22 @@ from accounts.roles import Role
 from appeals.models import CLOCK_RUNNING_STATUSES, Appeal
 from notifications.events import EventType, publish
 
+# One batch: the oldest past-due appeals whose clock runs, not flagged yet, locked (rows another
+# run holds are skipped, so two beat ticks overlapping never flag or notify twice).
 _FLAG_SQL = """
     UPDATE appeals_appeal
        SET sla_breached_at = %(now)s
-     WHERE status = ANY(%(statuses)s)
-       AND due_at < %(now)s
-       AND sla_breached_at IS NULL
+     WHERE id IN (
+            SELECT id FROM appeals_appeal
+             WHERE status = ANY(%(statuses)s)
+               AND due_at < %(now)s
+               AND sla_breached_at IS NULL
+             ORDER BY due_at
+             LIMIT %(batch)s
+               FOR UPDATE SKIP LOCKED)
  RETURNING id, status
 """
+BATCH_SIZE = 500
 
 
 def risk_managers():
@@ -27,16 +35,31 @@ def risk_managers():
     ).distinct()
 
 
-@transaction.atomic
-def appeals_flag_sla_breaches(*, now: datetime) -> list[int]:
-    """One set-based UPDATE flags every appeal past its deadline whose clock is running.
+def appeals_flag_sla_breaches(*, now: datetime, batch_size: int = BATCH_SIZE) -> list[int]:
+    """Flag every appeal past its deadline whose clock is running, and tell the risk managers.
 
-    An appeal is flagged once (the `sla_breached_at IS NULL` guard), so running this twice
-    changes nothing and sends nothing the second time. Appeals waiting for the customer
-    (NEEDS_INFO) are paused and never flagged; their deadline moves when the customer answers.
+    Set-based, in batches of `batch_size`, each batch one transaction (its UPDATE, its audit
+    rows and its notices commit together, so a crash loses no notice and sends none twice).
+    An appeal is flagged once (`sla_breached_at IS NULL`), so running this twice changes
+    nothing the second time. Appeals waiting for the customer (NEEDS_INFO) are paused and
+    never flagged; their deadline moves when the customer answers.
     """
+    managers = list(risk_managers())
+    flagged: list[int] = []
+    while True:
+        batch = _flag_batch(now=now, batch_size=batch_size, managers=managers)
+        flagged += batch
+        if len(batch) < batch_size:
+            return sorted(flagged)
+
+
+@transaction.atomic
+def _flag_batch(*, now: datetime, batch_size: int, managers: list) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute(_FLAG_SQL, {"now": now, "statuses": list(CLOCK_RUNNING_STATUSES)})
+        cursor.execute(
+            _FLAG_SQL,
+            {"now": now, "statuses": list(CLOCK_RUNNING_STATUSES), "batch": batch_size},
+        )
         flagged = cursor.fetchall()
     if not flagged:
         return []
@@ -52,9 +75,8 @@ def appeals_flag_sla_breaches(*, now: datetime) -> list[int]:
         )
         for pk, status in flagged
     )
-    managers = list(risk_managers())
     appeals = Appeal.objects.filter(pk__in=[pk for pk, _status in flagged]).only(
-        "pk", "type", "status", "due_at", "customer_id", "assigned_to_id"
+        "pk", "type", "status", "due_at", "assigned_to_id"
     )
     for appeal in appeals:
         for manager in managers:
@@ -72,4 +94,4 @@ def appeals_flag_sla_breaches(*, now: datetime) -> list[int]:
                 dedupe_key=f"appeal:{appeal.pk}:sla-breached:{manager.pk}",
                 now=now,
             )
-    return sorted(pk for pk, _status in flagged)
+    return [pk for pk, _status in flagged]

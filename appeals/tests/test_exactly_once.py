@@ -8,9 +8,18 @@ import pytest
 from django.db import connection
 
 from appeals import services
-from appeals.errors import AppealAlreadyDecided
-from appeals.models import AppealStatus
-from appeals.tests.factories import NOW, cut, manager, officer, open_account, reload, submit
+from appeals.errors import AppealAlreadyDecided, AppealAlreadyOpen, TooManyAppeals
+from appeals.models import Appeal, AppealStatus
+from appeals.tests.factories import (
+    NOW,
+    cut,
+    freeze,
+    manager,
+    officer,
+    open_account,
+    reload,
+    submit,
+)
 from credit.models import CreditAccount, LimitChange, LimitChangeKind
 from notifications.events import EventType
 from notifications.models import Notification
@@ -104,3 +113,45 @@ def test_two_managers_confirming_a_large_approval_at_once_apply_it_once(settings
     assert sum(isinstance(o, AppealAlreadyDecided) for o in outcomes) == 1, outcomes
     assert LimitChange.objects.filter(account=account, kind=LimitChangeKind.APPEAL).count() == 1
     assert CreditAccount.objects.get(pk=account.pk).base_limit == D("10000.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_simultaneous_submissions_of_one_customer_let_exactly_three_through():
+    account = open_account("10000.00")
+    changes = [cut(account, f"{9000 - 1000 * i}.00") for i in range(5)]
+
+    outcomes = _race(
+        [
+            lambda change=change: services.appeal_submit(
+                customer=account.customer,
+                kind="limit_change",
+                target_id=change.pk,
+                reason="race",
+                now=NOW,
+            )
+            for change in changes
+        ]
+    )
+
+    assert sum(isinstance(o, TooManyAppeals) for o in outcomes) == 2, outcomes
+    assert Appeal.objects.filter(customer=account.customer).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_appeals_on_one_decision_open_one():
+    other = open_account()
+    freeze(other)
+
+    outcomes = _race(
+        [
+            lambda: services.appeal_submit(
+                customer=other.customer, kind="freeze", target_id=other.pk, reason="a", now=NOW
+            ),
+            lambda: services.appeal_submit(
+                customer=other.customer, kind="freeze", target_id=other.pk, reason="b", now=NOW
+            ),
+        ]
+    )
+
+    assert sum(isinstance(o, AppealAlreadyOpen) for o in outcomes) == 1, outcomes
+    assert Appeal.objects.filter(customer=other.customer).count() == 1

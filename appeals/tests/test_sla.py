@@ -90,6 +90,18 @@ def test_appeals_past_due_are_flagged_once_and_each_risk_manager_is_told_once(ev
     assert set(rows.values_list("user_id", flat=True)) == {boss_a.pk, boss_b.pk}
 
 
+def test_a_backlog_is_flagged_in_batches_each_appeal_once(events):
+    boss = manager()
+    backlog = [frozen_appeal(now=NOW - (50 + i) * H) for i in range(5)]
+
+    flagged = services.appeals_flag_sla_breaches(now=NOW, batch_size=2)
+
+    assert flagged == sorted(a.pk for a in backlog)
+    assert Appeal.objects.filter(sla_breached_at=NOW).count() == 5
+    told = [e.context["appeal_id"] for e in breach_events(events) if e.user_id == boss.pk]
+    assert sorted(told) == flagged
+
+
 def test_an_appeal_waiting_for_the_customer_is_never_flagged(events):
     manager()
     reviewer = officer()
