@@ -6,13 +6,15 @@ from decimal import Decimal
 import pytest
 
 from appeals import services
-from appeals.errors import DecisionNotApplicable
+from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
 from appeals.models import AppealStatus
-from appeals.tests.factories import NOW, officer, open_account, reload, submit
+from appeals.tests.factories import NOW, freeze, officer, open_account, reload, submit
 from credit.models import CreditAccount, LimitChange, LimitChangeKind
 from credit.reasons import ReasonCode
 from credit.risk.models import PendingLimitDecrease, PendingStatus
 from credit.risk.pending import pending_decrease_confirm
+from credit.risk.tests.factories import active_policy
+from credit.tests.builders import row_counts
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -96,3 +98,26 @@ def test_a_cancelled_announcement_cannot_be_appealed_or_approved_again():
     with pytest.raises(DecisionNotApplicable):
         approve(appeal)
     assert reload(appeal).status == AppealStatus.SUBMITTED
+
+
+# --- RESTORATION within the active risk policy's bounds -------------------------------------
+
+
+def test_a_reviewer_amount_outside_the_active_policy_bounds_is_refused_and_nothing_written():
+    active_policy(min_limit=D("1000.00"), max_limit=D("50000.00"))
+    account = open_account("10000.00")
+    freeze(account)
+    appeal = submit(account, "restoration", reason="New employer; contract and payslips attached.")
+    reviewer = officer()
+    services.appeal_assign(appeal=appeal, actor=reviewer, now=NOW)
+    before = row_counts()
+
+    for amount in ("50000.01", "999.99"):
+        with pytest.raises(RestoreAmountOutOfBounds) as refused:
+            approve(appeal, reviewer, restore_to=D(amount))
+        assert "50000.00" in str(refused.value.message)
+    assert row_counts() == before
+
+    approve(appeal, reviewer, restore_to=D("15000.00"))
+    account = CreditAccount.objects.get(pk=account.pk)
+    assert (account.status, account.base_limit) == ("RESTORED", D("15000.00"))
