@@ -37,7 +37,12 @@ from decimal import Decimal
 
 from django.db import connection
 
-from credit.risk.features import FEATURES_SQL, effective_limit_sql, feature_params
+from credit.risk.features import (
+    FEATURES_SQL,
+    effective_limit_sql,
+    feature_params,
+    features_session,
+)
 from credit.risk.models import RescoringRun, SeasonalCampaign
 from credit.risk.policy import band_limit_sql, multipliers_cte, proposed_limit_sql
 from credit.risk.scorecard import FEATURES, ScoringModel
@@ -72,6 +77,9 @@ def campaigns_running(run: RescoringRun, now: datetime) -> bool:
 
 
 def decision_sql(run: RescoringRun, model: ScoringModel, *, with_campaigns: bool) -> str:
+    # `scored` and `targets` are MATERIALIZED: PostgreSQL would otherwise inline them and
+    # re-expand the score and proposal expressions at every later reference (hundreds of µs
+    # per account); the later steps are cheap to inline.
     policy = run.policy
     score_expr, reasons_expr = model.score_sql("f")
     band = band_limit_sql(policy, "s.score")
@@ -99,10 +107,10 @@ def decision_sql(run: RescoringRun, model: ScoringModel, *, with_campaigns: bool
     feature_columns = ", ".join(f"d.{name}" for name in FEATURES)
     return f"""
 WITH {FEATURES_SQL},
-scored AS (
+scored AS MATERIALIZED (
     SELECT f.*, {score_expr} AS score, {reasons_expr} AS score_reasons FROM feat f
 ), {multipliers_cte()},
-targets AS (
+targets AS MATERIALIZED (
     SELECT s.*, COALESCE(mult.m, 1) AS multiplier,
            {proposed} AS proposed, {proposed_plain} AS proposed_plain
       FROM scored s LEFT JOIN mult ON mult.province_code = s.province_code
@@ -189,13 +197,13 @@ SELECT %(run_id)s, d.id, d.status, {feature_columns}, d.province_code, d.score,
 def chunk_decide(
     *, run: RescoringRun, model: ScoringModel, lo: int, hi: int, now: datetime, with_campaigns: bool
 ) -> int:
-    """Insert the decisions of accounts lo..hi; returns how many."""
+    """Insert the decisions of accounts lo..hi; returns how many (inside a transaction)."""
     params = feature_params(lo=lo, hi=hi, as_of=run.as_of) | {
         "run_id": run.pk,
         "policy_id": run.policy_id,
         "now": now,
         "raise_cooldown_days": run.policy.raise_cooldown_days,
     }
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, features_session(cursor):
         cursor.execute(decision_sql(run, model, with_campaigns=with_campaigns), params)
         return cursor.rowcount

@@ -438,6 +438,7 @@ class RescoringDecision(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     campaign = models.ForeignKey(
         SeasonalCampaign,
@@ -445,6 +446,7 @@ class RescoringDecision(models.Model):
         on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
     campaign_amount = MoneyField(null=True)
 

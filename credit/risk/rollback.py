@@ -29,7 +29,7 @@ from credit.models import GrantStatus, LimitChangeKind, TemporaryLimitGrant
 from credit.reasons import ReasonCode
 from credit.risk import bulk
 from credit.risk.errors import RunNotInState
-from credit.risk.features import effective_limit_sql
+from credit.risk.features import effective_limit_sql, jit_off
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringRun, RunStatus
 from credit.risk.runs import _log, _require
 from credit.services import account_lock, account_status_settle, limit_change_record
@@ -84,6 +84,7 @@ def run_rollback(*, run: RescoringRun, actor: User, now: datetime, note: str = "
         raise RunNotInState()
     note = note or f"rollback of rescoring run {run.pk}"
     with connection.cursor() as cursor:
+        jit_off(cursor)
         cursor.execute(_PLAN, {"run_id": run.pk})
         cursor.execute(
             "SELECT account_id, later_id, later_kind FROM risk_rollback_plan "

@@ -46,6 +46,7 @@ from credit.risk import bulk
 from credit.risk.conf import risk_setting
 from credit.risk.decide import campaigns_running, chunk_decide
 from credit.risk.errors import RiskPermissionRequired, RunAlreadyExists, RunBusy, RunNotInState
+from credit.risk.features import jit_off
 from credit.risk.models import (
     PendingAction,
     RescoringChunk,
@@ -352,6 +353,8 @@ _APPLY_GUARD = f"a.status = src.expected_status AND {bulk.STATUS_STAYS_CONSISTEN
 
 def chunk_apply(*, run: RescoringRun, chunk: RescoringChunk, now: datetime) -> dict:
     """Apply one chunk's decisions (inside the caller's transaction)."""
+    with connection.cursor() as cursor:
+        jit_off(cursor)
     window = {"run_id": run.pk, "lo": chunk.first_account_id, "hi": chunk.last_account_id}
     counts = {
         "pending_cancelled": bulk.pending_decreases_cancel_superseded(

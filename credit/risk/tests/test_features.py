@@ -102,3 +102,12 @@ def test_a_new_account_without_purchases_has_zero_features():
     assert features["tenure_months"] == 1
     assert features["purchases"] == features["late_12m"] == features["ontime_12m"] == 0
     assert features["utilisation_pct"] == 0
+
+
+def test_a_repayment_just_after_local_midnight_counts_late_whatever_the_utc_date():
+    """00:30 on 11 September in Shanghai is still 10 September in UTC: late by local date."""
+    account = open_account()
+    buy(account, "1200.00", at=shanghai(2025, 8, 1, 12), term=1)  # due 2025-09-10
+    repay(account, "1200.00", at=shanghai(2025, 9, 11, 0, 30))
+    features = account_features(account_id=account.pk, as_of=date(2026, 3, 10))
+    assert (features["late_12m"], features["ontime_12m"], features["worst_dpd_12m"]) == (1, 0, 1)
