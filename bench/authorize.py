@@ -240,6 +240,32 @@ def _verify() -> dict:
     }
 
 
+def cpu_seconds(gunicorn_pid: int) -> tuple[float, float]:
+    """CPU seconds so far of gunicorn's processes and of the bench database's backends."""
+    import psutil
+
+    def total(processes) -> float:
+        seconds = 0.0
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            seconds += times.user + times.system
+        return seconds
+
+    master = psutil.Process(gunicorn_pid)
+    app = total([master, *master.children(recursive=True)])
+    pids = psql(f"SELECT pid FROM pg_stat_activity WHERE datname = '{BENCH_DB}'").split()
+    backends = []
+    for pid in pids:
+        try:
+            backends.append(psutil.Process(int(pid)))
+        except psutil.Error:
+            continue
+    return app, total(backends)
+
+
 def flush_redis(url: str) -> None:
     import redis
 
@@ -493,7 +519,9 @@ def main(argv: list[str]) -> None:
             f"workers × {args.threads} threads, {args.warmup:g} s warm-up + {args.duration:g} s",
             flush=True,
         )
+        cpu_before = cpu_seconds(gunicorn.pid)
         elapsed = asyncio.run(load.run(args.connections))
+        cpu_after = cpu_seconds(gunicorn.pid)
         replay_problems = asyncio.run(load.replay(50))
     finally:
         stop_gunicorn(gunicorn)
@@ -533,6 +561,16 @@ def main(argv: list[str]) -> None:
     # Both figures share the machine's 2 cores with whatever else runs: say how busy it was.
     print(f"  load average before/after: {load_before:.2f} / {os.getloadavg()[0]:.2f}")
     print(f"  authorisations/s: {rate:.1f}")
+    if load.sent:
+        # CPU the app and its database spent per authorisation, whatever else the machine ran:
+        # the ceiling two otherwise idle cores would allow.
+        app_ms = (cpu_after[0] - cpu_before[0]) / len(load.sent) * 1000
+        db_ms = (cpu_after[1] - cpu_before[1]) / len(load.sent) * 1000
+        ceiling = 2000 / (app_ms + db_ms) if app_ms + db_ms else float("nan")
+        print(
+            f"  CPU per authorisation: gunicorn {app_ms:.1f} ms + PostgreSQL {db_ms:.1f} ms "
+            f"(two idle cores would allow about {ceiling:.0f}/s)"
+        )
     print(f"  latency p50: {p50:.1f} ms   p99: {p99:.1f} ms")
     if tps is not None:
         ratio = rate / tps
