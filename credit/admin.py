@@ -52,34 +52,26 @@ from credit.services import (
 from credit.services.errors import CreditError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Staff look; they change things only through the actions below."""
+class ReadOnly:
+    """Staff look; they change things only through the operations below."""
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
     show_full_result_count = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyTabularInline(admin.TabularInline):
+class ReadOnlyTabularInline(ReadOnly, admin.TabularInline):
     extra = 0
     can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
