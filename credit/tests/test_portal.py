@@ -235,3 +235,19 @@ def test_portal_pages_require_login(client):
         response = client.get(url)
         assert response.status_code == 302
         assert "/accounts/login/" in response.url
+
+
+def test_the_repay_checkout_and_history_pages_run_a_bounded_number_of_queries(
+    browser_client, account, merchant, django_assert_max_num_queries
+):
+    for term in (1, 3, 6):
+        buy(account, "90.00", merchant=merchant, term=term)
+    with django_assert_max_num_queries(14):
+        assert browser_client.get("/credit/repay/").status_code == 200
+    with django_assert_max_num_queries(12):
+        response = browser_client.get(
+            "/credit/checkout/", {"merchant": merchant.pk, "item": "x", "amount": "500"}
+        )
+        assert response.status_code == 200
+    with django_assert_max_num_queries(12):
+        assert browser_client.get("/credit/limits/").status_code == 200
