@@ -485,6 +485,11 @@ class LimitChangeAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+def _is_draft(schedule: FeeSchedule) -> bool:
+    """Never in force: plans point at the schedule they were sold under, so it stays as it was."""
+    return not schedule.is_active and schedule.activated_at is None
+
+
 class FeeScheduleTermInline(admin.TabularInline):
     model = FeeScheduleTerm
     extra = 0
@@ -492,7 +497,7 @@ class FeeScheduleTermInline(admin.TabularInline):
 
     def _editable(self, request, obj):
         return request.user.has_perm("credit.change_feeschedule") and (
-            obj is None or obj.activated_at is None
+            obj is None or _is_draft(obj)
         )
 
     def has_add_permission(self, request, obj=None):
@@ -534,9 +539,7 @@ class FeeScheduleAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         # Plans point at the schedule they were sold under: once activated it never changes.
-        return super().has_change_permission(request, obj) and (
-            obj is None or obj.activated_at is None
-        )
+        return super().has_change_permission(request, obj) and (obj is None or _is_draft(obj))
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -38,7 +38,11 @@ def launch_fee_schedule() -> FeeSchedule:
     if schedule is not None:
         return schedule
     schedule = FeeSchedule.objects.create(
-        version=1, name="Launch pricing", is_active=True, created_at=OPENED_AT
+        version=1,
+        name="Launch pricing",
+        is_active=True,
+        created_at=OPENED_AT,
+        activated_at=OPENED_AT,
     )
     FeeScheduleTerm.objects.bulk_create(
         FeeScheduleTerm(schedule=schedule, term_months=term, monthly_fee_rate=D(rate))
