@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django_fsm import can_proceed
+from django_fsm_log.models import StateLog
 
 from accounts.models import User
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChange, LimitChangeKind
@@ -30,6 +31,16 @@ def audit_description(reason_codes: list[str], note: str = "", run_id: int | Non
     if note:
         parts.append(note)
     return " | ".join(parts)
+
+
+def _stamp_status_log(account: CreditAccount, now: datetime) -> None:
+    """Date the StateLog row the transition just wrote at the business instant `now`.
+
+    django-fsm-log stamps the wall clock; the audit's "when" is the injected `now`, as
+    `status_changed_at` and the servicing close's set-based StateLog rows have it.
+    """
+    last = StateLog.objects.for_(account).order_by("-pk").values("pk")[:1]
+    StateLog.objects.filter(pk__in=last).update(timestamp=now)
 
 
 def _status_event(
@@ -93,6 +104,7 @@ def account_status_settle(
     description = audit_description(reason_codes, note, run_id)
     if account.status in (AccountStatus.ACTIVE, AccountStatus.RESTORED) and account.available < 0:
         account.go_negative(at=now, by=by, description=description)
+        _stamp_status_log(account, now)
         account.status_reason_codes = list(reason_codes)
         _status_event(account, EventType.ACCOUNT_NEGATIVE, reason_codes, now)
         return "go_negative"
@@ -100,6 +112,7 @@ def account_status_settle(
         # The caller's codes name the real cause (a repayment, a refund, a raise, an appeal),
         # which is what the customer reads on the status banner.
         account.recover(at=now, by=by, description=description)
+        _stamp_status_log(account, now)
         account.status_reason_codes = list(reason_codes)
         _status_event(account, EventType.ACCOUNT_RESTORED, reason_codes, now)
         return "recover"
@@ -134,6 +147,7 @@ def account_freeze(
     if not can_proceed(account.freeze):
         raise TransitionRefused()
     account.freeze(reason=reason, at=now, by=actor, description=audit_description(codes, note))
+    _stamp_status_log(account, now)
     account.status_reason_codes = codes
     account.save()
     _status_event(account, EventType.ACCOUNT_FROZEN, codes, now)
@@ -168,6 +182,7 @@ def account_unfreeze(
             return account
     codes = list(reason_codes or [ReasonCode.STAFF_DECISION])
     account.unfreeze(at=now, by=actor, description=audit_description(codes, note))
+    _stamp_status_log(account, now)
     account.status_reason_codes = codes
     account.save()
     _status_event(account, EventType.ACCOUNT_UNFROZEN, codes, now)
@@ -185,6 +200,7 @@ def account_close(
         raise TransitionRefused()
     codes = [ReasonCode.CUSTOMER_REQUEST]
     account.close(at=now, by=actor, description=audit_description(codes, note))
+    _stamp_status_log(account, now)
     account.status_reason_codes = codes
     account.save()
     return account

@@ -90,6 +90,7 @@ def test_a_staff_freeze_logs_who_and_why_and_tells_the_customer():
     assert account.pre_incident_limit == D("10000.00")
     log = StateLog.objects.for_(account).get()
     assert (log.by, log.transition, log.state) == (officer, "freeze", AccountStatus.FROZEN)
+    assert log.timestamp == NOW  # the business instant, as status_changed_at
     assert log.description == "STAFF_DECISION | suspected account takeover"
     assert [e.event for e in events] == [EventType.ACCOUNT_FROZEN]
     assert events[0].context["reason_codes"] == [ReasonCode.STAFF_DECISION]

@@ -172,6 +172,16 @@ def test_a_full_lifecycle_through_the_services_logs_every_transition():
         (log.source_state, log.state, log.transition)
         for log in StateLog.objects.for_(account).order_by("id")
     ]
+    stamps = [log.timestamp for log in StateLog.objects.for_(account).order_by("id")]
+    assert stamps[:6] == [
+        shanghai(2026, 1, 7, 2, 0),
+        shanghai(2026, 2, 20, 2, 0),
+        shanghai(2026, 2, 21, 9, 0),
+        shanghai(2026, 2, 21, 10, 0),
+        shanghai(2026, 2, 22, 9, 0),
+        shanghai(2026, 2, 23, 9, 0),
+    ]
+    assert stamps[7] == shanghai(2026, 6, 1, 9, 0)
     assert steps == [
         ("ACTIVE", "NEGATIVE", "go_negative"),
         ("NEGATIVE", "FROZEN", "freeze"),
