@@ -8,9 +8,10 @@ changes nothing. A transaction-scoped advisory lock serialises concurrent closes
 
 Steps of one day, each one set-based statement (or a few) over all rows:
   lock        the accounts the day touches, in id order (no deadlock with online services)
-  overdue     open installments due before D → OVERDUE with D − due_date days past due
-  delinquency per-account days past due, overdue amount and bucket; history on change
   penalties   daily penalty after the grace days, capped; one PENALTY journal entry per account
+  overdue     open installments due before D → OVERDUE with D − due_date days past due, and
+              the day's penalty, in one UPDATE (each installment written once)
+  delinquency per-account days past due, overdue amount and bucket; history on change
   freezes     ≥ SERVICING_FREEZE_DAYS_PAST_DUE days past due → FROZEN (reason OVERDUE)
   unfreezes   nothing overdue → OVERDUE reason lifted; only reason → RESTORED or NEGATIVE
   grants      ended grants expire, started ones apply; status follows available
@@ -33,8 +34,7 @@ from credit.servicing.services.context import CloseContext
 from credit.servicing.services.delinquency import (
     accounts_lock,
     delinquency_update,
-    installments_mark_overdue,
-    penalties_accrue,
+    installments_age,
 )
 from credit.servicing.services.grants import grants_ending_notice, grants_expire_and_start
 from credit.servicing.services.statuses import overdue_cure, overdue_freeze, probation_step
@@ -45,9 +45,8 @@ CLOSE_LOCK_KEY = 0x53455256444159
 
 STEPS = (
     accounts_lock,
-    installments_mark_overdue,
+    installments_age,
     delinquency_update,
-    penalties_accrue,
     overdue_freeze,
     overdue_cure,
     grants_expire_and_start,

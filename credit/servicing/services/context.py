@@ -70,6 +70,7 @@ class CloseContext:
     steps: dict[str, Step] = field(default_factory=dict)
 
     def __post_init__(self):
+        self.current: Step | None = None
         zone = timezone.get_default_timezone()
         # Midnight opening the business date: grants ending (or starting) by then are due.
         self.cutoff = datetime.combine(self.business_date, clock(0), zone)
@@ -122,6 +123,7 @@ class CloseContext:
         The state change was set-based; notices go one by one through the outbox's only door
         (notifications.events.publish), with their recipients loaded in bulk.
         """
+        started = time.perf_counter()
         users = _users([row["customer_id"] for row in rows])
         published = 0
         for row in rows:
@@ -137,6 +139,9 @@ class CloseContext:
                 now=self.now,
             )
             published += 1
+        if self.current is not None and rows:
+            spent = self.current.extra.get("publish_seconds", 0.0)
+            self.current.extra["publish_seconds"] = round(spent + time.perf_counter() - started, 3)
         return published
 
     def status_context(self, row: dict, codes: list[str]) -> dict:
@@ -166,10 +171,12 @@ class StepTimer:
     def __enter__(self) -> Step:
         self.started = time.perf_counter()
         self.result = self.ctx.steps.setdefault(self.name, Step())
+        self.ctx.current = self.result
         return self.result
 
     def __exit__(self, *exc):
         self.result.seconds += time.perf_counter() - self.started
+        self.ctx.current = None
         return False
 
 

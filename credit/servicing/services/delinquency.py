@@ -38,19 +38,66 @@ def accounts_lock(ctx: CloseContext) -> None:
         )[0]["n"]
 
 
-def installments_mark_overdue(ctx: CloseContext) -> None:
-    """Step 1a: open installments due before D are OVERDUE, D − due_date days past due.
+# Step 2, the penalty of each open installment due before D, as of D. Day k past due (the
+# date due_date + k) carries a penalty when k > the plan's fee schedule's grace_days; the
+# close of D charges every such day after `penalty_accrued_through` up to D — one day on a
+# normal night, several when an installment is first seen late — and the UPDATE sets
+# `penalty_accrued_through` = D, so a day is never charged twice. A day's penalty is
+# ROUND(overdue × penalty_daily_rate, 2) half-up (PostgreSQL rounds numeric half away from
+# zero, the same for these positive amounts), overdue = principal + fee still due; the net
+# penalty (accrued − waived) never exceeds ROUND(overdue × penalty_cap_ratio, 2).
+_PENALTIES = f"""
+CREATE TEMP TABLE _svc_penalty AS
+SELECT x.id, x.account_id, LEAST(x.days * x.daily, GREATEST(x.cap - x.charged, 0)) AS amount
+  FROM (
+    SELECT i.id, i.account_id,
+           %(d)s - GREATEST(COALESCE(i.penalty_accrued_through, i.due_date),
+                            i.due_date + f.grace_days) AS days,
+           ROUND(({PRINCIPAL_DUE} + {FEE_DUE}) * f.penalty_daily_rate, 2) AS daily,
+           ROUND(({PRINCIPAL_DUE} + {FEE_DUE}) * f.penalty_cap_ratio, 2) AS cap,
+           i.penalty - i.penalty_waived AS charged
+      FROM credit_installment i
+      JOIN credit_installmentplan p ON p.id = i.plan_id
+      JOIN credit_feeschedule f ON f.id = p.fee_schedule_id
+     WHERE i.status IN {OPEN} AND i.due_date < %(d)s
+       AND i.due_date + f.grace_days < %(d)s
+       AND (i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s)
+  ) x
+"""  # noqa: S608 - constant SQL fragments, values are parameters
 
-    An OVERDUE installment whose due date moved to D or later (an extension, a withdrawn
-    acceleration) is upcoming again. Only rows whose values change are written.
+
+def installments_age(ctx: CloseContext) -> None:
+    """Steps 1a and 2: open installments due before D are OVERDUE, D − due_date days past
+    due, and carry the day's penalty — one UPDATE, so each installment is written once.
+
+    The penalty (see `_PENALTIES`) is computed first into `_svc_penalty`, then the UPDATE
+    ages every open installment due before D whose values change and adds its penalty; the
+    PENALTY journal entries are posted from the same table. An OVERDUE installment whose due
+    date moved to D or later (an extension, a withdrawn acceleration) is upcoming again.
     """
+    with ctx.step("penalties") as step:
+        ctx.execute("DROP TABLE IF EXISTS _svc_penalty")
+        ctx.execute(_PENALTIES)
+        ctx.execute("CREATE UNIQUE INDEX ON _svc_penalty (id)")
+        ctx.execute("ANALYZE _svc_penalty")
+        step.rows = ctx.fetch("SELECT count(*) AS n FROM _svc_penalty")[0]["n"]
     with ctx.step("overdue") as step:
         step.rows = ctx.execute(
             f"""
-            UPDATE credit_installment
-               SET status = 'OVERDUE', days_past_due = %(d)s - due_date
-             WHERE status IN {OPEN} AND due_date < %(d)s
-               AND (status = 'PENDING' OR days_past_due <> %(d)s - due_date)
+            UPDATE credit_installment i
+               SET status = 'OVERDUE', days_past_due = %(d)s - i.due_date,
+                   penalty = i.penalty + COALESCE(x.amount, 0),
+                   penalty_accrued_through = CASE WHEN x.amount IS NULL
+                                                  THEN i.penalty_accrued_through ELSE %(d)s END
+              FROM (
+                SELECT c.id, p.amount
+                  FROM credit_installment c
+                  LEFT JOIN _svc_penalty p ON p.id = c.id
+                 WHERE c.status IN {OPEN} AND c.due_date < %(d)s
+                   AND (c.status = 'PENDING' OR c.days_past_due <> %(d)s - c.due_date
+                        OR p.id IS NOT NULL)
+              ) x
+             WHERE i.id = x.id
             """  # noqa: S608 - constant SQL fragments, values are parameters
         )
         step.extra["back_to_pending"] = ctx.execute(
@@ -59,6 +106,8 @@ def installments_mark_overdue(ctx: CloseContext) -> None:
              WHERE status = 'OVERDUE' AND due_date >= %(d)s
             """
         )
+    with ctx.step("penalties") as step:
+        penalties_post(ctx, step)
 
 
 def delinquency_update(ctx: CloseContext) -> None:
@@ -124,78 +173,39 @@ def delinquency_update(ctx: CloseContext) -> None:
         )
 
 
-def penalties_accrue(ctx: CloseContext) -> None:
-    """Step 2: after the plan's fee schedule's grace days, a daily penalty on what is overdue.
-
-    For an OVERDUE installment, day k past due (the date due_date + k) carries a penalty when
-    k > grace_days. The close of D charges every such day after `penalty_accrued_through` up
-    to D — one day on a normal night — and sets `penalty_accrued_through` = D, so a day is
-    never charged twice. A day's penalty is ROUND(overdue × penalty_daily_rate, 2), half-up
-    (PostgreSQL rounds numeric half away from zero, the same for positive amounts), where
-    overdue = principal + fee still due; the net penalty (accrued − waived) never exceeds
-    ROUND(overdue × penalty_cap_ratio, 2). One balanced PENALTY journal entry per account
-    (Dr RECEIVABLE_PENALTY, Cr PENALTY_INCOME), all lines in one INSERT.
-    """
-    with ctx.step("penalties") as step:
-        ctx.execute("DROP TABLE IF EXISTS _svc_penalty")
-        ctx.execute(
-            f"""
-            CREATE TEMP TABLE _svc_penalty AS
-            SELECT x.id, x.account_id,
-                   LEAST(x.days * x.daily, GREATEST(x.cap - x.charged, 0)) AS amount
-              FROM (
-                SELECT i.id, i.account_id,
-                       %(d)s - GREATEST(COALESCE(i.penalty_accrued_through, i.due_date),
-                                        i.due_date + f.grace_days) AS days,
-                       ROUND(({PRINCIPAL_DUE} + {FEE_DUE}) * f.penalty_daily_rate, 2) AS daily,
-                       ROUND(({PRINCIPAL_DUE} + {FEE_DUE}) * f.penalty_cap_ratio, 2) AS cap,
-                       i.penalty - i.penalty_waived AS charged
-                  FROM credit_installment i
-                  JOIN credit_installmentplan p ON p.id = i.plan_id
-                  JOIN credit_feeschedule f ON f.id = p.fee_schedule_id
-                 WHERE i.status = 'OVERDUE'
-                   AND i.due_date + f.grace_days < %(d)s
-                   AND (i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s)
-              ) x
-            """  # noqa: S608 - constant SQL fragments, values are parameters
+def penalties_post(ctx: CloseContext, step) -> None:
+    """One balanced PENALTY entry per account (Dr RECEIVABLE_PENALTY, Cr PENALTY_INCOME), the
+    lines of every entry in one INSERT (the balance trigger checks them per statement)."""
+    posted = ctx.fetch(
+        """
+        WITH sums AS (
+            SELECT account_id, sum(amount) AS amount FROM _svc_penalty
+             GROUP BY account_id HAVING sum(amount) > 0
+        ), entries AS (
+            INSERT INTO credit_journalentry (kind, account_id, reference, memo, created_at)
+            SELECT %(kind)s, s.account_id, %(reference)s, %(memo)s, %(now)s
+              FROM sums s ORDER BY s.account_id
+            RETURNING id, account_id
+        ), lines AS (
+            INSERT INTO credit_journalline (entry_id, ledger_account, account_id, debit, credit)
+            SELECT e.id, l.ledger_account, e.account_id,
+                   CASE WHEN l.is_debit THEN s.amount ELSE 0 END,
+                   CASE WHEN l.is_debit THEN 0 ELSE s.amount END
+              FROM entries e
+              JOIN sums s ON s.account_id = e.account_id
+             CROSS JOIN (VALUES (%(receivable)s, TRUE), (%(income)s, FALSE))
+                   AS l(ledger_account, is_debit)
+            RETURNING debit
         )
-        step.rows = ctx.execute(
-            """
-            UPDATE credit_installment i
-               SET penalty = i.penalty + p.amount, penalty_accrued_through = %(d)s
-              FROM _svc_penalty p WHERE i.id = p.id
-            """
-        )
-        posted = ctx.fetch(
-            """
-            WITH sums AS (
-                SELECT account_id, sum(amount) AS amount FROM _svc_penalty
-                 GROUP BY account_id HAVING sum(amount) > 0
-            ), entries AS (
-                INSERT INTO credit_journalentry (kind, account_id, reference, memo, created_at)
-                SELECT %(kind)s, s.account_id, %(reference)s, %(memo)s, %(now)s
-                  FROM sums s ORDER BY s.account_id
-                RETURNING id, account_id
-            ), lines AS (
-                INSERT INTO credit_journalline (entry_id, ledger_account, account_id, debit, credit)
-                SELECT e.id, l.ledger_account, e.account_id,
-                       CASE WHEN l.is_debit THEN s.amount ELSE 0 END,
-                       CASE WHEN l.is_debit THEN 0 ELSE s.amount END
-                  FROM entries e
-                  JOIN sums s ON s.account_id = e.account_id
-                 CROSS JOIN (VALUES (%(receivable)s, TRUE), (%(income)s, FALSE))
-                       AS l(ledger_account, is_debit)
-                RETURNING debit
-            )
-            SELECT count(*) AS lines, COALESCE(sum(debit), 0) AS amount FROM lines
-            """,
-            ctx.params(
-                kind=JournalEntryKind.PENALTY,
-                reference=f"penalty:{ctx.business_date.isoformat()}",
-                memo=f"Penalty accrued through {ctx.business_date.isoformat()}",
-                receivable=LedgerAccount.RECEIVABLE_PENALTY,
-                income=LedgerAccount.PENALTY_INCOME,
-            ),
-        )[0]
-        step.extra["journal_entries"] = posted["lines"] // 2
-        step.extra["amount"] = str(Decimal(posted["amount"]))
+        SELECT count(*) AS lines, COALESCE(sum(debit), 0) AS amount FROM lines
+        """,
+        ctx.params(
+            kind=JournalEntryKind.PENALTY,
+            reference=f"penalty:{ctx.business_date.isoformat()}",
+            memo=f"Penalty accrued through {ctx.business_date.isoformat()}",
+            receivable=LedgerAccount.RECEIVABLE_PENALTY,
+            income=LedgerAccount.PENALTY_INCOME,
+        ),
+    )[0]
+    step.extra["journal_entries"] = posted["lines"] // 2
+    step.extra["amount"] = str(Decimal(posted["amount"]))

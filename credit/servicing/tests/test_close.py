@@ -282,7 +282,9 @@ def test_beat_runs_the_close_at_half_past_midnight_shanghai_time():
     assert (crontab.minute, crontab.hour, str(crontab.timezone)) == ("30", "0", "Asia/Shanghai")
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the tests after this one still find the migrations' rows (the launch
+# fee schedule, the beat task) once the flush of a transactional test has run.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_closes_of_the_same_day_take_effect_once():
     from credit.servicing.tests.helpers import fee_schedule
 
