@@ -6,7 +6,7 @@
 What runs, all on this machine and the PostgreSQL server of DATABASE_URL (default the local
 one on 127.0.0.1:5432):
 
-1. a fresh database `creditline_bench`, migrated, with --accounts customers (each a credit
+1. a fresh database `creditline_bench_authorize`, migrated, with --accounts customers (each a credit
    line with room for every purchase), one merchant and its API key, and one payment code
    per request to be sent (a code pays for at most one purchase);
 2. gunicorn with the production settings (DEBUG off, whitenoise, persistent connections,
@@ -44,8 +44,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "creditline_bench"
-PGBENCH_DB = "creditline_bench_pgbench"
+BENCH_DB = "creditline_bench_authorize"
+PGBENCH_DB = "creditline_bench_authorize_pgbench"
 GOAL_RATIO = 0.15
 GOAL_P99_MS = 50.0
 PATH = "/api/v1/merchant/purchases/"
