@@ -144,9 +144,16 @@ acc AS (
 JIT_OFF = "SET LOCAL jit = off"
 
 
+# A chunk's aggregates and materialised steps hold ~100 bytes per account: with the default
+# 4 MB they spill to temporary files. Transaction-local, one backend: well within budget.
+CHUNK_WORK_MEM = "128MB"
+
+
 def jit_off(cursor) -> None:
-    """Turn JIT off for the rest of the current transaction (callers are atomic)."""
+    """For the rest of the current transaction (callers are atomic): no JIT, and work memory
+    for a chunk's hash aggregates and joins."""
     cursor.execute(JIT_OFF)
+    cursor.execute("SELECT set_config('work_mem', %s, true)", [CHUNK_WORK_MEM])
 
 
 @contextmanager
