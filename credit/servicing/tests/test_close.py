@@ -308,3 +308,72 @@ def test_concurrent_closes_of_the_same_day_take_effect_once():
     assert BusinessDay.objects.filter(business_date=date(2026, 2, 15)).count() == 1
     # One penalty entry for the one account, not three.
     assert JournalEntry.objects.count() == entries + 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not_deadlocked():
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from credit.services import account_lock, repayment_apply
+    from credit.servicing.tests.helpers import assert_invariants, fee_schedule
+
+    fee_schedule()
+    account = open_account()
+    buy(account, "1010.00", term=1, now=shanghai(2026, 1, 5, 12, 0))
+    close_through(date(2026, 2, 10), date(2026, 2, 14))  # 4 days late, 0.51 of penalty
+    holding, errors = threading.Event(), []
+
+    def repay_while_the_close_waits():
+        try:
+            with transaction.atomic():
+                locked = account_lock(account)
+                holding.set()
+                # Wait until the close blocks on this account's row lock, then touch the
+                # installments the close is about to age: it must not hold them yet.
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    with connection.cursor() as cursor:
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            " AND datname = current_database()"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+                    time.sleep(0.05)
+                repayment_apply(
+                    account=locked,
+                    amount=D("1010.51"),
+                    idempotency_key="during-close",
+                    now=shanghai(2026, 2, 15, 0, 30),
+                )
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def close_the_day():
+        try:
+            holding.wait(10)
+            business_day_close(business_date=date(2026, 2, 15), now=shanghai(2026, 2, 15, 0, 30))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=repay_while_the_close_waits),
+        threading.Thread(target=close_the_day),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    first = installments(account)[0]
+    # The close ran after the repayment committed: nothing left to age or to charge.
+    assert (first.status, first.penalty) == (InstallmentStatus.PAID, D("0.51"))
+    assert BusinessDay.objects.filter(business_date=date(2026, 2, 15)).exists()
+    assert_invariants()
