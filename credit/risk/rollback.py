@@ -85,6 +85,8 @@ def run_rollback(*, run: RescoringRun, actor: User, now: datetime, note: str = "
     note = note or f"rollback of rescoring run {run.pk}"
     with connection.cursor() as cursor:
         jit_off(cursor)
+        # Dropped at commit; two rollbacks inside one outer transaction must not collide.
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.risk_rollback_plan")
         cursor.execute(_PLAN, {"run_id": run.pk})
         cursor.execute(
             "SELECT account_id, later_id, later_kind FROM risk_rollback_plan "

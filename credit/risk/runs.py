@@ -63,6 +63,7 @@ logger = logging.getLogger(__name__)
 APPROVE_PERMISSION = "risk.approve_rescoringrun"
 RUN_LOCK_NAMESPACE = 0x7269736B  # "risk"
 HISTOGRAM_WIDTH = 50
+HISTOGRAM_BUCKETS = (MAX_SCORE - MIN_SCORE) // HISTOGRAM_WIDTH  # 300–349 … 850–900
 
 CUTTING_PENDING_ACTIONS = (PendingAction.CREATE, PendingAction.REPLACE)
 
@@ -225,10 +226,10 @@ def run_summary(run: RescoringRun) -> dict:
         groups = cursor.fetchall()
         cursor.execute(
             """
-            SELECT width_bucket(score, %s, %s, %s) AS bucket, count(*)
+            SELECT LEAST((score - %s) / %s + 1, %s) AS bucket, count(*)
               FROM risk_rescoringdecision WHERE run_id = %s GROUP BY bucket ORDER BY bucket
             """,
-            [MIN_SCORE, MAX_SCORE + 1, (MAX_SCORE + 1 - MIN_SCORE) // HISTOGRAM_WIDTH, run.pk],
+            [MIN_SCORE, HISTOGRAM_WIDTH, HISTOGRAM_BUCKETS, run.pk],
         )
         buckets = dict(cursor.fetchall())
         cursor.execute(
@@ -253,10 +254,11 @@ def run_summary(run: RescoringRun) -> dict:
     histogram = [
         {
             "from": MIN_SCORE + (bucket - 1) * HISTOGRAM_WIDTH,
-            "to": MIN_SCORE + bucket * HISTOGRAM_WIDTH - 1,
+            # The last bin also holds 900.
+            "to": MIN_SCORE + bucket * HISTOGRAM_WIDTH - (0 if bucket == HISTOGRAM_BUCKETS else 1),
             "accounts": buckets.get(bucket, 0),
         }
-        for bucket in range(1, (MAX_SCORE + 1 - MIN_SCORE) // HISTOGRAM_WIDTH + 1)
+        for bucket in range(1, HISTOGRAM_BUCKETS + 1)
     ]
     return {
         "scored": scored,
@@ -480,7 +482,11 @@ def runs_unfinished():
 def rescoring_nightly(*, now: datetime, as_of: date | None = None) -> RescoringRun | None:
     """The nightly job: finish an interrupted run, then score today (once per date)."""
     for unfinished in runs_unfinished().order_by("pk"):
-        run_execute(run=unfinished, now=now)
+        try:
+            run_execute(run=unfinished, now=now)
+        except RunBusy:
+            logger.info("rescoring run %s is being executed elsewhere", unfinished.pk)
+            return None
     as_of = as_of or timezone.localdate(now)
     if RescoringRun.objects.filter(
         dry_run=False,

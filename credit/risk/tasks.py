@@ -1,17 +1,26 @@
 """Celery tasks: thin, idempotent (re-running carries on where the last run stopped)."""
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 
 from credit.risk.errors import RunBusy
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="risk.rescore_nightly")
 def rescore_nightly() -> int | None:
     """02:00 Asia/Shanghai (django-celery-beat): finish an interrupted run, then score today."""
+    from credit.risk.errors import NoActivePolicy
     from credit.risk.runs import rescoring_nightly
 
-    run = rescoring_nightly(now=timezone.now())
+    try:
+        run = rescoring_nightly(now=timezone.now())
+    except NoActivePolicy:
+        logger.warning("nightly rescoring skipped: no risk policy is active")
+        return None
     return run.pk if run is not None else None
 
 

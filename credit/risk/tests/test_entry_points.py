@@ -77,3 +77,11 @@ def test_the_nightly_task_runs_the_nightly_job(settings):
     open_account()
     run_id = rescore_nightly.apply().get()
     assert RescoringRun.objects.get(pk=run_id).status == RunStatus.APPLIED
+
+
+def test_the_nightly_task_waits_quietly_while_no_policy_is_active():
+    from credit.risk.tasks import rescore_nightly
+
+    open_account()
+    assert rescore_nightly.apply().get() is None
+    assert not RescoringRun.objects.exists()

@@ -164,3 +164,18 @@ def test_a_run_is_rolled_back_once(applied):
     with pytest.raises(RunNotInState):
         run_rollback(run=run, actor=manager, now=LATER)
     assert LimitChange.objects.filter(kind=LimitChangeKind.ROLLBACK).count() == 3
+
+
+def test_two_runs_roll_back_in_one_transaction(applied):
+    from django.db import transaction
+
+    first = applied[0]
+    second = run_execute(
+        run=run_plan(as_of=(RUN_AT + timedelta(days=1)).date(), now=RUN_AT + timedelta(days=1)),
+        now=RUN_AT + timedelta(days=1),
+    )
+    manager = staff(Role.RISK_MANAGER)
+    with transaction.atomic():
+        run_rollback(run=second, actor=manager, now=LATER + timedelta(days=1))
+        run_rollback(run=first, actor=manager, now=LATER + timedelta(days=1))
+    assert reload(first).status == reload(second).status == RunStatus.ROLLED_BACK

@@ -449,3 +449,17 @@ def test_a_new_run_supersedes_an_older_one_nobody_approved(settings):
     newer = rescore(now=RUN_AT + timedelta(days=1))
     assert reload(held).status == RunStatus.DISCARDED
     assert newer.status == RunStatus.AWAITING_APPROVAL
+
+
+def test_the_histogram_has_fifty_point_bins_the_last_holding_900():
+    from credit.risk.runs import run_summary
+
+    active_policy()
+    accounts = [fresh(), fresh(), late_payer()]
+    run = rescore(dry_run=True)
+    scores = {350: accounts[0], 399: accounts[1], 900: accounts[2]}
+    for score, account in scores.items():
+        RescoringDecision.objects.filter(run=run, account=account).update(score=score)
+    bins = {(b["from"], b["to"]): b["accounts"] for b in run_summary(run)["histogram"]}
+    assert bins[(350, 399)] == 2 and bins[(850, 900)] == 1
+    assert len(bins) == 12 and sum(bins.values()) == 3
