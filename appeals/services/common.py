@@ -2,9 +2,7 @@
 
 from datetime import datetime
 
-from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError
-from django.db.models import Subquery
 from django.urls import reverse
 from django_fsm_log.models import StateLog
 
@@ -37,14 +35,10 @@ def require_perm(actor, *perms: str) -> None:
 
 
 def log_at(appeal: Appeal, now: datetime) -> None:
-    """Give the StateLog row the transition just wrote the domain's clock (the injected `now`)."""
-    content_type = ContentType.objects.get_for_model(Appeal)
-    latest = (
-        StateLog.objects.filter(content_type=content_type, object_id=appeal.pk)
-        .order_by("-pk")
-        .values("pk")[:1]
-    )
-    StateLog.objects.filter(pk__in=Subquery(latest)).update(timestamp=now)
+    """Date the StateLog row the transition just wrote at the injected `now` (django-fsm-log
+    stamps the wall clock); the same as credit.services.lifecycle does for account statuses."""
+    last = StateLog.objects.for_(appeal).order_by("-pk").values("pk")[:1]
+    StateLog.objects.filter(pk__in=last).update(timestamp=now)
 
 
 def log_step(
