@@ -119,7 +119,7 @@ def django_env(redis_db: int) -> dict:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "REDIS_URL": redis,
         "CELERY_BROKER_URL": redis,
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "ERROR",  # not a line per warm-up 404
         "PYTHONUNBUFFERED": "1",
     }
 
