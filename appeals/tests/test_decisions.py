@@ -159,8 +159,8 @@ def test_a_restoration_by_default_returns_the_pre_incident_limit_and_unfreezes()
 @pytest.mark.xfail(
     strict=True,
     reason="credit: go_negative stores the already-cut base as pre_incident_limit "
-    "(credit/services/limits.py:97 sets base_limit before account_status_settle; "
-    "credit/models/accounts.py:183-184 then copies it)",
+    "(limit_set in credit/services/limits.py sets base_limit before account_status_settle; "
+    "CreditAccount.go_negative in credit/models/accounts.py then copies it)",
 )
 def test_a_restoration_of_a_negative_account_returns_the_pre_incident_limit():
     launch_fee_schedule()
