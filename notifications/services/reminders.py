@@ -63,7 +63,9 @@ REMINDER_RULES = (
 OPEN_STATUSES = [InstallmentStatus.PENDING, InstallmentStatus.OVERDUE]
 
 # One statement: the reminders of each (account, due date), one row per channel. The amount
-# due of an installment is what remains of its principal, fee and penalty.
+# due of an installment is what remains of its principal, fee and penalty. The texts of a
+# reminder (context, dedupe key) are built once per reminder, in the aggregate, not once per
+# channel row.
 _GENERATE = """
 WITH kinds AS (
     SELECT * FROM unnest(%(due_dates)s::date[], %(events)s::text[]) AS k(due_date, event)
@@ -76,7 +78,12 @@ WITH kinds AS (
     JOIN kinds AS k ON k.due_date = i.due_date
     WHERE i.due_date = ANY(%(due_dates)s::date[]) AND i.status = ANY(%(open)s::text[])
 ), reminders AS (
-    SELECT account_id, due_date, event, count(*) AS installments, sum(amount) AS amount
+    SELECT account_id, event,
+           jsonb_build_object(
+               'amount', sum(amount)::text, 'due_date', due_date::text,
+               'installments', count(*), 'account_id', account_id
+           ) AS context,
+           'reminder:' || event || ':' || account_id || ':' || due_date::text AS dedupe_key
     FROM open_installments
     GROUP BY account_id, due_date, event
     HAVING sum(amount) > 0
@@ -85,12 +92,7 @@ INSERT INTO notifications_notification (
     event, user_id, channel, template_key, context, dedupe_key, status, attempts,
     next_attempt_at, provider_message_id, sent_at, read_at, last_error, created_at
 )
-SELECT r.event, a.customer_id, c.channel, lower(r.event),
-       jsonb_build_object(
-           'amount', r.amount::text, 'due_date', r.due_date::text,
-           'installments', r.installments, 'account_id', r.account_id
-       ),
-       'reminder:' || r.event || ':' || r.account_id || ':' || r.due_date::text,
+SELECT r.event, a.customer_id, c.channel, lower(r.event), r.context, r.dedupe_key,
        CASE WHEN c.channel = %(in_app)s THEN %(sent)s ELSE %(pending)s END,
        0,
        CASE c.channel WHEN %(sms)s THEN %(sms_at)s WHEN %(in_app)s THEN NULL ELSE %(now)s END,
@@ -104,6 +106,9 @@ CROSS JOIN unnest(%(channels)s::text[]) AS c(channel)
 WHERE c.channel <> %(email)s OR u.email <> ''
 ON CONFLICT (dedupe_key, channel) DO NOTHING
 """
+
+# Grouping a million installments in memory instead of spilling to disk (this transaction only).
+_WORK_MEM = "SET LOCAL work_mem = '256MB'"
 
 
 def reminder_kinds(*, business_date: date, today: date) -> list[tuple[date, str]]:
@@ -128,6 +133,7 @@ def reminders_generate(*, business_date: date, now: datetime) -> int:
     # The reminders share one policy (every channel, legally required: no opt-out).
     channels = list(policy_for(EventType.DUE_TODAY).channels)
     with connection.cursor() as cursor:
+        cursor.execute(_WORK_MEM)
         cursor.execute(
             _GENERATE,
             {

@@ -108,13 +108,20 @@ class PurchaseFactory(factory.django.DjangoModelFactory):
     created_at = NOW
 
 
+def _fee_schedule() -> FeeSchedule:
+    """The schedule migration 0003 installs, or one of our own after a test flushed it."""
+    return FeeSchedule.objects.order_by("pk").first() or FeeSchedule.objects.create(
+        version=9001, name="Notifications tests", created_at=NOW
+    )
+
+
 class InstallmentPlanFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = InstallmentPlan
 
     purchase = factory.SubFactory(PurchaseFactory)
     account = factory.SelfAttribute("purchase.account")
-    fee_schedule = factory.LazyFunction(lambda: FeeSchedule.objects.order_by("pk").first())
+    fee_schedule = factory.LazyFunction(_fee_schedule)
     principal = Decimal("1200.00")
     term_months = 3
     monthly_fee_rate = Decimal("0.006000")

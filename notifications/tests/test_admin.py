@@ -1,6 +1,7 @@
 """The back office: read-only outbox and sandbox, and a resend action that calls the service."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
@@ -34,6 +35,7 @@ def staff(client):
         )
     )
     client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return user
 
 
