@@ -152,7 +152,7 @@ NOTES = {
     "ACTIVE": "purchases in 1, 3, 6 and 12 installments, a 618 temporary limit, a refund, "
     "an early payoff",
     "FROZEN": "frozen by the risk officer (suspected takeover); one repayment was late",
-    "NEGATIVE": "limit cut below what she owes: purchases paused, available shown negative",
+    "NEGATIVE": "limit cut below what is owed: purchases paused, available shown negative",
     "RESTORED": "went NEGATIVE after a cut, repaid above zero: on probation",
     "CLOSED": "repaid everything and closed the line",
 }
