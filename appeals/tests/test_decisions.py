@@ -156,12 +156,6 @@ def test_a_restoration_by_default_returns_the_pre_incident_limit_and_unfreezes()
     assert account.base_limit == D("2000.00")  # nothing higher than before the incident
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="credit: go_negative stores the already-cut base as pre_incident_limit "
-    "(limit_set in credit/services/limits.py sets base_limit before account_status_settle; "
-    "CreditAccount.go_negative in credit/models/accounts.py then copies it)",
-)
 def test_a_restoration_of_a_negative_account_returns_the_pre_incident_limit():
     launch_fee_schedule()
     account = open_account("10000.00")

@@ -97,3 +97,10 @@ class NoActiveFeeSchedule(CreditError):
     code = "no_active_fee_schedule"
     http_status = 503
     default_message = _("Installment pricing is not configured; please try again later.")
+
+
+class AccountHasBalance(TransitionRefused):
+    code = "account_has_balance"
+    default_message = _(
+        "This credit line can be closed only when nothing is owed and no credit balance is left."
+    )

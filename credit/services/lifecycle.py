@@ -9,8 +9,9 @@ from django_fsm_log.models import StateLog
 
 from accounts.models import User
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChange, LimitChangeKind
+from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.reasons import ReasonCode, reason_texts
-from credit.services.errors import ReasonRequired, TransitionRefused
+from credit.services.errors import AccountHasBalance, ReasonRequired, TransitionRefused
 from notifications.events import EventType, publish
 
 
@@ -95,14 +96,19 @@ def account_status_settle(
     reason_codes: list[str],
     note: str = "",
     run_id: int | None = None,
+    limit_before: Decimal | None = None,
 ) -> str | None:
     """After the numbers changed, move the status so it agrees with them (invariant 2).
 
     Call with the account locked and its new numbers set, before saving. Returns the
-    transition taken ("go_negative" / "recover") or None.
+    transition taken ("go_negative" / "recover") or None. A caller that just lowered the
+    base limit passes the limit it had (`limit_before`): that is the pre-incident limit a
+    restoration gives back, not the cut one.
     """
     description = audit_description(reason_codes, note, run_id)
     if account.status in (AccountStatus.ACTIVE, AccountStatus.RESTORED) and account.available < 0:
+        if account.pre_incident_limit is None and limit_before is not None:
+            account.pre_incident_limit = limit_before
         account.go_negative(at=now, by=by, description=description)
         _stamp_status_log(account, now)
         account.status_reason_codes = list(reason_codes)
@@ -196,8 +202,12 @@ def account_close(
     *, account: CreditAccount, now: datetime, actor: User | None = None, note: str = ""
 ) -> CreditAccount:
     account = account_lock(account)
-    if not can_proceed(account.close):
-        raise TransitionRefused()
+    # Zero principal is not enough: fees and penalties still owed keep the line open.
+    if (
+        not can_proceed(account.close)
+        or account.installments.filter(status__in=OPEN_INSTALLMENT_STATUSES).exists()
+    ):
+        raise AccountHasBalance()
     codes = [ReasonCode.CUSTOMER_REQUEST]
     account.close(at=now, by=actor, description=audit_description(codes, note))
     _stamp_status_log(account, now)

@@ -97,7 +97,13 @@ def limit_set(
     old_base, old_effective = account.base_limit, account.effective_limit
     account.base_limit = new_base_limit
     account_status_settle(
-        account=account, now=now, by=actor, reason_codes=reason_codes, note=note, run_id=run_id
+        account=account,
+        now=now,
+        by=actor,
+        reason_codes=reason_codes,
+        note=note,
+        run_id=run_id,
+        limit_before=old_base,
     )
     account.save()
     return limit_change_record(

@@ -8,15 +8,17 @@ from django_fsm_log.models import StateLog
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from credit.ledger_check import ledger_check
-from credit.models import AccountStatus, FreezeReason, LimitChange, LimitChangeKind
+from credit.models import AccountStatus, FreezeReason, Installment, LimitChange, LimitChangeKind
 from credit.reasons import ReasonCode
 from credit.services import (
+    AccountHasBalance,
     ReasonRequired,
     TransitionRefused,
     account_close,
     account_freeze,
     account_unfreeze,
     limit_set,
+    purchase_refund,
 )
 from credit.tests.builders import buy, capture_events, open_account, repay, row_counts
 from notifications.events import EventType
@@ -204,6 +206,20 @@ def test_an_account_closes_only_at_zero_balance():
     assert (account.status, account.closed_at) == (AccountStatus.CLOSED, NOW)
     assert logs(account)[-1] == ("ACTIVE", "CLOSED", "close")
     assert ledger_check().ok
+
+
+def test_an_account_owing_only_a_penalty_cannot_close():
+    account = open_account()
+    purchase = buy(account, "300.00", term=1, now=shanghai(2026, 1, 6, 12, 0))
+    # A penalty accrued (as the daily close does), then the merchant refunded the principal.
+    Installment.objects.filter(plan__purchase=purchase).update(penalty=D("4.50"))
+    purchase_refund(purchase=purchase, amount="300.00", idempotency_key="refund-all", now=NOW)
+    account.refresh_from_db()
+    assert account.outstanding_principal == 0
+    with pytest.raises(AccountHasBalance):
+        account_close(account=account, now=NOW)
+    account.refresh_from_db()
+    assert account.status == AccountStatus.ACTIVE
 
 
 def test_an_account_with_a_credit_balance_cannot_close():

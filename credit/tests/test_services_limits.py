@@ -48,8 +48,8 @@ def test_a_cut_below_what_is_owed_sends_the_account_negative_in_the_same_transac
     account.refresh_from_db()
     assert (account.status, account.available) == (AccountStatus.NEGATIVE, D("-1000.00"))
     assert account.status_reason_codes == [ReasonCode.HIGH_UTILISATION]
-    # Probation brings the limit back towards the base limit in force, i.e. after the cut.
-    assert account.pre_incident_limit == D("3000.00")
+    # The pre-incident limit is the one before the cut: what a restoration gives back.
+    assert account.pre_incident_limit == D("5000.00")
     assert (change.old_effective_limit, change.new_effective_limit, change.run_id) == (
         D("5000.00"),
         D("3000.00"),
