@@ -8,7 +8,7 @@ reminders written are the ones customers read on D.
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from datetime import time as clock
 from decimal import Decimal
 
@@ -22,19 +22,24 @@ from credit.reasons import reason_texts
 from credit.servicing.conf import setting
 from notifications.events import publish
 
+
 # The usable limit in SQL (same formula as credit.models.accounts.EFFECTIVE_LIMIT_SQL and the
 # CHECK constraint of credit migration 0004), over the account row aliased `a`.
-EFFECTIVE = (
-    "(CASE WHEN a.probation_limit_cap IS NOT NULL"
-    " THEN LEAST(a.base_limit + a.temporary_limit, a.probation_limit_cap)"
-    " ELSE a.base_limit + a.temporary_limit END)"
-)
+def effective_sql(temporary: str = "a.temporary_limit") -> str:
+    """The usable limit of account row `a`, with `temporary` as its temporary limit."""
+    return (
+        "(CASE WHEN a.probation_limit_cap IS NOT NULL"
+        f" THEN LEAST(a.base_limit + {temporary}, a.probation_limit_cap)"
+        f" ELSE a.base_limit + {temporary} END)"
+    )
+
+
+EFFECTIVE = effective_sql()
 AVAILABLE = f"({EFFECTIVE} - a.outstanding_principal)"
 
 # What an installment (aliased `i`) still owes, by component.
 PRINCIPAL_DUE = "(i.principal - i.principal_refunded - i.principal_paid)"
 FEE_DUE = "(i.fee - i.fee_waived - i.fee_paid)"
-PENALTY_DUE = "(i.penalty - i.penalty_waived - i.penalty_paid)"
 OPEN = "('PENDING', 'OVERDUE')"
 
 
@@ -178,7 +183,3 @@ class StepTimer:
         self.result.seconds += time.perf_counter() - self.started
         self.ctx.current = None
         return False
-
-
-def days(n: int) -> timedelta:
-    return timedelta(days=n)

@@ -11,14 +11,8 @@ from datetime import timedelta
 
 from credit.models import LimitChangeKind
 from credit.reasons import ReasonCode
-from credit.servicing.services.context import AVAILABLE, EFFECTIVE, CloseContext
+from credit.servicing.services.context import AVAILABLE, EFFECTIVE, CloseContext, effective_sql
 from notifications.events import EventType
-
-_EFFECTIVE_WITH = (
-    "(CASE WHEN a.probation_limit_cap IS NOT NULL"
-    " THEN LEAST(a.base_limit + {temporary}, a.probation_limit_cap)"
-    " ELSE a.base_limit + {temporary} END)"
-)
 
 _APPLY = """
 WITH per AS (
@@ -87,8 +81,8 @@ SELECT m.* FROM moved m ORDER BY m.id
 """.format(  # noqa: S608 - constant SQL fragments, values are parameters
     effective=EFFECTIVE,
     available=AVAILABLE,
-    mid=_EFFECTIVE_WITH.format(temporary="(a.temporary_limit - per.expired)"),
-    new=_EFFECTIVE_WITH.format(temporary="(a.temporary_limit - per.expired + per.started)"),
+    mid=effective_sql("(a.temporary_limit - per.expired)"),
+    new=effective_sql("(a.temporary_limit - per.expired + per.started)"),
 )
 
 

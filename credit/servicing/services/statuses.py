@@ -11,7 +11,7 @@ late payment during probation restarts the count.
 """
 
 from credit.models import LimitChangeKind
-from credit.reasons import ReasonCode
+from credit.reasons import ReasonCode, reason_texts
 from credit.servicing.services.audit import accounts_update
 from credit.servicing.services.context import CloseContext
 from notifications.events import EventType
@@ -34,7 +34,6 @@ def _status_event(ctx: CloseContext, event: str, codes: list[str]):
 
 def _limit_event(ctx: CloseContext, codes: list[str]):
     """LIMIT_RAISED / LIMIT_CUT as credit.services.limits.limit_change_record sends them."""
-    from credit.reasons import reason_texts
 
     def build(row):
         if row["limit_change_id"] is None or row["old_effective"] == row["new_effective"]:

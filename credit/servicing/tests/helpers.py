@@ -1,10 +1,6 @@
 """Arrange helpers for servicing tests: accounts built through the credit services, closes at
 fixed instants, the events they publish, and the invariants checked after every close."""
 
-import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,70 +9,39 @@ from django.db import connection
 from django.db.models import Sum
 
 from accounts.roles import Role
-from accounts.tests.factories import UserFactory, customer
+from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from credit.models import (
     CreditAccount,
-    FeeSchedule,
-    FeeScheduleTerm,
     Installment,
     JournalEntry,
     JournalLine,
     LimitChange,
     Purchase,
 )
-from credit.services import account_open, purchase_authorize, repayment_apply
 from credit.servicing.models import BusinessDay
 from credit.servicing.services import business_day_close
-from credit.tests.factories import MerchantFactory
-from notifications.events import event_published
+from credit.tests import builders
+from credit.tests.builders import Published, capture_events, repay  # noqa: F401 - shared
 
 D = Decimal
-_keys = itertools.count(1)
-LAUNCH_RATES = {1: "0", 3: "0.008000", 6: "0.007500", 9: "0.007000", 12: "0.006800", 24: "0.006500"}
 
 
-def fee_schedule() -> FeeSchedule:
+def fee_schedule():
     """The active schedule (migration 0003's launch pricing; re-created after a flush)."""
-    schedule = FeeSchedule.objects.filter(is_active=True).first()
-    if schedule is None:
-        schedule = FeeSchedule.objects.create(
-            version=1, name="Launch pricing", is_active=True, created_at=shanghai(2026, 1, 1)
-        )
-        FeeScheduleTerm.objects.bulk_create(
-            FeeScheduleTerm(schedule=schedule, term_months=term, monthly_fee_rate=D(rate))
-            for term, rate in LAUNCH_RATES.items()
-        )
-    return schedule
+    return builders.launch_fee_schedule()
 
 
 def open_account(
     base_limit: str = "10000.00", *, due_day: int = 10, now: datetime | None = None
 ) -> CreditAccount:
-    fee_schedule()
-    return account_open(
-        customer=customer(),
-        base_limit=D(base_limit),
-        due_day=due_day,
-        now=now or shanghai(2026, 1, 2, 9, 0),
+    return builders.open_account(
+        base_limit=base_limit, due_day=due_day, now=now or shanghai(2026, 1, 2, 9, 0)
     )
 
 
-def buy(account: CreditAccount, amount: str, *, term: int, now: datetime) -> Purchase:
-    return purchase_authorize(
-        account=account,
-        merchant=MerchantFactory(),
-        amount=D(amount),
-        term=term,
-        idempotency_key=f"buy-{next(_keys)}",
-        now=now,
-    )
-
-
-def repay(account: CreditAccount, amount: str, *, now: datetime):
-    return repayment_apply(
-        account=account, amount=D(amount), idempotency_key=f"repay-{next(_keys)}", now=now
-    )
+def buy(account: CreditAccount, amount, *, term: int, now: datetime) -> Purchase:
+    return builders.buy(account, amount, term=term, now=now)
 
 
 def close_instant(day: date) -> datetime:
@@ -111,29 +76,6 @@ def staff(role: Role | None = None, **kwargs):
     if role is not None:
         user.groups.add(Group.objects.get(name=role.value))
     return user
-
-
-@dataclass(frozen=True)
-class Published:
-    event: str
-    user_id: int
-    context: dict
-    dedupe_key: str
-
-
-@contextmanager
-def capture_events() -> Iterator[list[Published]]:
-    """Every event published (the outbox's input) while the block runs."""
-    seen: list[Published] = []
-
-    def receiver(sender, event, user, context, dedupe_key, now, **kwargs):
-        seen.append(Published(event, user.pk, context, dedupe_key))
-
-    event_published.connect(receiver, dispatch_uid="servicing-tests-capture", weak=False)
-    try:
-        yield seen
-    finally:
-        event_published.disconnect(dispatch_uid="servicing-tests-capture")
 
 
 def state_logs(account: CreditAccount) -> list[tuple[str, str, str]]:
