@@ -48,8 +48,3 @@ def profile(request):
     return render(
         request, "accounts/profile.html", {"profile": getattr(request.user, "profile", None)}
     )
-
-
-@login_required
-def home(request):
-    return render(request, "portal/home.html")
