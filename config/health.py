@@ -1,10 +1,10 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
-
-from config.celery import app as celery_app
+from kombu import Connection
 
 
 def healthz(request):
@@ -22,8 +22,14 @@ def _database_ok() -> str | None:
 
 
 def _broker_ok() -> str | None:
+    # A fresh connection from the settings, not the Celery app's pool: a pooled connection
+    # can look alive after the broker went away.
     try:
-        with celery_app.connection_for_write() as conn:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            connect_timeout=2,
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"

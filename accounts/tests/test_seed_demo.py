@@ -116,13 +116,13 @@ def test_each_apps_demo_seed_runs_after_the_accounts_one_and_its_logins_are_list
     def seed(*, now):
         seen["now"] = now
         seen["staff_existed"] = User.objects.filter(is_superuser=True).exists()
-        return [DemoLogin("Customer (FROZEN)", "13600000101", DEMO_PASSWORD, "frozen")]
+        return [DemoLogin("Customer (notices demo)", "13600009901", DEMO_PASSWORD, "inbox")]
 
     _fake_demo_module(monkeypatch, "notifications", seed)
     output = seed_demo()
     assert seen["staff_existed"], "accounts comes first in INSTALLED_APPS"
     assert seen["now"] is not None
-    assert output.index("Customer (FROZEN)") > output.index("Administrator")
+    assert output.index("Customer (notices demo)") > output.index("Administrator")
 
 
 @pytest.mark.django_db
