@@ -14,16 +14,12 @@ BENCHMARKS = ["authorize", "reminders", "close_day", "rescore"]
 
 
 def main(argv: list[str]) -> int:
-    names = [a for a in argv if not a.startswith("-")] or BENCHMARKS
-    extra = [a for a in argv if a.startswith("-")]
+    # Leading words name benchmarks; everything from the first option on is theirs
+    # (`rescore --accounts 1000000`).
+    first_option = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
+    names, extra = argv[:first_option] or BENCHMARKS, argv[first_option:]
     for name in names:
-        try:
-            module = importlib.import_module(f"bench.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"bench.{name}":
-                raise
-            print(f"== {name}: not built yet, skipped")
-            continue
+        module = importlib.import_module(f"bench.{name}")
         print(f"== {name}")
         module.main(extra)
     return 0
