@@ -58,9 +58,10 @@ def test_the_slow_sandbox_sends_one_message_at_a_time(settings):
 
     results = SandboxSmsProvider().send_many([_message(key="7"), _message(key="8")])
 
-    assert [r.message_id for r in results] == list(
-        SandboxSms.objects.order_by("idempotency_key").values_list("message_id", flat=True)
-    )
+    rows = list(SandboxSms.objects.order_by("idempotency_key"))
+    assert [r.message_id for r in results] == [row.message_id for row in rows]
+    # Each message was its own call (a batch shares one instant).
+    assert rows[0].created_at < rows[1].created_at
 
 
 class FakeGateway(BaseHTTPRequestHandler):
