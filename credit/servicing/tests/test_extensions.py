@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from accounts.roles import Role
 from conftest import shanghai
@@ -145,7 +146,7 @@ def test_an_installment_more_than_30_days_late_cannot_be_extended(officer):
     account = open_account()
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 3, 14), date(2026, 3, 15))  # 10 February: 33 days late
-    with pytest.raises(ExtensionTooShort) as refused:
+    with translation.override("en"), pytest.raises(ExtensionTooShort) as refused:
         installment_extend(
             installment=installments(account)[0],
             days=30,
@@ -153,7 +154,16 @@ def test_an_installment_more_than_30_days_late_cannot_be_extended(officer):
             now=shanghai(2026, 3, 15, 9),
             reason="x",
         )
-    assert "more than 30 days" in str(refused.value.message)
+    assert "more than 30 days overdue" in str(refused.value.message)
+    with translation.override("zh-hans"), pytest.raises(ExtensionTooShort) as refused:
+        installment_extend(
+            installment=installments(account)[0],
+            days=30,
+            actor=officer,
+            now=shanghai(2026, 3, 15, 9),
+            reason="x",
+        )
+    assert "逾期超过 30 天" in str(refused.value.message)
 
 
 def test_a_paid_installment_cannot_be_extended(officer):
