@@ -65,7 +65,11 @@ def test_rescore_applies_and_a_second_call_for_the_date_does_nothing(settings):
 
 
 def test_rescore_explains_a_missing_policy():
-    with pytest.raises(CommandError, match="No risk policy is active"):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(CommandError, match="没有生效的风控策略"):
+        call_command("rescore", "--date", "2026-03-10", "--no-rules", stdout=StringIO())
+    with translation.override("en"), pytest.raises(CommandError, match="No risk policy is active"):
         call_command("rescore", "--date", "2026-03-10", "--no-rules", stdout=StringIO())
 
 
