@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from credit.tests.builders import capture_events
 
@@ -22,3 +23,14 @@ def events():
     """Every event published while the test runs (the outbox's input)."""
     with capture_events() as seen:
         yield seen
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """These tests read the English texts; the zh-hans catalogue is checked by its own tests.
+
+    The language cookie wins over a signed-in user's preferred language (zh-hans by default).
+    """
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
@@ -59,7 +60,7 @@ def test_activating_a_schedule_retires_the_previous_one_and_prices_new_purchases
 def test_a_schedule_above_the_legal_cap_is_refused_naming_the_term_and_its_rate():
     old = launch_fee_schedule()
     greedy = schedule(2, {**LAUNCH_RATES, 12: "0.015000"})
-    with pytest.raises(FeeScheduleRefused) as refused:
+    with translation.override("en"), pytest.raises(FeeScheduleRefused) as refused:
         fee_schedule_activate(schedule=greedy, now=NOW)
 
     message = str(refused.value.message)
