@@ -121,3 +121,15 @@ def test_a_reviewer_amount_outside_the_active_policy_bounds_is_refused_and_nothi
     approve(appeal, reviewer, restore_to=D("15000.00"))
     account = CreditAccount.objects.get(pk=account.pk)
     assert (account.status, account.base_limit) == ("RESTORED", D("15000.00"))
+
+
+def test_the_overview_shows_an_announced_decrease_with_its_appeal_link(client):
+    account = open_account("10000.00")
+    pending = announce(account)
+    client.force_login(account.customer)
+    page = client.get("/").content.decode()
+    assert 'data-notice="pending-decrease"' in page
+    assert "A limit decrease is announced" in page
+    assert f"kind=pending_decrease&amp;target={pending.pk}" in page
+    PendingLimitDecrease.objects.filter(pk=pending.pk).update(status=PendingStatus.CANCELLED)
+    assert 'data-notice="pending-decrease"' not in client.get("/").content.decode()

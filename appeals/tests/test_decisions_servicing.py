@@ -141,3 +141,12 @@ def test_a_settled_installment_cannot_be_appealed():
     Installment.objects.filter(pk=installment.pk).update(status="PAID")
     with pytest.raises(AppealTargetNotEligible):
         submit(account, "installment", installment)
+
+
+def test_the_overview_shows_the_acceleration_demand_with_its_reason_and_appeal_link(client):
+    account, acceleration = _accelerated()
+    client.force_login(account.customer)
+    page = client.get("/").content.decode()
+    assert 'data-notice="acceleration"' in page
+    assert "多头借贷，还款能力存疑" in page
+    assert f"kind=acceleration&amp;target={acceleration.pk}" in page
