@@ -70,7 +70,7 @@ def due_notifications(*, now: datetime):
 
 
 def notifications_due_batches(*, now: datetime, max_batches: int = 1000) -> int:
-    """How many dispatch batches the due rows fill (at most `max_batches`): the sweeper's fan-out."""
+    """How many batches the due rows fill (at most `max_batches`): the sweeper's fan-out."""
     batch = settings.NOTIFICATIONS_BATCH_SIZE
     due = due_notifications(now=now).values("pk")[: batch * max_batches].count()
     return -(-due // batch)
@@ -89,7 +89,8 @@ def notifications_dispatch(
     return report
 
 
-def _is_capped_sms(row: Notification) -> bool:
+def _is_routine_sms(row: Notification) -> bool:
+    """An SMS that waits out the quiet hours and counts toward the daily cap (not a login code)."""
     return row.channel == Channel.SMS and row.event not in URGENT_EVENTS
 
 
@@ -107,9 +108,9 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
         return []
 
     quiet_until = sms_send_at(now)
-    deferred = [r for r in rows if _is_capped_sms(r) and quiet_until > now]
-    candidates = [r for r in rows if not (_is_capped_sms(r) and quiet_until > now)]
-    skipped = _over_daily_cap([r for r in candidates if _is_capped_sms(r)], now=now)
+    deferred = [r for r in rows if _is_routine_sms(r) and quiet_until > now]
+    candidates = [r for r in rows if not (_is_routine_sms(r) and quiet_until > now)]
+    skipped = _over_daily_cap([r for r in candidates if _is_routine_sms(r)], now=now)
     skipped_ids = {r.pk for r in skipped}
     claimed = [r for r in candidates if r.pk not in skipped_ids]
 
@@ -121,8 +122,8 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
             )
         if skipped:
             cursor.execute(
-                "UPDATE notifications_notification SET status = %s, next_attempt_at = NULL, last_error = %s "
-                "WHERE id = ANY(%s)",
+                "UPDATE notifications_notification "
+                "SET status = %s, next_attempt_at = NULL, last_error = %s WHERE id = ANY(%s)",
                 [
                     NotificationStatus.SKIPPED,
                     "daily SMS cap reached; the in-app notice carries it",
@@ -132,8 +133,8 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
         if claimed:
             lease_until = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
             cursor.execute(
-                "UPDATE notifications_notification SET status = %s, attempts = attempts + 1, next_attempt_at = %s "
-                "WHERE id = ANY(%s)",
+                "UPDATE notifications_notification "
+                "SET status = %s, attempts = attempts + 1, next_attempt_at = %s WHERE id = ANY(%s)",
                 [NotificationStatus.SENDING, lease_until, [r.pk for r in claimed]],
             )
     for row in claimed:
@@ -223,7 +224,7 @@ def _message(row: Notification) -> OutgoingMessage | SendResult:
 
 def _next_attempt(row: Notification, *, now) -> datetime:
     at = now + retry_delay(row.attempts)
-    return sms_send_at(at) if _is_capped_sms(row) else at
+    return sms_send_at(at) if _is_routine_sms(row) else at
 
 
 @transaction.atomic
@@ -257,8 +258,8 @@ def _record(outcomes, *, now, report: DispatchReport) -> None:
                     "notification %s attempt %s failed: %s", row.pk, row.attempts, result.error
                 )
             cursor.execute(
-                "UPDATE notifications_notification AS n SET status = v.status, next_attempt_at = v.next_at, "
-                "last_error = v.error "
+                "UPDATE notifications_notification AS n "
+                "SET status = v.status, next_attempt_at = v.next_at, last_error = v.error "
                 "FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::timestamptz[], %s::text[]) "
                 "AS v(id, attempts, status, next_at, error) "
                 "WHERE n.id = v.id AND n.attempts = v.attempts AND n.status = %s",

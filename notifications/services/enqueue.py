@@ -1,4 +1,5 @@
-"""Writing the outbox: a published event becomes one row per channel, in the caller's transaction."""
+"""Writing the outbox: a published event becomes one row per channel, in the publisher's
+transaction."""
 
 import json
 import logging

@@ -209,9 +209,7 @@ def test_a_late_result_from_an_expired_lease_does_not_overwrite_the_newer_claim(
     assert SandboxSms.objects.get().calls == 2
 
 
-# serialized_rollback: the migrations' rows (fee schedule, beat schedules, roles) are back for the
-# tests that come after, and the flush does not re-create roles under new ids.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_claimers_skip_the_rows_another_one_has_locked():
     locked, free = NotificationFactory(), NotificationFactory()
     holding, release = threading.Event(), threading.Event()

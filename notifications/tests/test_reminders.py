@@ -58,7 +58,7 @@ def test_each_kind_of_reminder_is_written_for_the_business_date():
     sms = _reminders()[(EventType.DUE_TODAY, "2026-03-10")]
     assert (sms.user, sms.status, sms.next_attempt_at) == (account.customer, "PENDING", NOW)
     assert sms.template_key == "due_today"
-    assert sms.dedupe_key == f"reminder:DUE_TODAY:{account.pk}:2026-03-10"
+    assert sms.dedupe_key == f"reminder:{account.pk:012d}:2026-03-10:DUE_TODAY"
     in_app = _reminders(Channel.IN_APP)[(EventType.DUE_TODAY, "2026-03-10")]
     assert (in_app.status, in_app.sent_at) == (NotificationStatus.SENT, NOW)
 
