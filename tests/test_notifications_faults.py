@@ -26,9 +26,7 @@ from notifications.models import Channel, Notification, NotificationStatus, Sand
 from notifications.services import enqueue
 from notifications.tasks import dispatch, sweep
 
-# serialized_rollback: the migrations' rows (fee schedule, beat schedules, roles) are back for the
-# tests that come after, and the flush does not re-create roles under new ids.
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 NO_QUIET_HOURS = {"NOTIFICATIONS_QUIET_START": "00:00", "NOTIFICATIONS_QUIET_END": "00:00"}
