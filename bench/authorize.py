@@ -41,7 +41,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
+
+from bench.support import free_port, pg_args, pg_env, psql, url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "creditline_bench_authorize"
@@ -66,39 +67,6 @@ def parse_args(argv):
 
 
 # --- database URLs -----------------------------------------------------------------------------
-
-
-def server_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/creditline")
-
-
-def url_for(database: str) -> str:
-    parsed = urlparse(server_url())
-    return parsed._replace(path=f"/{database}").geturl()
-
-
-def pg_args() -> list[str]:
-    parsed = urlparse(server_url())
-    args = ["-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432)]
-    return [*args, "-U", parsed.username or "postgres"]
-
-
-def pg_env() -> dict:
-    env = dict(os.environ)
-    password = urlparse(server_url()).password
-    if password:
-        env["PGPASSWORD"] = password
-    return env
-
-
-def psql(sql: str, database: str = "postgres") -> str:
-    return subprocess.run(
-        ["psql", *pg_args(), "-d", database, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=pg_env(),
-    ).stdout
 
 
 def recreate_database(name: str) -> None:
@@ -273,12 +241,6 @@ def flush_redis(url: str) -> None:
 
 
 # --- gunicorn ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_gunicorn(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:

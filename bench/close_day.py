@@ -15,76 +15,17 @@ backend that ran them. Options: --accounts N (default 200000; 5 installments eac
 """
 
 import argparse
-import os
 import resource
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
 
+from bench import support
+
 DB_NAME = "creditline_bench_close_day"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BUSINESS_DATE = date(2026, 6, 15)
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    import django
-    from django.apps import apps
-    from django.conf import settings
-
-    if not apps.ready:
-        django.setup()
-    settings.DEBUG = False  # no query log: it would hold every statement in memory
-
-
-def _server_connection():
-    """An autocommit connection to the server's maintenance database, for CREATE/DROP."""
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    return psycopg.connect(
-        dbname="postgres",
-        user=db.get("USER") or "postgres",
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or "127.0.0.1",
-        port=db.get("PORT") or 5432,
-        autocommit=True,
-    )
-
-
-def _use_database(name: str) -> str:
-    """Point Django's default connection at `name`; returns the previous name."""
-    from django.conf import settings
-    from django.db import connections
-
-    connections.close_all()
-    previous = settings.DATABASES["default"]["NAME"]
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
-    return previous
-
-
-def _isolate_broker() -> None:
-    """Notices kick Celery on commit: send those to a queue of the bench's own, so no worker
-    of another database picks them up. The bench purges it at the end."""
-    from config.celery import app
-
-    url = os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
-    app.conf.broker_url = url
-    if getattr(app, "_pool", None) is not None:  # a connection pool made for another broker
-        app._pool.force_close_all()
-        app._pool = None
-
-
-def _purge_broker() -> None:
-    from config.celery import app
-
-    try:
-        app.control.purge()
-    except Exception as exc:  # the broker is down: nothing was queued there anyway
-        print(f"   (broker purge skipped: {exc})")
 
 
 GENERATE = """
@@ -242,44 +183,24 @@ UPDATE credit_installment
 """
 
 
-def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";\n") if s.strip()]
-
-
-def _backend_peak_kib(pid: int) -> int | None:
-    """VmHWM (peak resident set) of a local PostgreSQL backend, when /proc shows it."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _mib(kib: int | None) -> str:
-    return "n/a" if kib is None else f"{kib / 1024:.0f} MiB"
-
-
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench close_day")
     parser.add_argument("--accounts", type=int, default=200_000)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
 
-    _setup_django()
+    support.setup_django()
     from django.core.management import call_command
     from django.db import connection, transaction
 
     from credit.models import FeeSchedule
     from credit.servicing.services import business_day_close
 
-    with _server_connection() as server:
+    with support.server_connection() as server:
         server.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
         server.execute(f'CREATE DATABASE "{DB_NAME}"')
-    previous = _use_database(DB_NAME)
-    _isolate_broker()
+    previous = support.use_database(DB_NAME)
+    support.isolate_broker()
     try:
         started = time.perf_counter()
         call_command("migrate", verbosity=0, interactive=False)
@@ -296,7 +217,7 @@ def main(argv: list[str]) -> None:
         }
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            for statement in _statements(GENERATE):
+            for statement in support.statements(GENERATE):
                 cursor.execute(statement, params)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
@@ -316,7 +237,7 @@ def main(argv: list[str]) -> None:
         [day] = business_day_close(business_date=BUSINESS_DATE, now=cutoff + timedelta(minutes=30))
         close_seconds = time.perf_counter() - started
         rss_close = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        backend_close = _backend_peak_kib(backend)
+        backend_close = support.peak_kib(backend)
 
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -349,8 +270,8 @@ def main(argv: list[str]) -> None:
         )
         print(f"   ratio close / baseline: {close_seconds / baseline_seconds:.1f}×")
         print(
-            f"   peak memory: this process {_mib(rss_close)} "
-            f"(before the close {_mib(rss_before)}); PostgreSQL backend {_mib(backend_close)}"
+            f"   peak memory: this process {support.mib(rss_close)} "
+            f"(before the close {support.mib(rss_before)}); PostgreSQL backend {support.mib(backend_close)}"
         )
         goal = "met" if close_seconds <= 60 and rss_close <= 1024 * 1024 else "MISSED"
         print(f"   goal (≤ 60 s, ≤ 1 GiB): {goal}")
@@ -358,8 +279,8 @@ def main(argv: list[str]) -> None:
         from django.db import connections
 
         connections.close_all()
-        _use_database(previous)
-        _purge_broker()
+        support.use_database(previous)
+        support.purge_broker()
         if not args.keep:
-            with _server_connection() as server:
+            with support.server_connection() as server:
                 server.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')

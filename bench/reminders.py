@@ -34,7 +34,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse
+
+from bench.support import free_port, psql, url_for
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "creditline_bench_reminders"
@@ -54,43 +55,7 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
-# --- the database server ---------------------------------------------------------------------
-
-
-def server_url() -> str:
-    return os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/creditline")
-
-
-def url_for(database: str) -> str:
-    return urlparse(server_url())._replace(path=f"/{database}").geturl()
-
-
-def psql(sql: str) -> None:
-    parsed = urlparse(server_url())
-    env = dict(os.environ)
-    if parsed.password:
-        env["PGPASSWORD"] = parsed.password
-    subprocess.run(
-        [
-            "psql",
-            *["-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432)],
-            *["-U", parsed.username or "postgres", "-d", "postgres"],
-            *["-v", "ON_ERROR_STOP=1", "-qAtc", sql],
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-
-
 # --- a private broker ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_redis(port: int) -> subprocess.Popen:

@@ -39,98 +39,12 @@ from datetime import time as clock
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from bench import support
+
 DB_NAME = "creditline_bench_rescore"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AS_OF = date(2026, 6, 15)
 NOW = datetime.combine(AS_OF, clock(2, 0), SHANGHAI)
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    import django
-    from django.apps import apps
-    from django.conf import settings
-
-    if not apps.ready:
-        django.setup()
-    settings.DEBUG = False  # no query log: it would hold every statement in memory
-
-
-def _server_connection():
-    """An autocommit connection to the server's maintenance database, for CREATE/DROP."""
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    return psycopg.connect(
-        dbname="postgres",
-        user=db.get("USER") or "postgres",
-        password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or "127.0.0.1",
-        port=db.get("PORT") or 5432,
-        autocommit=True,
-    )
-
-
-def _use_database(name: str) -> str:
-    """Point Django's default connection at `name`; returns the previous name."""
-    from django.conf import settings
-    from django.db import connections
-
-    connections.close_all()
-    previous = settings.DATABASES["default"]["NAME"]
-    settings.DATABASES["default"]["NAME"] = name
-    connections["default"].settings_dict["NAME"] = name
-    return previous
-
-
-def _isolate_broker() -> None:
-    """Notices kick Celery on commit (e-mails): send those to a queue of the bench's own."""
-    from config.celery import app
-
-    app.conf.broker_url = os.environ.get("BENCH_CELERY_BROKER_URL", "redis://127.0.0.1:6379/13")
-    if getattr(app, "_pool", None) is not None:
-        app._pool.force_close_all()
-        app._pool = None
-
-
-def _purge_broker() -> None:
-    from config.celery import app
-
-    try:
-        app.control.purge()
-    except Exception as exc:  # the broker is down: nothing was queued there anyway
-        print(f"   (broker purge skipped: {exc})")
-
-
-def _statements(sql: str) -> list[str]:
-    return [s.strip() for s in sql.split(";\n") if s.strip()]
-
-
-def _peak_kib(pid: int | str = "self") -> int | None:
-    """VmHWM (peak resident set) of a local process, when /proc shows it."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak() -> bool:
-    """Start this process's VmHWM afresh (Linux ≥ 4.0), so a phase measures its own peak."""
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _mib(kib: int | None) -> str:
-    return "n/a" if kib is None else f"{kib / 1024:.0f} MiB"
 
 
 GENERATE = """
@@ -400,7 +314,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
 
-    _setup_django()
+    support.setup_django()
     from django.core.management import call_command
     from django.db import connection, transaction
 
@@ -408,11 +322,11 @@ def main(argv: list[str]) -> None:
     from credit.risk import runs
     from credit.risk.models import RescoringRun, RunStatus
 
-    with _server_connection() as server:
+    with support.server_connection() as server:
         server.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
         server.execute(f'CREATE DATABASE "{DB_NAME}"')
-    previous = _use_database(DB_NAME)
-    _isolate_broker()
+    previous = support.use_database(DB_NAME)
+    support.isolate_broker()
     try:
         started = time.perf_counter()
         call_command("migrate", verbosity=0, interactive=False)
@@ -427,7 +341,7 @@ def main(argv: list[str]) -> None:
         }
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
-            for statement in _statements(GENERATE):
+            for statement in support.statements(GENERATE):
                 cursor.execute(statement, params)
         policy = bench_policy()
         with connection.cursor() as cursor:
@@ -509,7 +423,7 @@ def main(argv: list[str]) -> None:
         if original_kick is not None:
             outbox.broker_send = timed("dispatch kicks on commit", original_kick)
         gc.collect()
-        rss_before = _peak_kib() if _reset_peak() else None
+        rss_before = support.peak_kib() if support.reset_peak() else None
         try:
             started = time.perf_counter()
             run = runs.run_plan(as_of=AS_OF, now=NOW, chunk_size=args.chunk_size)
@@ -521,9 +435,9 @@ def main(argv: list[str]) -> None:
             bulk.publish = original_publish
             if original_kick is not None:
                 outbox.broker_send = original_kick
-        rss_run = _peak_kib() if rss_before is not None else None
+        rss_run = support.peak_kib() if rss_before is not None else None
         rss_life = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        backend_run = _peak_kib(backend)
+        backend_run = support.peak_kib(backend)
         assert run.status == RunStatus.APPLIED, (run.status, run.summary.get("breaker"))
 
         with connection.cursor() as cursor:
@@ -595,9 +509,9 @@ def main(argv: list[str]) -> None:
             f"{rate / orm_rate:.0f}× faster per account"
         )
         print(
-            f"   peak memory of the run: this process {_mib(rss_run)} (resident before it "
-            f"{_mib(rss_before)}; over the whole bench {_mib(rss_life)}); its PostgreSQL "
-            f"backend {_mib(backend_run)} (shared buffers it touched included)"
+            f"   peak memory of the run: this process {support.mib(rss_run)} (resident before it "
+            f"{support.mib(rss_before)}; over the whole bench {support.mib(rss_life)}); its PostgreSQL "
+            f"backend {support.mib(backend_run)} (shared buffers it touched included)"
         )
         projected = 1_000_000 / rate
         goal = (
@@ -613,10 +527,10 @@ def main(argv: list[str]) -> None:
         from django.db import connections
 
         connections.close_all()
-        _use_database(previous)
-        _purge_broker()
+        support.use_database(previous)
+        support.purge_broker()
         if not args.keep:
-            with _server_connection() as server:
+            with support.server_connection() as server:
                 server.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
 
 
