@@ -30,7 +30,7 @@ from rest_framework.response import Response
 
 from config.errors import DomainError
 from credit.apis.base import SortedJSONRenderer
-from credit.models import IdempotencyRecord, IdempotencyStatus
+from credit.models import IdempotencyRecord
 from credit.services.errors import IdempotencyKeyConflict
 
 HEADER = "Idempotency-Key"
@@ -101,11 +101,9 @@ def idempotent(*, request, scope: str, payload: dict, action: Callable[[], Respo
                 scope,
                 key,
                 fingerprint,
-                IdempotencyStatus.COMPLETED,
                 response.status_code,
                 # What the client reads, as JSON (Decimals and dates rendered as strings).
                 SortedJSONRenderer().render(response.data).decode(),
-                now,
                 now,
             ],
         )
@@ -118,6 +116,6 @@ _SELECT_RECORD = (
     "WHERE scope = %s AND key = %s"
 )
 _INSERT_RECORD = (
-    f"INSERT INTO {_TABLE} (scope, key, request_fingerprint, status, response_status, "  # noqa: S608
-    "response_body, created_at, completed_at) VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s)"
+    f"INSERT INTO {_TABLE} (scope, key, request_fingerprint, response_status, "  # noqa: S608
+    "response_body, created_at) VALUES (%s, %s, %s, %s, %s::jsonb, %s)"
 )

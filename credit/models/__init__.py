@@ -10,7 +10,7 @@ from credit.models.accounts import (
     TemporaryLimitGrant,
 )
 from credit.models.fees import FeeSchedule, FeeScheduleTerm
-from credit.models.idempotency import IdempotencyRecord, IdempotencyStatus
+from credit.models.idempotency import IdempotencyRecord
 from credit.models.ledger import JournalEntry, JournalEntryKind, JournalLine, LedgerAccount
 from credit.models.purchases import (
     Installment,
@@ -38,7 +38,6 @@ __all__ = [
     "FreezeReason",
     "GrantStatus",
     "IdempotencyRecord",
-    "IdempotencyStatus",
     "Installment",
     "InstallmentPlan",
     "InstallmentStatus",

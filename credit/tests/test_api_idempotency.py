@@ -115,7 +115,6 @@ def test_keys_are_kept_at_least_24_hours_and_purged_after_the_retention(settings
             scope="customer:1",
             key=key,
             request_fingerprint="f",
-            status="COMPLETED",
             response_status=201,
             response_body={},
             created_at=now - timedelta(hours=age_hours),
