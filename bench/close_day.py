@@ -260,8 +260,8 @@ def main(argv: list[str]) -> None:
         events = sum(step["events"] for step in steps)
         publishing = sum(step.get("publish_seconds", 0) for step in steps)
         print(
-            f"   of which: {events:,} notices published one by one through "
-            f"notifications.events.publish {publishing:.2f} s; commit and on-commit hooks "
+            f"   of which: {events:,} notices published through "
+            f"notifications.events.publish_many {publishing:.2f} s; commit and on-commit hooks "
             f"(the outbox's Celery kicks, deferred FK checks) {close_seconds - step_seconds:.2f} s"
         )
         print(

@@ -1,9 +1,15 @@
 """The catalogue of events customers and staff hear about, and how other apps publish them.
 
-Apps never write notification rows themselves: they call `publish(...)` inside the
-transaction of the change; the notifications app turns the event into outbox rows (one per
-channel) in that same transaction, so the notice exists exactly when the change does.
+Apps never write notification rows themselves: they call `publish(...)` (one event) or
+`publish_many(...)` (the notices of a set-based step) inside the transaction of the change;
+the notifications app turns each notice into outbox rows (one per channel) in that same
+transaction, so the notice exists exactly when the change does.
 """
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db import models
 from django.dispatch import Signal
@@ -42,13 +48,29 @@ class EventType(models.TextChoices):
     MARKETING = "MARKETING", _("Offers and campaigns")
 
 
-# Sent with: event (EventType), user (recipient), context (JSON-serialisable dict, the
-# template's variables), dedupe_key (unique per notice: a replay publishes nothing new), now.
-event_published = Signal()
+@dataclass(frozen=True)
+class Notice:
+    """One event for one customer: `context` holds the template's variables (JSON-serialisable);
+    `dedupe_key` is unique per notice, so publishing it again writes nothing new."""
+
+    event: str
+    user: Any  # accounts.User; Any keeps this module free of the accounts app
+    context: dict
+    dedupe_key: str
 
 
-def publish(*, event: str, user, context: dict, dedupe_key: str, now) -> None:
-    """Publish a customer-visible event inside the caller's transaction."""
-    event_published.send(
-        sender=EventType, event=event, user=user, context=context, dedupe_key=dedupe_key, now=now
-    )
+# Sent with: notices (a non-empty list of Notice) and now. One send per batch, so a step that
+# changes 100,000 accounts writes their notices in a few statements, not 100,000.
+events_published = Signal()
+
+
+def publish(*, event: str, user, context: dict, dedupe_key: str, now: datetime) -> None:
+    """Publish one customer-visible event inside the caller's transaction."""
+    publish_many([Notice(event, user, context, dedupe_key)], now=now)
+
+
+def publish_many(notices: Iterable[Notice], *, now: datetime) -> None:
+    """Publish a batch of events inside the caller's transaction."""
+    notices = list(notices)
+    if notices:
+        events_published.send(sender=EventType, notices=notices, now=now)

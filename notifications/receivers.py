@@ -1,11 +1,11 @@
-"""The one consumer of `notifications.events.event_published`: events become outbox rows."""
+"""The one consumer of `notifications.events.events_published`: notices become outbox rows."""
 
 from django.dispatch import receiver
 
-from notifications.events import event_published
-from notifications.services import notification_enqueue
+from notifications.events import events_published
+from notifications.services import notifications_enqueue
 
 
-@receiver(event_published, dispatch_uid="notifications.enqueue_published_event")
-def enqueue_published_event(sender, *, event, user, context, dedupe_key, now, **kwargs):
-    notification_enqueue(event=event, user=user, context=context, dedupe_key=dedupe_key, now=now)
+@receiver(events_published, dispatch_uid="notifications.enqueue_published_events")
+def enqueue_published_events(sender, *, notices, now, **kwargs):
+    notifications_enqueue(notices=notices, now=now)

@@ -21,4 +21,12 @@ def unread_count(*, user) -> int:
 
 
 def marketing_opted_out(*, user) -> bool:
-    return NotificationPreference.objects.filter(user=user, marketing_opt_out=True).exists()
+    return marketing_opted_out_ids(user_ids={user.pk}) == {user.pk}
+
+
+def marketing_opted_out_ids(*, user_ids: set[int]) -> set[int]:
+    """Which of these customers switched marketing notices off."""
+    if not user_ids:
+        return set()
+    found = NotificationPreference.objects.filter(user_id__in=user_ids, marketing_opt_out=True)
+    return set(found.values_list("user_id", flat=True))

@@ -2,8 +2,9 @@
 
 Each helper changes accounts with one UPDATE, writes their LimitChange rows with one INSERT
 (same transaction, the same numbers `credit.services.limit_change_record` would write),
-and publishes one event per account through `notifications.events.publish`, as the
-single-account services do (same event types, context keys and dedupe keys).
+and publishes one event per account through `notifications.events.publish_many`, as the
+single-account services do (same event types, context keys and dedupe keys), one batch per
+statement.
 
 Invariant 2 (status NEGATIVE ⇔ available < 0 outside FROZEN/CLOSED): these statements only
 touch rows whose status needs no transition after the change — the guard is part of the
@@ -22,7 +23,7 @@ from accounts.models import User
 from credit.reasons import reason_texts
 from credit.risk.conf import risk_setting
 from credit.risk.features import SHANGHAI, effective_limit_sql
-from notifications.events import EventType, publish
+from notifications.events import EventType, Notice, publish_many
 
 # After the change, the status agrees with the numbers without a transition.
 STATUS_STAYS_CONSISTENT = (
@@ -104,32 +105,35 @@ def publish_limit_changes(rows: list[ChangedLimit], *, now: datetime) -> None:
     """LIMIT_RAISED / LIMIT_CUT for each change of the usable limit (as limit_change_record)."""
     users = users_by_id(r.customer_id for r in rows)
     texts = _ReasonTexts()
-    for row in rows:
-        if row.new_effective == row.old_effective:
-            continue
-        publish(
-            event=EventType.LIMIT_RAISED
-            if row.new_effective > row.old_effective
-            else EventType.LIMIT_CUT,
-            user=users[row.customer_id],
-            context={
-                "old_limit": str(row.old_effective),
-                "new_limit": str(row.new_effective),
-                "available": str(row.available),
-                "reason_codes": list(row.reason_codes),
-                "reasons": texts[tuple(row.reason_codes)],
-                "limit_change_id": row.limit_change_id,
-            },
-            dedupe_key=f"limit-change:{row.limit_change_id}",
-            now=now,
-        )
+    publish_many(
+        (
+            Notice(
+                EventType.LIMIT_RAISED
+                if row.new_effective > row.old_effective
+                else EventType.LIMIT_CUT,
+                users[row.customer_id],
+                {
+                    "old_limit": str(row.old_effective),
+                    "new_limit": str(row.new_effective),
+                    "available": str(row.available),
+                    "reason_codes": list(row.reason_codes),
+                    "reasons": texts[tuple(row.reason_codes)],
+                    "limit_change_id": row.limit_change_id,
+                },
+                f"limit-change:{row.limit_change_id}",
+            )
+            for row in rows
+            if row.new_effective != row.old_effective
+        ),
+        now=now,
+    )
 
 
 def appeal_path(pending_id: int) -> str:
     return str(risk_setting("RISK_APPEAL_PATH")).format(pending_id=pending_id)
 
 
-def publish_pending_decrease(
+def pending_decrease_notice(
     *,
     pending_id: int,
     user: User,
@@ -137,15 +141,13 @@ def publish_pending_decrease(
     new_effective: Decimal,
     effective_at: datetime,
     reason_codes: list[str],
-    now: datetime,
-    texts: dict | None = None,
-) -> None:
+    texts: dict,
+) -> Notice:
     """LIMIT_DECREASE_PENDING: the announced cut, its reasons, its date, the appeal link."""
-    texts = texts if texts is not None else _ReasonTexts()
-    publish(
-        event=EventType.LIMIT_DECREASE_PENDING,
-        user=user,
-        context={
+    return Notice(
+        EventType.LIMIT_DECREASE_PENDING,
+        user,
+        {
             "old_limit": str(old_effective),
             "new_limit": str(new_effective),
             "effective_date": timezone.localtime(effective_at, SHANGHAI).date().isoformat(),
@@ -155,8 +157,7 @@ def publish_pending_decrease(
             "appeal_url": appeal_path(pending_id),
             "pending_id": pending_id,
         },
-        dedupe_key=f"pending-decrease:{pending_id}",
-        now=now,
+        f"pending-decrease:{pending_id}",
     )
 
 
@@ -192,17 +193,21 @@ def pending_decreases_create(*, run_id: int, lo: int, hi: int, now: datetime, ho
         rows = cursor.fetchall()
     users = users_by_id(row[1] for row in rows)
     texts = _ReasonTexts()
-    for pending_id, customer_id, old_eff, new_eff, effective_at, codes in rows:
-        publish_pending_decrease(
-            pending_id=pending_id,
-            user=users[customer_id],
-            old_effective=old_eff,
-            new_effective=new_eff,
-            effective_at=effective_at,
-            reason_codes=codes,
-            now=now,
-            texts=texts,
-        )
+    publish_many(
+        (
+            pending_decrease_notice(
+                pending_id=pending_id,
+                user=users[customer_id],
+                old_effective=old_eff,
+                new_effective=new_eff,
+                effective_at=effective_at,
+                reason_codes=codes,
+                texts=texts,
+            )
+            for pending_id, customer_id, old_eff, new_eff, effective_at, codes in rows
+        ),
+        now=now,
+    )
     return len(rows)
 
 
@@ -269,17 +274,21 @@ def campaign_grants_create(*, run_id: int, lo: int, hi: int, now: datetime) -> i
         cursor.execute(sql, {"run_id": run_id, "lo": lo, "hi": hi, "now": now})
         rows = cursor.fetchall()
     users = users_by_id(row[1] for row in rows)
-    for grant_id, customer_id, amount, ends_at, campaign, effective in rows:
-        publish(
-            event=EventType.TEMPORARY_LIMIT_GRANTED,
-            user=users[customer_id],
-            context={
-                "amount": str(amount),
-                "ends_at": timezone.localtime(ends_at, SHANGHAI).isoformat(),
-                "campaign": campaign,
-                "effective_limit": str(effective),
-            },
-            dedupe_key=f"grant:{grant_id}:granted",
-            now=now,
-        )
+    publish_many(
+        (
+            Notice(
+                EventType.TEMPORARY_LIMIT_GRANTED,
+                users[customer_id],
+                {
+                    "amount": str(amount),
+                    "ends_at": timezone.localtime(ends_at, SHANGHAI).isoformat(),
+                    "campaign": campaign,
+                    "effective_limit": str(effective),
+                },
+                f"grant:{grant_id}:granted",
+            )
+            for grant_id, customer_id, amount, ends_at, campaign, effective in rows
+        ),
+        now=now,
+    )
     return len(rows)

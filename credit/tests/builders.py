@@ -16,7 +16,7 @@ from conftest import shanghai
 from credit.models import CreditAccount, FeeSchedule, FeeScheduleTerm, Merchant, Purchase, Repayment
 from credit.services import account_open, purchase_authorize, repayment_apply
 from credit.tests.factories import MerchantFactory
-from notifications.events import event_published
+from notifications.events import events_published
 
 D = Decimal
 OPENED_AT = shanghai(2026, 1, 5, 9, 0)
@@ -106,14 +106,14 @@ def capture_events() -> Iterator[list[Published]]:
     """Every event published (the outbox's input) while the block runs."""
     seen: list[Published] = []
 
-    def receiver(sender, event, user, context, dedupe_key, now, **kwargs):
-        seen.append(Published(event, user.pk, context, dedupe_key))
+    def receiver(sender, notices, now, **kwargs):
+        seen.extend(Published(str(n.event), n.user.pk, n.context, n.dedupe_key) for n in notices)
 
-    event_published.connect(receiver, dispatch_uid="credit-tests-capture", weak=False)
+    events_published.connect(receiver, dispatch_uid="tests-capture-events", weak=False)
     try:
         yield seen
     finally:
-        event_published.disconnect(dispatch_uid="credit-tests-capture")
+        events_published.disconnect(dispatch_uid="tests-capture-events")
 
 
 def row_counts() -> dict[str, int]:

@@ -1,12 +1,12 @@
 """Notification use cases. Other apps call `reminders_generate` (the servicing close) and
-publish events through `notifications.events.publish`; they never write rows themselves."""
+publish events through `notifications.events.publish` / `publish_many`; they never write rows themselves."""
 
 from notifications.services.dispatch import (
     DispatchReport,
     notifications_dispatch,
     notifications_due_batches,
 )
-from notifications.services.enqueue import notification_enqueue
+from notifications.services.enqueue import notifications_enqueue
 from notifications.services.errors import (
     AlreadyOnItsWay,
     InAppNotResendable,
@@ -32,11 +32,11 @@ __all__ = [
     "NotificationError",
     "NotificationNotFound",
     "ReminderDateInFuture",
-    "notification_enqueue",
     "notification_mark_read",
     "notification_resend",
     "notifications_dispatch",
     "notifications_due_batches",
+    "notifications_enqueue",
     "notifications_mark_all_read",
     "preference_marketing_set",
     "reminders_generate",

@@ -4,14 +4,17 @@ transaction."""
 import json
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from notifications.catalogue import policy_for
+from notifications.events import Notice
 from notifications.models import Channel, NotificationStatus
-from notifications.selectors import marketing_opted_out
+from notifications.selectors import marketing_opted_out_ids
 from notifications.timing import sms_send_at
 
 logger = logging.getLogger(__name__)
@@ -42,16 +45,18 @@ def broker_send(task_name: str, **kwargs) -> bool:
 
 
 def dispatch_on_commit(ids: list[int]) -> None:
-    """Kick a dispatch of these rows once the transaction commits; never raises into it."""
-    if ids:
-        transaction.on_commit(lambda: broker_send(DISPATCH_TASK, ids=ids), robust=True)
+    """Kick dispatches of these rows once the transaction commits (one task per batch of
+    NOTIFICATIONS_BATCH_SIZE rows); never raises into the transaction."""
+    if not ids:
+        return
+    batches = _slices(ids, settings.NOTIFICATIONS_BATCH_SIZE)
 
+    def send() -> None:
+        for batch in batches:
+            if not broker_send(DISPATCH_TASK, ids=batch):
+                return  # the broker is down: the sweeper sends the rest
 
-def channels_for(*, event: str, user) -> list[str]:
-    policy = policy_for(event)
-    if policy.marketing and marketing_opted_out(user=user):
-        return []
-    return [c for c in policy.channels if c != Channel.EMAIL or user.email]
+    transaction.on_commit(send, robust=True)
 
 
 def first_attempt_at(*, event: str, channel: str, now: datetime) -> datetime | None:
@@ -63,55 +68,83 @@ def first_attempt_at(*, event: str, channel: str, now: datetime) -> datetime | N
     return now
 
 
-# One row per channel; `ON CONFLICT DO NOTHING` makes a replayed event insert nothing.
+# One row per (notice, channel); `ON CONFLICT DO NOTHING` makes a replayed notice insert
+# nothing (also when the same notice appears twice in one batch).
 _INSERT = """
 INSERT INTO notifications_notification (
     event, user_id, channel, template_key, context, dedupe_key, status, attempts,
     next_attempt_at, provider_message_id, sent_at, read_at, last_error, created_at
 )
-SELECT %(event)s, %(user)s, c.channel, %(template_key)s, %(context)s::jsonb, %(dedupe_key)s,
-       c.status, 0, c.next_attempt_at, '', c.sent_at, NULL, '', %(now)s
-FROM unnest(%(channels)s::text[], %(statuses)s::text[], %(next)s::timestamptz[],
-            %(sent)s::timestamptz[]) AS c(channel, status, next_attempt_at, sent_at)
+SELECT r.event, r.user_id, r.channel, lower(r.event), r.context, r.dedupe_key, r.status, 0,
+       r.next_attempt_at, '', r.sent_at, NULL, '', %(now)s
+FROM unnest(%(events)s::text[], %(users)s::bigint[], %(channels)s::text[],
+            %(contexts)s::jsonb[], %(keys)s::text[], %(statuses)s::text[],
+            %(next)s::timestamptz[], %(sent)s::timestamptz[])
+     AS r(event, user_id, channel, context, dedupe_key, status, next_attempt_at, sent_at)
 ON CONFLICT (dedupe_key, channel) DO NOTHING
 RETURNING id, next_attempt_at
 """
 
+# Rows per INSERT: large enough that a set-based step pays a few round trips, small enough
+# that one statement's parameters stay a few megabytes.
+INSERT_CHUNK_ROWS = 5000
+
 
 @transaction.atomic
-def notification_enqueue(
-    *,
-    event: str,
-    user,
-    context: dict,
-    dedupe_key: str,
-    now: datetime,
-    template_key: str | None = None,
-) -> list[int]:
-    """Write the event's rows (one per channel); a dedupe key seen before inserts nothing.
+def notifications_enqueue(*, notices: Sequence[Notice], now: datetime) -> list[int]:
+    """Write the notices' rows (one per channel the customer can receive); a dedupe key seen
+    before inserts nothing. In-app rows are delivered by being written (status SENT).
 
-    In-app rows are delivered by being written (status SENT). Returns the new rows' ids.
+    Returns the new rows' ids, and kicks the dispatch of those due now on commit.
     """
-    channels = channels_for(event=event, user=user)
-    if not channels:
+    opted_out = marketing_opted_out_ids(
+        user_ids={n.user.pk for n in notices if policy_for(n.event).marketing}
+    )
+    rows = [
+        (notice, channel)
+        for notice in notices
+        for channel in _channels(notice, opted_out=opted_out)
+    ]
+    inserted: list[tuple[int, datetime | None]] = []
+    with connection.cursor() as cursor:
+        for chunk in _slices(rows, INSERT_CHUNK_ROWS):
+            cursor.execute(_INSERT, _columns(chunk, now=now))
+            inserted.extend(cursor.fetchall())
+    dispatch_on_commit([pk for pk, at in inserted if at is not None and at <= now])
+    return [pk for pk, _at in inserted]
+
+
+def _slices(items: Sequence, size: int) -> list[Sequence]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _channels(notice: Notice, *, opted_out: set[int]) -> list[str]:
+    policy = policy_for(notice.event)
+    if policy.marketing and notice.user.pk in opted_out:
         return []
-    in_app = [channel == Channel.IN_APP for channel in channels]
-    params = {
-        "event": event,
-        "user": user.pk,
-        "template_key": template_key or event.lower(),
-        "context": json.dumps(context, cls=DjangoJSONEncoder),
-        "dedupe_key": dedupe_key,
+    return [c for c in policy.channels if c != Channel.EMAIL or notice.user.email]
+
+
+def _columns(rows: Sequence[tuple[Notice, str]], *, now: datetime) -> dict:
+    contexts: dict[int, str] = {}  # a notice's context is serialised once for all its channels
+
+    def context_json(notice: Notice) -> str:
+        key = id(notice)
+        if key not in contexts:
+            contexts[key] = json.dumps(notice.context, cls=DjangoJSONEncoder)
+        return contexts[key]
+
+    in_app = [channel == Channel.IN_APP for _notice, channel in rows]
+    return {
         "now": now,
-        "channels": channels,
+        "events": [str(notice.event) for notice, _channel in rows],
+        "users": [notice.user.pk for notice, _channel in rows],
+        "channels": [str(channel) for _notice, channel in rows],
+        "contexts": [context_json(notice) for notice, _channel in rows],
+        "keys": [notice.dedupe_key for notice, _channel in rows],
         "statuses": [
             NotificationStatus.SENT if done else NotificationStatus.PENDING for done in in_app
         ],
-        "next": [first_attempt_at(event=event, channel=c, now=now) for c in channels],
+        "next": [first_attempt_at(event=n.event, channel=c, now=now) for n, c in rows],
         "sent": [now if done else None for done in in_app],
     }
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT, params)
-        inserted = cursor.fetchall()
-    dispatch_on_commit([pk for pk, at in inserted if at is not None and at <= now])
-    return [pk for pk, _at in inserted]

@@ -6,9 +6,9 @@ from django.db import transaction
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from notifications.catalogue import POLICIES
-from notifications.events import EventType, publish
+from notifications.events import EventType, Notice, publish, publish_many
 from notifications.models import Channel, Notification, NotificationStatus
-from notifications.services import enqueue
+from notifications.services import enqueue, notifications_enqueue
 from notifications.tests.factories import NOW, NotificationPreferenceFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +57,8 @@ def test_publishing_the_same_dedupe_key_again_inserts_nothing():
     first = sorted(Notification.objects.values_list("pk", flat=True))
 
     _publish(user)
-    replayed = enqueue.notification_enqueue(
-        event=EventType.REPAYMENT_RECEIVED, user=user, context={}, dedupe_key="repayment:1", now=NOW
+    replayed = notifications_enqueue(
+        notices=[Notice(EventType.REPAYMENT_RECEIVED, user, {}, "repayment:1")], now=NOW
     )
 
     assert replayed == []
@@ -164,3 +164,47 @@ def test_publishing_with_the_broker_down_does_not_raise_and_the_rows_wait(
 
     assert _rows(user)[Channel.SMS].status == NotificationStatus.PENDING
     assert enqueue._broker_paused_until > 0  # later publishes skip the broker for a while
+
+
+def test_a_batch_writes_every_notice_in_a_number_of_queries_that_does_not_grow_with_it(
+    django_assert_max_num_queries,
+):
+    with_email = UserFactory.create_batch(30, email="li@example.com")
+    without_email = UserFactory.create_batch(30, email="")
+    opted_out = NotificationPreferenceFactory(marketing_opt_out=True).user
+    cut = dict(POLICIES[EventType.LIMIT_CUT].sample)
+    notices = [
+        Notice(EventType.LIMIT_CUT, user, cut, f"cut:{user.pk}")
+        for user in with_email + without_email
+    ]
+    notices.append(notices[0])  # the same notice twice in one batch is still one notice
+    notices.append(Notice(EventType.MARKETING, opted_out, {}, "campaign:618"))
+
+    with django_assert_max_num_queries(4):  # savepoint, opt-outs, insert, release
+        publish_many(notices, now=NOW)
+
+    rows = Notification.objects.filter(event=EventType.LIMIT_CUT)
+    assert rows.filter(channel=Channel.SMS).count() == 60
+    assert rows.filter(channel=Channel.IN_APP).count() == 60
+    assert set(rows.filter(channel=Channel.EMAIL).values_list("user_id", flat=True)) == {
+        user.pk for user in with_email
+    }
+    assert rows.get(user=with_email[0], channel=Channel.SMS).context == cut
+    assert not Notification.objects.filter(user=opted_out).exists()
+
+
+def test_a_large_batch_kicks_one_dispatch_per_batch_of_rows(
+    django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    settings.NOTIFICATIONS_BATCH_SIZE = 4
+    sent = []
+    monkeypatch.setattr(enqueue, "broker_send", lambda task, **kw: sent.append(kw) or True)
+    users = UserFactory.create_batch(5, email="")
+    notices = [Notice(EventType.LOGIN_CODE, u, {"code": "1"}, f"code:{u.pk}") for u in users]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_many(notices, now=NOW)
+
+    sms = Notification.objects.filter(channel=Channel.SMS).order_by("pk")
+    ids = list(sms.values_list("pk", flat=True))
+    assert [kw["ids"] for kw in sent] == [ids[:4], ids[4:]]

@@ -7,9 +7,9 @@ import pytest
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from notifications.catalogue import POLICIES
-from notifications.events import EventType
+from notifications.events import EventType, Notice
 from notifications.models import Channel, Notification, NotificationStatus, SandboxSms
-from notifications.services import notification_enqueue, notifications_dispatch
+from notifications.services import notifications_dispatch, notifications_enqueue
 from notifications.tests.factories import NOW, NotificationFactory
 from notifications.timing import sms_send_at
 
@@ -48,7 +48,7 @@ def test_quiet_hours_are_configurable(settings):
 
 def _enqueue(user, event, key, now):
     context = dict(POLICIES[event].sample)
-    notification_enqueue(event=event, user=user, context=context, dedupe_key=key, now=now)
+    notifications_enqueue(notices=[Notice(event, user, context, key)], now=now)
     return {n.channel: n for n in Notification.objects.filter(dedupe_key=key)}
 
 

@@ -3,9 +3,6 @@ services (account_open, purchase_authorize, repayment_apply), so every account s
 its opening LimitChange and `credit.ledger_check` holds on it."""
 
 import itertools
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,8 +14,8 @@ from conftest import shanghai
 from credit.models import CreditAccount, FeeSchedule, FeeScheduleTerm, Merchant
 from credit.risk.models import RiskPolicy
 from credit.services import account_open, purchase_authorize, repayment_apply
+from credit.tests.builders import Published, capture_events  # noqa: F401 - shared
 from credit.tests.factories import MerchantFactory
-from notifications.events import event_published
 
 D = Decimal
 OPENED_AT = shanghai(2025, 1, 6, 9, 0)
@@ -116,29 +113,6 @@ def staff(role: Role | None = None, **kwargs):
 
 def reload(obj):
     return type(obj).objects.get(pk=obj.pk)
-
-
-@dataclass(frozen=True)
-class Published:
-    event: str
-    user_id: int
-    context: dict
-    dedupe_key: str
-
-
-@contextmanager
-def capture_events() -> Iterator[list[Published]]:
-    """Every event published (the outbox's input) while the block runs."""
-    seen: list[Published] = []
-
-    def receiver(sender, event, user, context, dedupe_key, now, **kwargs):
-        seen.append(Published(str(event), user.pk, context, dedupe_key))
-
-    event_published.connect(receiver, dispatch_uid="risk-tests-capture", weak=False)
-    try:
-        yield seen
-    finally:
-        event_published.disconnect(dispatch_uid="risk-tests-capture")
 
 
 def assert_invariants() -> None:

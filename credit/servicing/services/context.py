@@ -20,7 +20,7 @@ from accounts.models import User
 from credit.models import CreditAccount
 from credit.reasons import reason_texts
 from credit.servicing.conf import setting
-from notifications.events import publish
+from notifications.events import Notice, publish_many
 
 
 # The usable limit in SQL (same formula as credit.models.accounts.EFFECTIVE_LIMIT_SQL and the
@@ -125,29 +125,23 @@ class CloseContext:
     def publish_each(self, rows: list[dict], build) -> int:
         """Publish one event per row: `build(row)` returns (event, context, dedupe_key) or None.
 
-        The state change was set-based; notices go one by one through the outbox's only door
-        (notifications.events.publish), with their recipients loaded in bulk.
+        The state change was set-based, and so are its notices: recipients loaded in bulk,
+        every notice written through the outbox's door (notifications.events.publish_many)
+        in one batch.
         """
         started = time.perf_counter()
         users = _users([row["customer_id"] for row in rows])
-        published = 0
+        notices = []
         for row in rows:
             built = build(row)
-            if built is None:
-                continue
-            event, context, dedupe_key = built
-            publish(
-                event=event,
-                user=users[row["customer_id"]],
-                context=context,
-                dedupe_key=dedupe_key,
-                now=self.now,
-            )
-            published += 1
+            if built is not None:
+                event, context, dedupe_key = built
+                notices.append(Notice(event, users[row["customer_id"]], context, dedupe_key))
+        publish_many(notices, now=self.now)
         if self.current is not None and rows:
             spent = self.current.extra.get("publish_seconds", 0.0)
             self.current.extra["publish_seconds"] = round(spent + time.perf_counter() - started, 3)
-        return published
+        return len(notices)
 
     def status_context(self, row: dict, codes: list[str]) -> dict:
         """The context credit.services.lifecycle sends with status events."""
