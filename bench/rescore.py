@@ -406,7 +406,6 @@ def main(argv: list[str]) -> None:
         for name, function in originals.items():
             setattr(runs, name, timed(labels[name], function))
         from credit.risk import bulk
-
         from notifications.services import enqueue as outbox
 
         published = {"events": 0}

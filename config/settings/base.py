@@ -272,4 +272,8 @@ NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", def
 # One task claims this many rows; its lease must outlast a batch (batch × provider timeout).
 NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=100)
 NOTIFICATIONS_LEASE_SECONDS = env.int("NOTIFICATIONS_LEASE_SECONDS", default=600)
+# A process kicks the dispatch of what it just wrote at once, then at most once more per this
+# many seconds (one sweep at the window's end): a Celery publish costs more than a purchase.
+# 0: every commit kicks its own rows.
+NOTIFICATIONS_KICK_WINDOW_SECONDS = env.float("NOTIFICATIONS_KICK_WINDOW_SECONDS", default=0.5)
 # --- end Notifications ----------------------------------------------------------------------

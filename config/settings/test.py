@@ -19,3 +19,5 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default="redis://127.0.0.1:
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = None
+# Every commit kicks its own rows, so a test sees exactly its kick (the window has its tests).
+NOTIFICATIONS_KICK_WINDOW_SECONDS = 0.0

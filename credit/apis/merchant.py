@@ -40,7 +40,8 @@ class MerchantPurchaseCreateView(MerchantAPIView):
     def post(self, request):
         data = validated(MerchantPurchaseAuthorizeIn, request.data)
         account_id, nonce = payment_code_resolve(code=data["payment_code"])
-        account = CreditAccount.objects.filter(pk=account_id).first()
+        # The customer comes along: the purchase's notice goes to them.
+        account = CreditAccount.objects.select_related("customer").filter(pk=account_id).first()
         if account is None:
             raise PaymentCodeInvalid()
         merchant = self.merchant

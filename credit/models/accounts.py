@@ -44,6 +44,19 @@ AVAILABLE_SQL = models.ExpressionWrapper(
 )
 
 
+def effective_limit_sql(alias: str, base: str | None = None, temporary: str | None = None) -> str:
+    """The same formula as raw SQL for set-based statements (and the CHECK constraint of
+    migration 0004): `alias` is the account table's alias; `base` and `temporary` replace
+    the base and temporary limit columns (e.g. with a proposed base limit)."""
+    base = base or f"{alias}.base_limit"
+    temporary = temporary or f"{alias}.temporary_limit"
+    return (
+        f"(CASE WHEN {alias}.probation_limit_cap IS NOT NULL "
+        f"THEN LEAST({base} + {temporary}, {alias}.probation_limit_cap) "
+        f"ELSE {base} + {temporary} END)"
+    )
+
+
 class CreditAccount(ConcurrentTransitionMixin, models.Model):
     """A customer's revolving credit line. Numbers and status change only through services.
 

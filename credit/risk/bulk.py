@@ -20,9 +20,10 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from credit.models.accounts import effective_limit_sql
 from credit.reasons import reason_texts
 from credit.risk.conf import risk_setting
-from credit.risk.features import SHANGHAI, effective_limit_sql
+from credit.risk.features import SHANGHAI
 from notifications.events import EventType, Notice, publish_many
 
 # After the change, the status agrees with the numbers without a transition.

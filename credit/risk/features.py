@@ -29,26 +29,10 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from credit.models.accounts import effective_limit_sql
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LOCAL_TZ_NAME = "Asia/Shanghai"
-
-# The usable limit, the same formula as credit.models.accounts.EFFECTIVE_LIMIT_SQL and the
-# CHECK constraint of credit migration 0004; `{a}` is the account table's alias, `{base}`
-# the base limit expression.
-EFFECTIVE_LIMIT = (
-    "(CASE WHEN {a}.probation_limit_cap IS NOT NULL "
-    "THEN LEAST({base} + {temporary}, {a}.probation_limit_cap) "
-    "ELSE {base} + {temporary} END)"
-)
-
-
-def effective_limit_sql(alias: str, base: str | None = None, temporary: str | None = None) -> str:
-    return EFFECTIVE_LIMIT.format(
-        a=alias,
-        base=base or f"{alias}.base_limit",
-        temporary=temporary or f"{alias}.temporary_limit",
-    )
-
 
 # Local dates by a plain cast: the statement runs with TimeZone = Asia/Shanghai for its
 # transaction (`features_session`); naming the zone in each expression (AT TIME ZONE) costs

@@ -26,10 +26,11 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from credit.models import GrantStatus, LimitChangeKind, TemporaryLimitGrant
+from credit.models.accounts import effective_limit_sql
 from credit.reasons import ReasonCode
 from credit.risk import bulk
 from credit.risk.errors import RunNotInState
-from credit.risk.features import effective_limit_sql, jit_off
+from credit.risk.features import jit_off
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringRun, RunStatus
 from credit.risk.runs import _log, _require
 from credit.services import account_lock, account_status_settle, limit_change_record

@@ -24,6 +24,25 @@ def fee_schedule_active() -> FeeSchedule:
     return schedule
 
 
+# The authorisation path prices with this process's copy of the active schedule and saves two
+# queries per purchase. An activated schedule never changes (the admin refuses edits), so the
+# copy is right exactly while it is still the active one; the purchase statement checks that,
+# and when it is not, the caller drops the copy.
+_active_copy: FeeSchedule | None = None
+
+
+def fee_schedule_active_cached() -> FeeSchedule:
+    global _active_copy
+    if _active_copy is None:
+        _active_copy = fee_schedule_active()
+    return _active_copy
+
+
+def fee_schedule_cache_clear() -> None:
+    global _active_copy
+    _active_copy = None
+
+
 def fee_schedule_worst_rate(*, schedule: FeeSchedule, term: int) -> Decimal:
     """The highest annualised rate a customer can face for this term under this schedule.
 

@@ -17,6 +17,14 @@ def credit(ledger_account: str, amount: Decimal) -> Line:
     return (ledger_account, Decimal("0.00"), amount)
 
 
+def balanced_lines(reference: str, lines: list[Line]) -> list[Line]:
+    """The entry's lines without zero-amount ones; ValueError if they do not balance."""
+    lines = [line for line in lines if line[1] or line[2]]
+    if sum(line[1] for line in lines) != sum(line[2] for line in lines):
+        raise ValueError(f"unbalanced journal entry for {reference}: {lines}")
+    return lines
+
+
 def journal_post(
     *,
     kind: str,
@@ -27,11 +35,9 @@ def journal_post(
     memo: str = "",
 ) -> JournalEntry | None:
     """Post one balanced entry; zero-amount lines are dropped, an empty entry posts nothing."""
-    lines = [line for line in lines if line[1] or line[2]]
+    lines = balanced_lines(reference, lines)
     if not lines:
         return None
-    if sum(line[1] for line in lines) != sum(line[2] for line in lines):
-        raise ValueError(f"unbalanced journal entry for {reference}: {lines}")
     entry = JournalEntry.objects.create(
         kind=kind, account=account, reference=reference, memo=memo, created_at=now
     )
@@ -42,34 +48,4 @@ def journal_post(
     return entry
 
 
-def journal_post_many(
-    *, account: CreditAccount, entries: list[tuple[str, str, list[Line]]], now: datetime
-) -> list[JournalEntry]:
-    """Post several balanced entries (kind, reference, lines) with two INSERTs in all.
-
-    The same rules as `journal_post`; the balance trigger checks every entry the one lines
-    statement touched. Used on the purchase path, where each round trip counts.
-    """
-    wanted = []
-    for kind, reference, lines in entries:
-        lines = [line for line in lines if line[1] or line[2]]
-        if not lines:
-            continue
-        if sum(line[1] for line in lines) != sum(line[2] for line in lines):
-            raise ValueError(f"unbalanced journal entry for {reference}: {lines}")
-        wanted.append((kind, reference, lines))
-    if not wanted:
-        return []
-    created = JournalEntry.objects.bulk_create(
-        JournalEntry(kind=kind, account=account, reference=reference, created_at=now)
-        for kind, reference, _lines in wanted
-    )
-    JournalLine.objects.bulk_create(
-        JournalLine(entry=entry, ledger_account=acct, account=account, debit=dr, credit=cr)
-        for entry, (_kind, _reference, lines) in zip(created, wanted, strict=True)
-        for acct, dr, cr in lines
-    )
-    return created
-
-
-__all__ = ["L", "credit", "debit", "journal_post", "journal_post_many"]
+__all__ = ["L", "balanced_lines", "credit", "debit", "journal_post"]

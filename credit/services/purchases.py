@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from credit.models import (
@@ -22,6 +22,7 @@ from credit.models import (
     Refund,
 )
 from credit.models import LedgerAccount as L
+from credit.models.accounts import effective_limit_sql
 from credit.money import CENT, ZERO, parse_amount, quantize
 from credit.pricing import Quote, build_quote
 from credit.reasons import ReasonCode
@@ -37,8 +38,12 @@ from credit.services.errors import (
     RefundTooLarge,
     UnknownTerm,
 )
-from credit.services.fees import fee_schedule_active
-from credit.services.ledger import credit, debit, journal_post, journal_post_many
+from credit.services.fees import (
+    fee_schedule_active,
+    fee_schedule_active_cached,
+    fee_schedule_cache_clear,
+)
+from credit.services.ledger import balanced_lines, credit, debit, journal_post
 from credit.services.lifecycle import account_lock, account_status_settle
 from notifications.events import EventType, publish
 
@@ -118,7 +123,70 @@ _STATUS_REFUSALS = {
 }
 
 
-@transaction.atomic
+# One statement authorises a purchase: lock the account if it may buy this much, insert the
+# purchase (a repeated idempotency key inserts nothing), its plan, installments and journal
+# entries, and add the principal to what the account owes. Every part hangs off the row
+# before it, so when the account may not buy, or the key was used, or the priced-with fee
+# schedule is no longer the active one, nothing at all is written and the caller finds out
+# why (`_authorize_refusal`). FOR UPDATE re-checks the conditions after waiting for a
+# concurrent writer, so concurrent purchases can never together exceed the available credit.
+_AUTHORIZE = f"""
+WITH acct AS (
+    SELECT a.id FROM credit_creditaccount a
+     WHERE a.id = %(account)s AND a.status IN ('ACTIVE', 'RESTORED')
+       AND a.due_day = %(due_day)s
+       AND {effective_limit_sql("a")} - a.outstanding_principal >= %(amount)s
+       AND EXISTS (SELECT 1 FROM credit_feeschedule f WHERE f.id = %(schedule)s AND f.is_active)
+       FOR UPDATE
+), purchase AS (
+    INSERT INTO credit_purchase (account_id, merchant_id, amount, term_months, description,
+                                 merchant_reference, idempotency_key, status, refunded_amount,
+                                 created_at)
+    SELECT acct.id, %(merchant)s, %(amount)s, %(term)s, %(description)s, %(reference)s, %(key)s,
+           %(status)s, 0, %(now)s
+      FROM acct
+    ON CONFLICT (account_id, idempotency_key) DO NOTHING
+    RETURNING id, account_id
+), owed AS (
+    UPDATE credit_creditaccount a SET outstanding_principal = a.outstanding_principal + %(amount)s
+      FROM purchase WHERE a.id = purchase.account_id
+    RETURNING a.outstanding_principal
+), plan AS (
+    INSERT INTO credit_installmentplan (purchase_id, account_id, fee_schedule_id, principal,
+                                        term_months, monthly_fee_rate, total_fee, annual_rate,
+                                        status, extended_at, created_at, closed_at)
+    SELECT purchase.id, purchase.account_id, %(schedule)s, %(amount)s, %(term)s, %(rate)s,
+           %(total_fee)s, %(annual_rate)s, %(plan_status)s, NULL, %(now)s, NULL
+      FROM purchase
+    RETURNING id, account_id
+), installments AS (
+    INSERT INTO credit_installment (plan_id, account_id, sequence, due_date, original_due_date,
+                                    principal, fee, penalty, principal_paid, fee_paid,
+                                    penalty_paid, principal_refunded, fee_waived, penalty_waived,
+                                    status, paid_at, days_past_due,
+                                    due_date_before_acceleration, penalty_accrued_through)
+    SELECT plan.id, plan.account_id, p.sequence, p.due_date, p.due_date, p.principal, p.fee,
+           0, 0, 0, 0, 0, 0, 0, %(installment_status)s, NULL, 0, NULL, NULL
+      FROM plan, unnest(%(sequences)s::smallint[], %(due_dates)s::date[],
+                        %(principals)s::numeric[], %(fees)s::numeric[])
+                 AS p(sequence, due_date, principal, fee)
+), entries AS (
+    INSERT INTO credit_journalentry (kind, account_id, reference, memo, created_at)
+    SELECT e.kind, purchase.account_id, 'purchase:' || purchase.id, '', %(now)s
+      FROM purchase, unnest(%(entry_kinds)s::text[]) AS e(kind)
+    RETURNING id, kind
+), lines AS (
+    INSERT INTO credit_journalline (entry_id, ledger_account, account_id, debit, credit)
+    SELECT entries.id, l.ledger_account, %(account)s, l.debit, l.credit
+      FROM entries
+      JOIN unnest(%(line_kinds)s::text[], %(line_accounts)s::text[], %(debits)s::numeric[],
+                  %(credits)s::numeric[]) AS l(kind, ledger_account, debit, credit)
+        ON l.kind = entries.kind
+)
+SELECT purchase.id, plan.id, owed.outstanding_principal FROM purchase, plan, owed
+"""  # noqa: S608 - SQL built from code constants; values are bound parameters
+
+
 def purchase_authorize(
     *,
     account: CreditAccount,
@@ -132,14 +200,165 @@ def purchase_authorize(
 ) -> Purchase:
     """Authorise a purchase on the credit line and split it into an installment plan.
 
-    The account row is locked for the check and the update, so concurrent authorisations
-    can never together exceed the available credit (invariant 3).
+    Concurrent authorisations can never together exceed the available credit (invariant 3):
+    the account row is locked for the check and the update. The same idempotency key on the
+    account returns the purchase it made (or IdempotencyKeyConflict if the terms differ).
     """
-    schedule = fee_schedule_active()
+    schedule = fee_schedule_active_cached()
     quote = purchase_quote(
         account=account, amount=amount, term=term, now=now, schedule=schedule, merchant=merchant
     )
-    account = account_lock(account)
+    with transaction.atomic():
+        authorized = _authorize_statement(
+            account=account,
+            merchant=merchant,
+            quote=quote,
+            schedule=schedule,
+            idempotency_key=idempotency_key,
+            now=now,
+            description=description,
+            merchant_reference=merchant_reference,
+        )
+        if authorized is None:
+            # Something stood in the way: find out what under the account's lock; a stale
+            # copy of the fee schedule or due day is priced again and tried once more.
+            account = account_lock(account)
+            existing = _authorize_refusal(
+                account=account, merchant=merchant, quote=quote, idempotency_key=idempotency_key
+            )
+            if existing is not None:
+                return existing
+            fee_schedule_cache_clear()
+            schedule = fee_schedule_active_cached()
+            quote = purchase_quote(
+                account=account,
+                amount=amount,
+                term=term,
+                now=now,
+                schedule=schedule,
+                merchant=merchant,
+            )
+            authorized = _authorize_statement(
+                account=account,
+                merchant=merchant,
+                quote=quote,
+                schedule=schedule,
+                idempotency_key=idempotency_key,
+                now=now,
+                description=description,
+                merchant_reference=merchant_reference,
+            )
+        if authorized is None:  # under the lock with nothing in the way: cannot happen
+            raise RuntimeError(f"purchase on account {account.pk} refused for no reason")
+        purchase_id, plan_id, outstanding = authorized
+        account.outstanding_principal = outstanding
+        purchase = Purchase(
+            id=purchase_id,
+            account=account,
+            merchant=merchant,
+            amount=quote.amount,
+            term_months=quote.term_months,
+            description=description,
+            merchant_reference=merchant_reference,
+            idempotency_key=idempotency_key,
+            status=PurchaseStatus.AUTHORIZED,
+            refunded_amount=ZERO,
+            created_at=now,
+        )
+        purchase._state.adding = False
+        plan = InstallmentPlan(
+            id=plan_id,
+            purchase=purchase,
+            account=account,
+            fee_schedule=schedule,
+            principal=quote.amount,
+            term_months=quote.term_months,
+            monthly_fee_rate=quote.monthly_fee_rate,
+            total_fee=quote.total_fee,
+            annual_rate=quote.annual_rate,
+            status=PlanStatus.ACTIVE,
+            created_at=now,
+        )
+        plan._state.adding = False
+        purchase.plan = plan
+        publish(
+            event=EventType.PURCHASE_CONFIRMED,
+            user=account.customer,
+            context={"purchase_id": purchase_id, "merchant": merchant.name, **quote.as_dict()},
+            dedupe_key=f"purchase:{purchase_id}:confirmed",
+            now=now,
+        )
+    return purchase
+
+
+def _authorize_statement(
+    *,
+    account: CreditAccount,
+    merchant: Merchant,
+    quote: Quote,
+    schedule: FeeSchedule,
+    idempotency_key: str,
+    now: datetime,
+    description: str,
+    merchant_reference: str,
+) -> tuple[int, int, Decimal] | None:
+    """(purchase id, plan id, new outstanding principal), or None when nothing was written."""
+    entries = [
+        (kind, balanced_lines(f"a purchase on account {account.pk}", lines))
+        for kind, lines in (
+            (
+                JournalEntryKind.PURCHASE,
+                [
+                    debit(L.RECEIVABLE_PRINCIPAL, quote.amount),
+                    credit(L.MERCHANT_PAYABLE, quote.amount),
+                ],
+            ),
+            (
+                JournalEntryKind.FEE,
+                [debit(L.RECEIVABLE_FEE, quote.total_fee), credit(L.FEE_INCOME, quote.total_fee)],
+            ),
+        )
+    ]
+    entries = [(kind, lines) for kind, lines in entries if lines]
+    lines = [(kind, *line) for kind, entry_lines in entries for line in entry_lines]
+    params = {
+        "account": account.pk,
+        "due_day": account.due_day,
+        "amount": quote.amount,
+        "schedule": schedule.pk,
+        "merchant": merchant.pk,
+        "term": quote.term_months,
+        "description": description,
+        "reference": merchant_reference,
+        "key": idempotency_key,
+        "status": PurchaseStatus.AUTHORIZED,
+        "now": now,
+        "rate": quote.monthly_fee_rate,
+        "total_fee": quote.total_fee,
+        "annual_rate": quote.annual_rate,
+        "plan_status": PlanStatus.ACTIVE,
+        "installment_status": InstallmentStatus.PENDING,
+        "sequences": [p.sequence for p in quote.periods],
+        "due_dates": [p.due_date for p in quote.periods],
+        "principals": [p.principal for p in quote.periods],
+        "fees": [p.fee for p in quote.periods],
+        "entry_kinds": [str(kind) for kind, _lines in entries],
+        "line_kinds": [str(line[0]) for line in lines],
+        "line_accounts": [str(line[1]) for line in lines],
+        "debits": [line[2] for line in lines],
+        "credits": [line[3] for line in lines],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_AUTHORIZE, params)
+        return cursor.fetchone()
+
+
+def _authorize_refusal(
+    *, account: CreditAccount, merchant: Merchant, quote: Quote, idempotency_key: str
+) -> Purchase | None:
+    """Why the statement wrote nothing, read under the account's lock: the purchase this
+    idempotency key already made (returned), or the refusal (raised). None: nothing is in
+    the way any more (the fee schedule or due day had changed; price again)."""
     existing = Purchase.objects.filter(account=account, idempotency_key=idempotency_key).first()
     if existing is not None:
         if (existing.amount, existing.term_months, existing.merchant_id) != (
@@ -153,71 +372,7 @@ def purchase_authorize(
         raise _STATUS_REFUSALS[account.status]()
     if quote.amount > account.available:
         raise InsufficientCredit(available=str(account.available))
-
-    purchase = Purchase.objects.create(
-        account=account,
-        merchant=merchant,
-        amount=quote.amount,
-        term_months=quote.term_months,
-        description=description,
-        merchant_reference=merchant_reference,
-        idempotency_key=idempotency_key,
-        created_at=now,
-    )
-    plan = InstallmentPlan.objects.create(
-        purchase=purchase,
-        account=account,
-        fee_schedule=schedule,
-        principal=quote.amount,
-        term_months=quote.term_months,
-        monthly_fee_rate=quote.monthly_fee_rate,
-        total_fee=quote.total_fee,
-        annual_rate=quote.annual_rate,
-        created_at=now,
-    )
-    Installment.objects.bulk_create(
-        Installment(
-            plan=plan,
-            account=account,
-            sequence=p.sequence,
-            due_date=p.due_date,
-            original_due_date=p.due_date,
-            principal=p.principal,
-            fee=p.fee,
-        )
-        for p in quote.periods
-    )
-    account.outstanding_principal += quote.amount
-    account.save(update_fields=["outstanding_principal"])
-
-    reference = f"purchase:{purchase.pk}"
-    journal_post_many(
-        account=account,
-        now=now,
-        entries=[
-            (
-                JournalEntryKind.PURCHASE,
-                reference,
-                [
-                    debit(L.RECEIVABLE_PRINCIPAL, quote.amount),
-                    credit(L.MERCHANT_PAYABLE, quote.amount),
-                ],
-            ),
-            (
-                JournalEntryKind.FEE,
-                reference,
-                [debit(L.RECEIVABLE_FEE, quote.total_fee), credit(L.FEE_INCOME, quote.total_fee)],
-            ),
-        ],
-    )
-    publish(
-        event=EventType.PURCHASE_CONFIRMED,
-        user=account.customer,
-        context={"purchase_id": purchase.pk, "merchant": merchant.name, **quote.as_dict()},
-        dedupe_key=f"purchase:{purchase.pk}:confirmed",
-        now=now,
-    )
-    return purchase
+    return None
 
 
 def _fee_on_refunded(inst: Installment, take: Decimal) -> Decimal:

@@ -28,7 +28,7 @@ BROKER_PAUSE_SECONDS = 15.0
 _broker_paused_until = 0.0
 
 
-def broker_send(task_name: str, **kwargs) -> bool:
+def broker_send(task_name: str, countdown: float | None = None, **kwargs) -> bool:
     """Best effort: publish a task now; False (and nothing raised) when the broker is down."""
     global _broker_paused_until
     if time.monotonic() < _broker_paused_until:
@@ -36,7 +36,7 @@ def broker_send(task_name: str, **kwargs) -> bool:
     from config.celery import app
 
     try:
-        app.send_task(task_name, kwargs=kwargs, retry=False)
+        app.send_task(task_name, kwargs=kwargs, countdown=countdown, retry=False)
     except Exception:  # the broker is down: the sweeper sends these rows later
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning("broker unavailable; %s waits for the sweeper", task_name, exc_info=True)
@@ -45,18 +45,35 @@ def broker_send(task_name: str, **kwargs) -> bool:
 
 
 def dispatch_on_commit(ids: list[int]) -> None:
-    """Kick dispatches of these rows once the transaction commits (one task per batch of
-    NOTIFICATIONS_BATCH_SIZE rows); never raises into the transaction."""
-    if not ids:
-        return
-    batches = _slices(ids, settings.NOTIFICATIONS_BATCH_SIZE)
+    """Kick the dispatch of these rows once the transaction commits; never raises into it."""
+    if ids:
+        transaction.on_commit(lambda: _kick(ids), robust=True)
 
-    def send() -> None:
-        for batch in batches:
+
+class _KickWindow:
+    """This process's kicks: the first commit's rows go at once (one task per batch); rows
+    committed during the next NOTIFICATIONS_KICK_WINDOW_SECONDS wait for one sweep sent to
+    run at the window's end, which dispatches everything due by then. Under load that is two
+    publishes per window instead of one per commit; a quiet process still kicks at once."""
+
+    ends = 0.0
+    sweep_sent = False
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.ends, cls.sweep_sent = 0.0, False
+
+
+def _kick(ids: list[int]) -> None:
+    window = settings.NOTIFICATIONS_KICK_WINDOW_SECONDS
+    started = time.monotonic()
+    if started >= _KickWindow.ends:
+        _KickWindow.ends, _KickWindow.sweep_sent = started + window, False
+        for batch in _slices(ids, settings.NOTIFICATIONS_BATCH_SIZE):
             if not broker_send(DISPATCH_TASK, ids=batch):
                 return  # the broker is down: the sweeper sends the rest
-
-    transaction.on_commit(send, robust=True)
+    elif not _KickWindow.sweep_sent:
+        _KickWindow.sweep_sent = broker_send(SWEEP_TASK, countdown=_KickWindow.ends - started)
 
 
 def first_attempt_at(*, event: str, channel: str, now: datetime) -> datetime | None:

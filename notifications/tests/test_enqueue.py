@@ -208,3 +208,34 @@ def test_a_large_batch_kicks_one_dispatch_per_batch_of_rows(
     sms = Notification.objects.filter(channel=Channel.SMS).order_by("pk")
     ids = list(sms.values_list("pk", flat=True))
     assert [kw["ids"] for kw in sent] == [ids[:4], ids[4:]]
+
+
+def test_within_the_kick_window_one_sweep_at_its_end_replaces_the_later_kicks(
+    django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    settings.NOTIFICATIONS_KICK_WINDOW_SECONDS = 30.0
+    enqueue._KickWindow.reset()
+    sent = []
+    monkeypatch.setattr(enqueue, "broker_send", lambda task, **kw: sent.append((task, kw)) or True)
+    users = UserFactory.create_batch(4, email="")
+
+    for user in users:
+        with django_capture_on_commit_callbacks(execute=True):
+            publish(
+                event=EventType.LOGIN_CODE,
+                user=user,
+                context={},
+                dedupe_key=f"c:{user.pk}",
+                now=NOW,
+            )
+    first = Notification.objects.get(user=users[0], channel=Channel.SMS)
+
+    assert [task for task, _kw in sent] == ["notifications.dispatch", "notifications.sweep"]
+    assert sent[0][1] == {"ids": [first.pk]}
+    assert 29 < sent[1][1]["countdown"] <= 30  # runs when the window closes
+
+    enqueue._KickWindow.reset()  # the window closed: the next commit kicks at once again
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(event=EventType.LOGIN_CODE, user=users[0], context={}, dedupe_key="c:x", now=NOW)
+    assert sent[-1][0] == "notifications.dispatch"
+    enqueue._KickWindow.reset()
