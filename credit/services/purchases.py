@@ -1,5 +1,6 @@
 """Purchases: quote, authorise (split into installments), refund."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -204,103 +205,105 @@ def purchase_authorize(
     the account row is locked for the check and the update. The same idempotency key on the
     account returns the purchase it made (or IdempotencyKeyConflict if the terms differ).
     """
+    order = _Order(merchant, amount, term, idempotency_key, now, description, merchant_reference)
     schedule = fee_schedule_active_cached()
-    quote = purchase_quote(
-        account=account, amount=amount, term=term, now=now, schedule=schedule, merchant=merchant
-    )
+    try:
+        quote = order.quote(account=account, schedule=schedule)
+    except UnknownTerm:  # perhaps offered by a schedule activated since the copy was taken
+        fee_schedule_cache_clear()
+        schedule = fee_schedule_active_cached()
+        quote = order.quote(account=account, schedule=schedule)
+    # No savepoint: the statement writes everything or nothing, so there is nothing to undo.
+    with transaction.atomic(savepoint=False):
+        purchase = _authorize_once(account=account, order=order, quote=quote, schedule=schedule)
+    if purchase is not None:
+        return purchase
+    # Something stood in the way. Find out what under the account's lock, in a savepoint so
+    # that a refusal leaves a caller's transaction usable; a stale copy of the fee schedule
+    # or due day is priced again and tried once more.
     with transaction.atomic():
-        authorized = _authorize_statement(
-            account=account,
-            merchant=merchant,
-            quote=quote,
-            schedule=schedule,
-            idempotency_key=idempotency_key,
-            now=now,
-            description=description,
-            merchant_reference=merchant_reference,
-        )
-        if authorized is None:
-            # Something stood in the way: find out what under the account's lock; a stale
-            # copy of the fee schedule or due day is priced again and tried once more.
-            account = account_lock(account)
-            existing = _authorize_refusal(
-                account=account, merchant=merchant, quote=quote, idempotency_key=idempotency_key
-            )
-            if existing is not None:
-                return existing
-            fee_schedule_cache_clear()
-            schedule = fee_schedule_active_cached()
-            quote = purchase_quote(
-                account=account,
-                amount=amount,
-                term=term,
-                now=now,
-                schedule=schedule,
-                merchant=merchant,
-            )
-            authorized = _authorize_statement(
-                account=account,
-                merchant=merchant,
-                quote=quote,
-                schedule=schedule,
-                idempotency_key=idempotency_key,
-                now=now,
-                description=description,
-                merchant_reference=merchant_reference,
-            )
-        if authorized is None:  # under the lock with nothing in the way: cannot happen
+        account = account_lock(account)
+        existing = _authorize_refusal(account=account, order=order, quote=quote)
+        if existing is not None:
+            return existing
+        fee_schedule_cache_clear()
+        schedule = fee_schedule_active_cached()
+        quote = order.quote(account=account, schedule=schedule)
+        purchase = _authorize_once(account=account, order=order, quote=quote, schedule=schedule)
+        if purchase is None:  # under the lock with nothing in the way: cannot happen
             raise RuntimeError(f"purchase on account {account.pk} refused for no reason")
-        purchase_id, plan_id, outstanding = authorized
-        account.outstanding_principal = outstanding
-        purchase = Purchase(
-            id=purchase_id,
+        return purchase
+
+
+@dataclass(frozen=True)
+class _Order:
+    merchant: Merchant
+    amount: object  # as given; purchase_quote validates it
+    term: int
+    idempotency_key: str
+    now: datetime
+    description: str
+    merchant_reference: str
+
+    def quote(self, *, account: CreditAccount, schedule: FeeSchedule) -> Quote:
+        return purchase_quote(
             account=account,
-            merchant=merchant,
-            amount=quote.amount,
-            term_months=quote.term_months,
-            description=description,
-            merchant_reference=merchant_reference,
-            idempotency_key=idempotency_key,
-            status=PurchaseStatus.AUTHORIZED,
-            refunded_amount=ZERO,
-            created_at=now,
+            amount=self.amount,
+            term=self.term,
+            now=self.now,
+            schedule=schedule,
+            merchant=self.merchant,
         )
-        purchase._state.adding = False
-        plan = InstallmentPlan(
-            id=plan_id,
-            purchase=purchase,
-            account=account,
-            fee_schedule=schedule,
-            principal=quote.amount,
-            term_months=quote.term_months,
-            monthly_fee_rate=quote.monthly_fee_rate,
-            total_fee=quote.total_fee,
-            annual_rate=quote.annual_rate,
-            status=PlanStatus.ACTIVE,
-            created_at=now,
-        )
-        plan._state.adding = False
-        purchase.plan = plan
-        publish(
-            event=EventType.PURCHASE_CONFIRMED,
-            user=account.customer,
-            context={"purchase_id": purchase_id, "merchant": merchant.name, **quote.as_dict()},
-            dedupe_key=f"purchase:{purchase_id}:confirmed",
-            now=now,
-        )
+
+
+def _authorize_once(
+    *, account: CreditAccount, order: _Order, quote: Quote, schedule: FeeSchedule
+) -> Purchase | None:
+    """Run the statement and announce the purchase; None when it wrote nothing."""
+    authorized = _authorize_statement(account=account, order=order, quote=quote, schedule=schedule)
+    if authorized is None:
+        return None
+    purchase_id, plan_id, outstanding = authorized
+    account.outstanding_principal = outstanding
+    purchase = Purchase(
+        id=purchase_id,
+        account=account,
+        merchant=order.merchant,
+        amount=quote.amount,
+        term_months=quote.term_months,
+        description=order.description,
+        merchant_reference=order.merchant_reference,
+        idempotency_key=order.idempotency_key,
+        status=PurchaseStatus.AUTHORIZED,
+        refunded_amount=ZERO,
+        created_at=order.now,
+    )
+    purchase.plan = InstallmentPlan(
+        id=plan_id,
+        purchase=purchase,
+        account=account,
+        fee_schedule=schedule,
+        principal=quote.amount,
+        term_months=quote.term_months,
+        monthly_fee_rate=quote.monthly_fee_rate,
+        total_fee=quote.total_fee,
+        annual_rate=quote.annual_rate,
+        status=PlanStatus.ACTIVE,
+        created_at=order.now,
+    )
+    purchase._state.adding = purchase.plan._state.adding = False  # both rows exist
+    publish(
+        event=EventType.PURCHASE_CONFIRMED,
+        user=account.customer,
+        context={"purchase_id": purchase_id, "merchant": order.merchant.name, **quote.as_dict()},
+        dedupe_key=f"purchase:{purchase_id}:confirmed",
+        now=order.now,
+    )
     return purchase
 
 
 def _authorize_statement(
-    *,
-    account: CreditAccount,
-    merchant: Merchant,
-    quote: Quote,
-    schedule: FeeSchedule,
-    idempotency_key: str,
-    now: datetime,
-    description: str,
-    merchant_reference: str,
+    *, account: CreditAccount, order: _Order, quote: Quote, schedule: FeeSchedule
 ) -> tuple[int, int, Decimal] | None:
     """(purchase id, plan id, new outstanding principal), or None when nothing was written."""
     entries = [
@@ -326,13 +329,13 @@ def _authorize_statement(
         "due_day": account.due_day,
         "amount": quote.amount,
         "schedule": schedule.pk,
-        "merchant": merchant.pk,
+        "merchant": order.merchant.pk,
         "term": quote.term_months,
-        "description": description,
-        "reference": merchant_reference,
-        "key": idempotency_key,
+        "description": order.description,
+        "reference": order.merchant_reference,
+        "key": order.idempotency_key,
         "status": PurchaseStatus.AUTHORIZED,
-        "now": now,
+        "now": order.now,
         "rate": quote.monthly_fee_rate,
         "total_fee": quote.total_fee,
         "annual_rate": quote.annual_rate,
@@ -353,18 +356,18 @@ def _authorize_statement(
         return cursor.fetchone()
 
 
-def _authorize_refusal(
-    *, account: CreditAccount, merchant: Merchant, quote: Quote, idempotency_key: str
-) -> Purchase | None:
+def _authorize_refusal(*, account: CreditAccount, order: _Order, quote: Quote) -> Purchase | None:
     """Why the statement wrote nothing, read under the account's lock: the purchase this
     idempotency key already made (returned), or the refusal (raised). None: nothing is in
     the way any more (the fee schedule or due day had changed; price again)."""
-    existing = Purchase.objects.filter(account=account, idempotency_key=idempotency_key).first()
+    existing = Purchase.objects.filter(
+        account=account, idempotency_key=order.idempotency_key
+    ).first()
     if existing is not None:
         if (existing.amount, existing.term_months, existing.merchant_id) != (
             quote.amount,
             quote.term_months,
-            merchant.pk,
+            order.merchant.pk,
         ):
             raise IdempotencyKeyConflict()
         return existing

@@ -44,6 +44,8 @@ def test_the_launch_schedule_is_active_and_within_the_cap():
 def test_activating_a_schedule_retires_the_previous_one_and_prices_new_purchases():
     manager = UserFactory(is_staff=True)
     old = launch_fee_schedule()
+    # A purchase first, so this process holds its copy of the old schedule (the cache).
+    assert buy(open_account(), "1000.00", term=3, now=NOW).plan.fee_schedule == old
     new = schedule(2, {**LAUNCH_RATES, 3: "0.006000"})
     fee_schedule_activate(schedule=new, actor=manager, now=NOW)
 
@@ -104,3 +106,27 @@ def test_without_an_active_schedule_quotes_say_pricing_is_not_configured():
     with pytest.raises(NoActiveFeeSchedule) as refused:
         fee_schedule_active()
     assert refused.value.http_status == 503
+
+
+def test_a_term_only_the_newly_activated_schedule_offers_can_be_bought_at_once():
+    launch_fee_schedule()
+    without_24 = schedule(2, {t: r for t, r in LAUNCH_RATES.items() if t != 24})
+    fee_schedule_activate(schedule=without_24, now=NOW)
+    account = open_account()
+    buy(account, "100.00", term=3, now=NOW)  # this process's copy: no 24-month term
+    with_24 = schedule(3, LAUNCH_RATES)
+    fee_schedule_activate(schedule=with_24, now=NOW)
+
+    purchase = buy(account, "2400.00", term=24, now=NOW)
+
+    assert (purchase.plan.fee_schedule, purchase.term_months) == (with_24, 24)
+
+
+def test_purchases_stop_when_no_schedule_is_active_even_with_a_copy_in_memory():
+    launch_fee_schedule()
+    account = open_account()
+    buy(account, "100.00", term=3, now=NOW)
+    FeeSchedule.objects.update(is_active=False)
+
+    with pytest.raises(NoActiveFeeSchedule):
+        buy(account, "100.00", term=3, now=NOW)

@@ -291,3 +291,29 @@ def test_a_purchase_after_repayments_may_use_the_credit_freed():
     assert buy(account, "400.00", now=shanghai(2026, 3, 21, 9, 0)).amount == D("400.00")
     with pytest.raises(InsufficientCredit):
         buy(account, "0.01", term=1, now=shanghai(2026, 3, 21, 9, 0))
+
+
+def test_a_refusal_leaves_the_callers_transaction_usable():
+    from django.db import transaction
+
+    account = open_account()
+    account_freeze(account=account, reason="STAFF", now=NOW)
+
+    with transaction.atomic():
+        with pytest.raises(AccountFrozen):
+            buy(account, "100.00", now=NOW)
+        # The caller carries on in the same transaction.
+        assert Purchase.objects.filter(account=account).count() == 0
+
+
+def test_a_due_day_changed_since_the_account_was_read_is_the_one_the_plan_uses():
+    from credit.models import CreditAccount
+
+    account = open_account(due_day=10)
+    stale = CreditAccount.objects.get(pk=account.pk)
+    CreditAccount.objects.filter(pk=account.pk).update(due_day=25)
+
+    purchase = buy(stale, "300.00", term=3, now=NOW)
+
+    assert [i.due_date.day for i in purchase.plan.installments.all()] == [25, 25, 25]
+    assert ledger_check().ok

@@ -107,7 +107,9 @@ RETURNING id, next_attempt_at
 INSERT_CHUNK_ROWS = 5000
 
 
-@transaction.atomic
+# No savepoint: publishers call this inside their own transaction, and a failed INSERT
+# aborts it anyway; alone, it is a transaction of its own (all chunks or none).
+@transaction.atomic(savepoint=False)
 def notifications_enqueue(*, notices: Sequence[Notice], now: datetime) -> list[int]:
     """Write the notices' rows (one per channel the customer can receive); a dedupe key seen
     before inserts nothing. In-app rows are delivered by being written (status SENT).
