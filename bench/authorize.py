@@ -21,7 +21,8 @@ one on 127.0.0.1:5432):
 5. pgbench's built-in TPC-B-like script on a fresh database of the same server, same client
    count and duration (scale = clients, so branch rows are not the bottleneck);
 6. prints authorisations/s, p50/p99 latency, pgbench tps and their ratio against the goal
-   (ratio >= 0.15 with p99 <= 50 ms).
+   (ratio >= 0.15 with p99 <= 50 ms), and, for scale, what the same gunicorn and client
+   reach on two reads: /healthz (no database) and a merchant's GET of one purchase.
 
 The load is bounded: it stops after --duration seconds (and --max-requests), and only
 127.0.0.1 is ever contacted.
@@ -63,6 +64,12 @@ def parse_args(argv):
     parser.add_argument("--max-requests", type=int, default=40000)
     parser.add_argument("--port", type=int, default=0, help="0 = a free port")
     parser.add_argument("--skip-pgbench", action="store_true")
+    parser.add_argument(
+        "--ceiling-seconds",
+        type=float,
+        default=8.0,
+        help="seconds each of the two reference reads runs (0 = skip them)",
+    )
     return parser.parse_args(argv)
 
 
@@ -420,6 +427,46 @@ class Load:
                 break
         return time.monotonic() - started
 
+    async def rate_of(self, request: bytes, *, connections: int, seconds: float) -> float:
+        """Answers per second to the same request sent back to back on every connection."""
+        answered = 0
+        stop_at = time.monotonic() + seconds
+
+        async def loop() -> None:
+            nonlocal answered
+            connection = Connection(self.port)
+            try:
+                while time.monotonic() < stop_at:
+                    status, _headers, _body = await connection.send(request)
+                    if status != 200:
+                        raise RuntimeError(f"reference read answered {status}")
+                    answered += 1
+            finally:
+                connection.close()
+
+        await asyncio.gather(*(loop() for _ in range(connections)))
+        return answered / seconds
+
+    async def ceiling(self, *, connections: int, seconds: float) -> dict[str, float]:
+        """What the same server and client reach on two reads: /healthz (no database) and a
+        merchant's GET of one purchase (the API-key lookup and one query): the stack's
+        ceiling on this machine, beside which the authorisation rate can be judged."""
+        purchase_id = json.loads(self.sent[0][2])["id"]
+        host = f"Host: 127.0.0.1:{self.port}\r\nX-Forwarded-Proto: https\r\n"
+        health = f"GET /healthz HTTP/1.1\r\n{host}\r\n".encode()
+        read = (
+            f"GET {PATH}{purchase_id}/ HTTP/1.1\r\n{host}"
+            f"Authorization: Api-Key {self.api_key}\r\n\r\n"
+        ).encode()
+        return {
+            "GET /healthz (no database)": await self.rate_of(
+                health, connections=connections, seconds=seconds
+            ),
+            "merchant GET of a purchase (API key + 1 query)": await self.rate_of(
+                read, connections=connections, seconds=seconds
+            ),
+        }
+
     async def replay(self, sample: int) -> list[str]:
         """Send a sample of requests again with their keys: same body, nothing new."""
         problems = []
@@ -516,6 +563,11 @@ def main(argv: list[str]) -> None:
         elapsed = asyncio.run(load.run(args.connections))
         cpu_after = cpu_seconds(gunicorn.pid)
         replay_problems = asyncio.run(load.replay(50))
+        ceiling = {}
+        if args.ceiling_seconds > 0 and load.sent:
+            ceiling = asyncio.run(
+                load.ceiling(connections=args.connections, seconds=args.ceiling_seconds)
+            )
     finally:
         stop_gunicorn(gunicorn)
     checks = json.loads(child("verify", env))
@@ -559,12 +611,14 @@ def main(argv: list[str]) -> None:
         # the ceiling two otherwise idle cores would allow.
         app_ms = (cpu_after[0] - cpu_before[0]) / len(load.sent) * 1000
         db_ms = (cpu_after[1] - cpu_before[1]) / len(load.sent) * 1000
-        ceiling = 2000 / (app_ms + db_ms) if app_ms + db_ms else float("nan")
+        idle_cores_allow = 2000 / (app_ms + db_ms) if app_ms + db_ms else float("nan")
         print(
             f"  CPU per authorisation: gunicorn {app_ms:.1f} ms + PostgreSQL {db_ms:.1f} ms "
-            f"(two idle cores would allow about {ceiling:.0f}/s)"
+            f"(two idle cores would allow about {idle_cores_allow:.0f}/s)"
         )
     print(f"  latency p50: {p50:.1f} ms   p99: {p99:.1f} ms")
+    for name, reads in ceiling.items():
+        print(f"  reference, same server and client: {name}: {reads:.0f}/s")
     if tps is not None:
         ratio = rate / tps
         met = ratio >= GOAL_RATIO and p99 <= GOAL_P99_MS and sound
