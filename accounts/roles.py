@@ -75,6 +75,16 @@ _RISK_MANAGER = [
     ),
     *("risk.approve_rescoringrun", "risk.rollback_rescoringrun", "risk.change_riskrule"),
 ]
+# Notifications: every staff role answers "did my SMS arrive?" — the outbox, its resends and
+# the customer's marketing choice — and may send a notice again (recorded with the actor).
+_NOTIFICATIONS_STAFF = [
+    "notifications.view_notification",
+    "notifications.view_notificationresend",
+    "notifications.view_notificationpreference",
+    "notifications.resend_notification",
+]
+for _role in (Role.SUPPORT_AGENT, Role.RISK_OFFICER, Role.RISK_MANAGER):
+    ROLE_PERMISSIONS[_role] += _NOTIFICATIONS_STAFF
 ROLE_PERMISSIONS[Role.SUPPORT_AGENT] += _RISK_SUPPORT
 ROLE_PERMISSIONS[Role.RISK_OFFICER] += _RISK_OFFICER
 ROLE_PERMISSIONS[Role.RISK_MANAGER] += _RISK_MANAGER

@@ -6,3 +6,8 @@ class AppealsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "appeals"
     verbose_name = _("Appeals")
+
+    def ready(self):
+        from appeals.integrations import confirmation_holds_register
+
+        confirmation_holds_register()

@@ -124,9 +124,8 @@ def effect_plan(
         return restore_previous(target.old_base_limit)
 
     if kind.key == "pending_decrease":
-        if target.status == "CONFIRMED" and target.limit_change_id is not None:
-            # The cut applied while the appeal was open: give the previous limit back.
-            return restore_previous(target.limit_change.old_base_limit)
+        # Never confirmed while the appeal is open (credit.risk.pending's holds), so it is
+        # still pending unless something cancelled it meanwhile.
         if target.status != "PENDING":
             raise DecisionNotApplicable(_("This announced decrease was already cancelled."))
         # Nothing is given back now, but the cut it prevents is what maker-checker weighs.

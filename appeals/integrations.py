@@ -51,6 +51,32 @@ def pending_decrease_cancel(*, pending, actor, now, note: str):
     return cancel(pending=pending, actor=actor, now=now, note=note)
 
 
+def pending_decreases_under_appeal(pending_ids) -> set[int]:
+    """Announced decreases with an open appeal: the customer was told the change waits."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    from appeals.models import OPEN_STATUSES, Appeal
+
+    target_type = ContentType.objects.get_for_model(apps.get_model("risk", "PendingLimitDecrease"))
+    return set(
+        Appeal.objects.filter(
+            target_content_type=target_type,
+            target_object_id__in=list(pending_ids),
+            status__in=OPEN_STATUSES,
+        ).values_list("target_object_id", flat=True)
+    )
+
+
+def confirmation_holds_register() -> None:
+    """Hold announced decreases under appeal back from confirmation (at start-up)."""
+    try:
+        from credit.risk.pending import confirmation_hold_register
+    except ImportError:
+        return
+    confirmation_hold_register(pending_decreases_under_appeal)
+
+
 def pending_decrease_new_limit(pending) -> Decimal:
     """The base limit the announced cut would set."""
     return pending.new_base_limit

@@ -54,3 +54,12 @@ def test_staff_roles_gate_the_admin(client):
     client.force_login(agent)
     assert client.get("/admin/accounts/user/").status_code == 200
     assert client.get("/admin/auth/group/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_every_staff_role_but_the_auditor_can_read_the_outbox_and_resend_a_notice():
+    for role in (Role.SUPPORT_AGENT, Role.RISK_OFFICER, Role.RISK_MANAGER):
+        user = staff(role)
+        assert user.has_perm("notifications.view_notification"), role
+        assert user.has_perm("notifications.resend_notification"), role
+    assert not staff(Role.AUDITOR).has_perm("notifications.resend_notification")

@@ -9,10 +9,12 @@ from appeals import services
 from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
 from appeals.models import AppealStatus
 from appeals.tests.factories import NOW, freeze, officer, open_account, reload, submit
-from credit.models import CreditAccount, LimitChange, LimitChangeKind
+from credit.models import CreditAccount, LimitChangeKind
 from credit.reasons import ReasonCode
+from credit.risk.errors import PendingDecreaseUnderAppeal
 from credit.risk.models import PendingLimitDecrease, PendingStatus
-from credit.risk.pending import pending_decrease_confirm
+from credit.risk.pending import pending_decrease_confirm, pending_decrease_settle_in_run
+from credit.risk.runs import run_plan
 from credit.risk.tests.factories import active_policy
 from credit.tests.builders import row_counts
 
@@ -77,17 +79,33 @@ def test_an_announced_decrease_can_be_appealed_by_the_link_in_its_notice(client)
     assert 'name="kind" value="pending_decrease"' in response.content.decode()
 
 
-def test_a_decrease_confirmed_while_the_appeal_was_open_is_reverted_on_approval():
+def test_nobody_confirms_an_announced_decrease_while_an_appeal_against_it_is_open():
     account = open_account("10000.00")
     pending = announce(account, effective_at=NOW)
     appeal = submit(account, "pending_decrease", pending)
-    pending_decrease_confirm(pending=pending, actor=None, now=NOW + timedelta(hours=1))
-    assert CreditAccount.objects.get(pk=account.pk).base_limit == D("4000.00")
+    after = NOW + timedelta(hours=1)
+    staff = officer()
 
-    approve(appeal)
-
+    with pytest.raises(PendingDecreaseUnderAppeal):
+        pending_decrease_confirm(pending=pending, actor=staff, now=after, note="due")
+    active_policy()
+    run = run_plan(as_of=NOW.date(), now=after)
+    assert pending_decrease_settle_in_run(pending_id=pending.pk, run=run, now=after) == "held"
+    assert reload(pending).status == PendingStatus.PENDING
     assert CreditAccount.objects.get(pk=account.pk).base_limit == D("10000.00")
-    assert LimitChange.objects.filter(account=account, kind=LimitChangeKind.APPEAL).count() == 1
+
+    services.appeal_decide(
+        appeal=appeal,
+        actor=officer(),
+        outcome=AppealStatus.REJECTED,
+        note="The score stands.",
+        customer_reason="Your recent repayments were late.",
+        now=DECIDE_AT,
+    )
+    pending_decrease_confirm(pending=pending, actor=staff, now=DECIDE_AT, note="appeal rejected")
+
+    assert reload(pending).status == PendingStatus.CONFIRMED
+    assert CreditAccount.objects.get(pk=account.pk).base_limit == D("4000.00")
 
 
 def test_a_cancelled_announcement_cannot_be_appealed_or_approved_again():

@@ -66,6 +66,15 @@ class CoolingOffNotOver(RiskError):
     )
 
 
+class PendingDecreaseUnderAppeal(RiskError):
+    code = "pending_decrease_under_appeal"
+    http_status = 409
+    default_message = _(
+        "The customer has an open appeal against this decrease, and was promised the change "
+        "waits while it is considered: decide the appeal first."
+    )
+
+
 class PendingDecreaseStale(RiskError):
     code = "pending_decrease_stale"
     http_status = 409

@@ -7,12 +7,18 @@ can confirm it (after its effective time) or cancel it (any time) in the admin; 
 app cancels it when an appeal is approved. Confirming goes through `credit.services.limit_set`,
 so a confirmed cut that drives available credit below zero sends the account NEGATIVE.
 
+Holds: the customer is told that while an appeal against the decrease is considered, the
+change waits. The appeals app registers a hold (`confirmation_hold_register`) that names the
+decreases with an open appeal; nobody — neither a run nor risk staff — confirms those.
+
 Stable signatures (other apps call them):
 
     pending_decrease_confirm(*, pending, actor, now, note="", run=None) -> PendingLimitDecrease
     pending_decrease_cancel(*, pending, actor, now, note, run=None) -> PendingLimitDecrease
+    confirmation_hold_register(hold)  # hold(pending_ids) -> the ids it holds back
 """
 
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from django.db import transaction
@@ -22,10 +28,27 @@ from credit.risk.errors import (
     CoolingOffNotOver,
     NoteRequired,
     PendingDecreaseStale,
+    PendingDecreaseUnderAppeal,
     PendingNotPending,
 )
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringRun
 from credit.services import account_lock, limit_set
+
+ConfirmationHold = Callable[[Collection[int]], set[int]]
+_confirmation_holds: list[ConfirmationHold] = []
+
+
+def confirmation_hold_register(hold: ConfirmationHold) -> None:
+    """Another app holds decreases back from confirmation (registered once, at start-up)."""
+    if hold not in _confirmation_holds:
+        _confirmation_holds.append(hold)
+
+
+def pending_decreases_held(pending_ids: Collection[int]) -> set[int]:
+    held: set[int] = set()
+    for hold in _confirmation_holds:
+        held |= hold(pending_ids)
+    return held
 
 
 def _lock(pending: PendingLimitDecrease) -> PendingLimitDecrease:
@@ -49,6 +72,8 @@ def pending_decrease_confirm(
         raise PendingNotPending()
     if now < pending.effective_at:
         raise CoolingOffNotOver()
+    if pending_decreases_held([pending.pk]):
+        raise PendingDecreaseUnderAppeal()
     account = account_lock(pending.account_id)
     if account.base_limit != pending.old_base_limit:
         raise PendingDecreaseStale()
@@ -106,7 +131,8 @@ def pending_decrease_cancel(
 
 
 def pending_decrease_settle_in_run(*, pending_id: int, run: RescoringRun, now: datetime) -> str:
-    """A run's confirmation: confirm, or cancel when the limit changed since it was announced."""
+    """A run's confirmation: confirm, or cancel when the limit changed since it was announced;
+    "held" while an appeal against it is open (a later run looks again)."""
     pending = PendingLimitDecrease.objects.get(pk=pending_id)
     try:
         with transaction.atomic():
@@ -121,5 +147,7 @@ def pending_decrease_settle_in_run(*, pending_id: int, run: RescoringRun, now: d
             run=run,
         )
         return "cancelled"
+    except PendingDecreaseUnderAppeal:
+        return "held"
     except PendingNotPending:
         return "skipped"

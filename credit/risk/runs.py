@@ -402,6 +402,7 @@ def chunk_apply(*, run: RescoringRun, chunk: RescoringChunk, now: datetime) -> d
         for pending_id in confirmations.order_by("account_id")
     ]
     counts["pending_confirmed"] = outcomes.count("confirmed")
+    counts["pending_held"] = outcomes.count("held")
     counts["pending_cancelled"] += outcomes.count("cancelled")
     counts["campaign_grants"] = bulk.campaign_grants_create(**window, now=now)
     return counts
