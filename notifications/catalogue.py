@@ -108,6 +108,14 @@ POLICIES: dict[str, EventPolicy] = {
             "appeal_url": "/appeals/new/?decision=12",
         }
     ),
+    EventType.LIMIT_DECREASE_CANCELLED: EventPolicy(
+        sample={
+            "old_limit": "8000.00",
+            "new_limit": "5000.00",
+            "effective_date": "2026-03-24",
+            "pending_id": 12,
+        }
+    ),
     EventType.ACCOUNT_FROZEN: EventPolicy(sample=_STATUS),
     EventType.ACCOUNT_UNFROZEN: EventPolicy(sample={**_STATUS, "status": "RESTORED"}),
     EventType.ACCOUNT_NEGATIVE: EventPolicy(

@@ -29,6 +29,7 @@ class EventType(models.TextChoices):
     LIMIT_RAISED = "LIMIT_RAISED", _("Limit raised")
     LIMIT_CUT = "LIMIT_CUT", _("Limit cut")
     LIMIT_DECREASE_PENDING = "LIMIT_DECREASE_PENDING", _("Limit decrease announced")
+    LIMIT_DECREASE_CANCELLED = "LIMIT_DECREASE_CANCELLED", _("Announced limit decrease withdrawn")
     ACCOUNT_FROZEN = "ACCOUNT_FROZEN", _("Account frozen")
     ACCOUNT_UNFROZEN = "ACCOUNT_UNFROZEN", _("Account unfrozen")
     ACCOUNT_NEGATIVE = "ACCOUNT_NEGATIVE", _("Available credit below zero")

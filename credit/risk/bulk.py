@@ -162,6 +162,28 @@ def pending_decrease_notice(
     )
 
 
+def pending_cancelled_notice(
+    *,
+    pending_id: int,
+    user: User,
+    old_effective: Decimal,
+    new_effective: Decimal,
+    effective_at: datetime,
+) -> Notice:
+    """LIMIT_DECREASE_CANCELLED: the announced cut will not happen."""
+    return Notice(
+        EventType.LIMIT_DECREASE_CANCELLED,
+        user,
+        {
+            "old_limit": str(old_effective),
+            "new_limit": str(new_effective),
+            "effective_date": timezone.localtime(effective_at, SHANGHAI).date().isoformat(),
+            "pending_id": pending_id,
+        },
+        f"pending-decrease:{pending_id}:cancelled",
+    )
+
+
 def pending_decreases_create(*, run_id: int, lo: int, hi: int, now: datetime, hours: int) -> int:
     """Announce the deep cuts of a chunk (decisions CREATE/REPLACE) as pending decreases."""
     sql = f"""
@@ -215,19 +237,46 @@ def pending_decreases_create(*, run_id: int, lo: int, hi: int, now: datetime, ho
 def pending_decreases_cancel_superseded(
     *, run_id: int, lo: int, hi: int, now: datetime, note: str
 ) -> int:
-    """Cancel announced decreases the chunk's scores no longer justify (CANCEL/REPLACE)."""
+    """Cancel announced decreases the chunk's scores no longer justify (CANCEL/REPLACE).
+
+    The customer hears that a cancelled one will not happen; a replaced one is followed by
+    its replacement's own announcement instead."""
     sql = """
-    UPDATE risk_pendinglimitdecrease p
-       SET status = 'CANCELLED', decided_at = %(now)s, decided_by_run_id = %(run_id)s,
-           decision_note = %(note)s
-      FROM risk_rescoringdecision d
-     WHERE d.run_id = %(run_id)s AND d.account_id BETWEEN %(lo)s AND %(hi)s
-       AND d.pending_action IN ('CANCEL', 'REPLACE')
-       AND p.id = d.pending_id AND p.status = 'PENDING'
+    WITH cancelled AS (
+        UPDATE risk_pendinglimitdecrease p
+           SET status = 'CANCELLED', decided_at = %(now)s, decided_by_run_id = %(run_id)s,
+               decision_note = %(note)s
+          FROM risk_rescoringdecision d
+         WHERE d.run_id = %(run_id)s AND d.account_id BETWEEN %(lo)s AND %(hi)s
+           AND d.pending_action IN ('CANCEL', 'REPLACE')
+           AND p.id = d.pending_id AND p.status = 'PENDING'
+        RETURNING p.id, p.account_id, p.old_effective_limit, p.new_effective_limit,
+                  p.effective_at, d.pending_action
+    )
+    SELECT c.id, a.customer_id, c.old_effective_limit, c.new_effective_limit, c.effective_at,
+           c.pending_action
+      FROM cancelled c JOIN credit_creditaccount a ON a.id = c.account_id
+     ORDER BY c.id
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, {"run_id": run_id, "lo": lo, "hi": hi, "now": now, "note": note})
-        return cursor.rowcount
+        rows = cursor.fetchall()
+    withdrawn = [row for row in rows if row[5] == "CANCEL"]
+    users = users_by_id(row[1] for row in withdrawn)
+    publish_many(
+        (
+            pending_cancelled_notice(
+                pending_id=pending_id,
+                user=users[customer_id],
+                old_effective=old_eff,
+                new_effective=new_eff,
+                effective_at=effective_at,
+            )
+            for pending_id, customer_id, old_eff, new_eff, effective_at, _action in withdrawn
+        ),
+        now=now,
+    )
+    return len(rows)
 
 
 def campaign_grants_create(*, run_id: int, lo: int, hi: int, now: datetime) -> int:

@@ -24,6 +24,7 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.models import User
+from credit.risk.bulk import pending_cancelled_notice
 from credit.risk.errors import (
     CoolingOffNotOver,
     NoteRequired,
@@ -33,6 +34,7 @@ from credit.risk.errors import (
 )
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringRun
 from credit.services import account_lock, limit_set
+from notifications.events import publish_many
 
 ConfirmationHold = Callable[[Collection[int]], set[int]]
 _confirmation_holds: list[ConfirmationHold] = []
@@ -127,6 +129,14 @@ def pending_decrease_cancel(
     pending.save(
         update_fields=["status", "decided_at", "decided_by", "decided_by_run", "decision_note"]
     )
+    notice = pending_cancelled_notice(
+        pending_id=pending.pk,
+        user=pending.account.customer,
+        old_effective=pending.old_effective_limit,
+        new_effective=pending.new_effective_limit,
+        effective_at=pending.effective_at,
+    )
+    publish_many([notice], now=now)
     return pending
 
 

@@ -81,9 +81,17 @@ def test_nobody_may_confirm_before_the_promised_effective_time(announced):
 
 def test_cancelling_keeps_the_limit_and_is_recorded(announced):
     manager = staff(Role.RISK_MANAGER)
-    pending = pending_decrease_cancel(
-        pending=announced, actor=manager, now=RUN_AT + timedelta(hours=5), note="appeal approved"
-    )
+    with capture_events() as events:
+        pending = pending_decrease_cancel(
+            pending=announced,
+            actor=manager,
+            now=RUN_AT + timedelta(hours=5),
+            note="appeal approved",
+        )
+    # The customer who was told of the cut hears that it will not happen.
+    assert [(e.event, e.user_id, e.context["new_limit"]) for e in events] == [
+        ("LIMIT_DECREASE_CANCELLED", announced.account.customer_id, "5000.00")
+    ]
     assert (pending.status, pending.decided_by, pending.decision_note) == (
         PendingStatus.CANCELLED,
         manager,
@@ -92,7 +100,9 @@ def test_cancelling_keeps_the_limit_and_is_recorded(announced):
     assert reload(announced.account).base_limit == D("10000.00")
     assert not LimitChange.objects.filter(account=announced.account, run_id__isnull=False).exists()
     # A second cancel (say, the appeal and a later run) changes nothing; a confirm is refused.
-    again = pending_decrease_cancel(pending=announced, actor=manager, now=AFTER, note="again")
+    with capture_events() as events:
+        again = pending_decrease_cancel(pending=announced, actor=manager, now=AFTER, note="again")
+    assert events == []
     assert again.decided_at == RUN_AT + timedelta(hours=5)
     with pytest.raises(PendingNotPending):
         pending_decrease_confirm(pending=announced, actor=manager, now=AFTER, note="x")

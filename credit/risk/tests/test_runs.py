@@ -242,11 +242,29 @@ def test_a_later_run_cancels_an_announcement_the_score_no_longer_justifies():
     rescore()
     repay(account, "3000.00", at=RUN_AT + timedelta(days=2))  # catches up
     active_policy(score_bands=bands((300, "5000"), (600, "10000")))
-    run = rescore(now=RUN_AT + timedelta(days=4))
+    with capture_events() as events:
+        run = rescore(now=RUN_AT + timedelta(days=4))
     pending = PendingLimitDecrease.objects.get(account=account)
     assert (pending.status, pending.decided_by_run) == (PendingStatus.CANCELLED, run)
+    assert [(e.event, e.dedupe_key) for e in events] == [
+        ("LIMIT_DECREASE_CANCELLED", f"pending-decrease:{pending.pk}:cancelled")
+    ]
     assert reload(account).base_limit == D("10000.00")
     assert not run_changes(run).exists()
+
+
+def test_a_milder_cut_replaces_an_announcement_with_a_new_one_and_no_withdrawal_notice():
+    active_policy(score_bands=bands((300, "2000")))
+    account = late_payer()
+    rescore()
+    first = PendingLimitDecrease.objects.get(account=account)
+    active_policy(score_bands=bands((300, "5000")))  # still deep enough to cool off
+    with capture_events() as events:
+        rescore(now=RUN_AT + timedelta(days=1))
+    assert reload(first).status == PendingStatus.CANCELLED
+    second = PendingLimitDecrease.objects.get(account=account, status=PendingStatus.PENDING)
+    assert second.new_base_limit == D("5000.00")
+    assert [e.event for e in events] == ["LIMIT_DECREASE_PENDING"]
 
 
 # --- circuit breaker ---------------------------------------------------------------------
