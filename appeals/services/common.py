@@ -34,13 +34,6 @@ def require_perm(actor, *perms: str) -> None:
         raise NotAllowed()
 
 
-def log_at(appeal: Appeal, now: datetime) -> None:
-    """Date the StateLog row the transition just wrote at the injected `now` (django-fsm-log
-    stamps the wall clock); the same as credit.services.lifecycle does for account statuses."""
-    last = StateLog.objects.for_(appeal).order_by("-pk").values("pk")[:1]
-    StateLog.objects.filter(pk__in=last).update(timestamp=now)
-
-
 def log_step(
     appeal: Appeal, *, transition: str, by, now: datetime, description: str = "", source=None
 ) -> StateLog:

@@ -20,12 +20,12 @@ from appeals.models import OPEN_STATUSES, Appeal, AppealStatus, AppealType, Mess
 from appeals.services.common import (
     appeal_lock_for_customer,
     attachments_store,
-    log_at,
     log_step,
     message_write,
     notify_customer,
 )
 from appeals.targets import account_of, target_resolve
+from credit.services import status_log_stamp
 from notifications.events import EventType
 
 MAX_TEXT = 4000
@@ -129,7 +129,7 @@ def appeal_answer(*, appeal: Appeal, customer: User, text: str, files=(), now: d
     )
     appeal.answer(at=now, by=customer, description="")
     appeal.save()
-    log_at(appeal, now)
+    status_log_stamp(appeal, now)
     attachments_store(appeal, checked, uploaded_by=customer, now=now, message=message)
     return appeal
 
@@ -142,5 +142,5 @@ def appeal_withdraw(*, appeal: Appeal, customer: User, now: datetime, note: str 
         raise AppealTransitionRefused(_("This appeal is already closed."))
     appeal.withdraw(at=now, by=customer, description=(note or "").strip())
     appeal.save()
-    log_at(appeal, now)
+    status_log_stamp(appeal, now)
     return appeal

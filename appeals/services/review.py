@@ -26,7 +26,6 @@ from appeals.models import (
 )
 from appeals.services.common import (
     appeal_lock,
-    log_at,
     log_step,
     message_write,
     notify_customer,
@@ -35,7 +34,7 @@ from appeals.services.common import (
 from appeals.services.customer import _clean_text
 from appeals.targets import kind_of
 from credit.reasons import ReasonCode
-from credit.services import account_lock
+from credit.services import account_lock, status_log_stamp
 from notifications.events import EventType
 
 REVIEW = "appeals.review_appeal"
@@ -61,7 +60,7 @@ def _start_review_if_new(appeal: Appeal, *, actor: User, now: datetime) -> None:
     if appeal.status == AppealStatus.SUBMITTED:
         appeal.start_review(reviewer=actor, by=actor, description="")
         appeal.save()
-        log_at(appeal, now)
+        status_log_stamp(appeal, now)
     elif appeal.assigned_to_id is None:
         appeal.assigned_to = actor
         appeal.save(update_fields=["assigned_to"])
@@ -78,7 +77,7 @@ def appeal_assign(*, appeal: Appeal, actor: User, now: datetime, reviewer: User 
     if appeal.status == AppealStatus.SUBMITTED:
         appeal.start_review(reviewer=reviewer, by=actor, description="")
         appeal.save()
-        log_at(appeal, now)
+        status_log_stamp(appeal, now)
     elif appeal.assigned_to_id != reviewer.pk:
         appeal.assigned_to = reviewer
         appeal.save(update_fields=["assigned_to"])
@@ -110,7 +109,7 @@ def appeal_request_info(*, appeal: Appeal, actor: User, note: str, now: datetime
         )
     appeal.request_info(at=now, by=actor, description=note)
     appeal.save()
-    log_at(appeal, now)
+    status_log_stamp(appeal, now)
     message_write(appeal, author=actor, side=MessageAuthor.STAFF, body=note, now=now)
     notify_customer(
         appeal,
@@ -141,7 +140,7 @@ def _apply(appeal: Appeal, *, actor: User, note: str, now: datetime, plan) -> No
     appeal.effect_reference = plan.apply()
     appeal.approve(at=now, by=actor, description=note)
     appeal.save()
-    log_at(appeal, now)
+    status_log_stamp(appeal, now)
     notify_customer(
         appeal,
         event=EventType.APPEAL_DECIDED,
@@ -214,7 +213,7 @@ def appeal_decide(
         appeal.reject(at=now, customer_reason=customer_reason, by=actor, description=note)
         appeal.decision_note = note
         appeal.save()
-        log_at(appeal, now)
+        status_log_stamp(appeal, now)
         notify_customer(
             appeal,
             event=EventType.APPEAL_DECIDED,
@@ -236,7 +235,7 @@ def appeal_decide(
     if plan.restored_amount > conf.second_approval_threshold():
         appeal.approve_pending_confirmation(at=now, by=actor, description=note)
         appeal.save()
-        log_at(appeal, now)
+        status_log_stamp(appeal, now)
         return appeal
     _apply(appeal, actor=actor, note=note, now=now, plan=plan)
     return appeal
@@ -270,5 +269,5 @@ def appeal_confirmation_decline(*, appeal: Appeal, actor: User, note: str, now: 
         raise AppealTransitionRefused(_("This appeal is not waiting for a second approval."))
     appeal.decline_confirmation(by=actor, description=_note(note))
     appeal.save()
-    log_at(appeal, now)
+    status_log_stamp(appeal, now)
     return appeal

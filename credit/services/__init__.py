@@ -9,6 +9,7 @@ from credit.services.lifecycle import (
     account_open,
     account_status_settle,
     account_unfreeze,
+    status_log_stamp,
 )
 from credit.services.limits import limit_change_record, limit_set, temporary_limit_grant
 from credit.services.purchases import (
@@ -37,5 +38,6 @@ __all__ = [
     "purchase_quotes",
     "purchase_refund",
     "repayment_apply",
+    "status_log_stamp",
     "temporary_limit_grant",
 ]

@@ -34,13 +34,14 @@ def audit_description(reason_codes: list[str], note: str = "", run_id: int | Non
     return " | ".join(parts)
 
 
-def _stamp_status_log(account: CreditAccount, now: datetime) -> None:
-    """Date the StateLog row the transition just wrote at the business instant `now`.
+def status_log_stamp(obj, now: datetime) -> None:
+    """Date the StateLog row the transition of `obj` just wrote at the business instant `now`.
 
     django-fsm-log stamps the wall clock; the audit's "when" is the injected `now`, as
-    `status_changed_at` and the servicing close's set-based StateLog rows have it.
+    `status_changed_at` and the servicing close's set-based StateLog rows have it. Every
+    FSM model's services (accounts, appeals) use it.
     """
-    last = StateLog.objects.for_(account).order_by("-pk").values("pk")[:1]
+    last = StateLog.objects.for_(obj).order_by("-pk").values("pk")[:1]
     StateLog.objects.filter(pk__in=last).update(timestamp=now)
 
 
@@ -110,7 +111,7 @@ def account_status_settle(
         if account.pre_incident_limit is None and limit_before is not None:
             account.pre_incident_limit = limit_before
         account.go_negative(at=now, by=by, description=description)
-        _stamp_status_log(account, now)
+        status_log_stamp(account, now)
         account.status_reason_codes = list(reason_codes)
         _status_event(account, EventType.ACCOUNT_NEGATIVE, reason_codes, now)
         return "go_negative"
@@ -118,7 +119,7 @@ def account_status_settle(
         # The caller's codes name the real cause (a repayment, a refund, a raise, an appeal),
         # which is what the customer reads on the status banner.
         account.recover(at=now, by=by, description=description)
-        _stamp_status_log(account, now)
+        status_log_stamp(account, now)
         account.status_reason_codes = list(reason_codes)
         _status_event(account, EventType.ACCOUNT_RESTORED, reason_codes, now)
         return "recover"
@@ -153,7 +154,7 @@ def account_freeze(
     if not can_proceed(account.freeze):
         raise TransitionRefused()
     account.freeze(reason=reason, at=now, by=actor, description=audit_description(codes, note))
-    _stamp_status_log(account, now)
+    status_log_stamp(account, now)
     account.status_reason_codes = codes
     account.save()
     _status_event(account, EventType.ACCOUNT_FROZEN, codes, now)
@@ -188,7 +189,7 @@ def account_unfreeze(
             return account
     codes = list(reason_codes or [ReasonCode.STAFF_DECISION])
     account.unfreeze(at=now, by=actor, description=audit_description(codes, note))
-    _stamp_status_log(account, now)
+    status_log_stamp(account, now)
     account.status_reason_codes = codes
     account.save()
     _status_event(account, EventType.ACCOUNT_UNFROZEN, codes, now)
@@ -210,7 +211,7 @@ def account_close(
         raise AccountHasBalance()
     codes = [ReasonCode.CUSTOMER_REQUEST]
     account.close(at=now, by=actor, description=audit_description(codes, note))
-    _stamp_status_log(account, now)
+    status_log_stamp(account, now)
     account.status_reason_codes = codes
     account.save()
     return account
