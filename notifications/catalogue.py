@@ -61,6 +61,7 @@ POLICIES: dict[str, EventPolicy] = {
             "repayment_id": 9,
             "amount": "407.20",
             "credit_balance_added": "0.00",
+            "from_credit_balance": False,
             "outstanding_principal": "800.00",
             "available": "4200.00",
         }

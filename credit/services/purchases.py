@@ -151,7 +151,7 @@ WITH acct AS (
 ), owed AS (
     UPDATE credit_creditaccount a SET outstanding_principal = a.outstanding_principal + %(amount)s
       FROM purchase WHERE a.id = purchase.account_id
-    RETURNING a.outstanding_principal
+    RETURNING a.outstanding_principal, a.credit_balance
 ), plan AS (
     INSERT INTO credit_installmentplan (purchase_id, account_id, fee_schedule_id, principal,
                                         term_months, monthly_fee_rate, total_fee, annual_rate,
@@ -184,7 +184,8 @@ WITH acct AS (
                   %(credits)s::numeric[]) AS l(kind, ledger_account, debit, credit)
         ON l.kind = entries.kind
 )
-SELECT purchase.id, plan.id, owed.outstanding_principal FROM purchase, plan, owed
+SELECT purchase.id, plan.id, owed.outstanding_principal, owed.credit_balance
+  FROM purchase, plan, owed
 """  # noqa: S608 - SQL built from code constants; values are bound parameters
 
 
@@ -263,8 +264,8 @@ def _authorize_once(
     authorized = _authorize_statement(account=account, order=order, quote=quote, schedule=schedule)
     if authorized is None:
         return None
-    purchase_id, plan_id, outstanding = authorized
-    account.outstanding_principal = outstanding
+    purchase_id, plan_id, outstanding, balance = authorized
+    account.outstanding_principal, account.credit_balance = outstanding, balance
     purchase = Purchase(
         id=purchase_id,
         account=account,
@@ -299,13 +300,20 @@ def _authorize_once(
         dedupe_key=f"purchase:{purchase_id}:confirmed",
         now=order.now,
     )
+    if balance > 0:  # the customer's balance pays the new installments (rare: a slower path)
+        from credit.services.repayments import credit_balance_apply  # repayments imports us
+
+        account = account_lock(account)
+        credit_balance_apply(account=account, now=order.now, source=f"purchase:{purchase_id}")
+        purchase.account = purchase.plan.account = account
     return purchase
 
 
 def _authorize_statement(
     *, account: CreditAccount, order: _Order, quote: Quote, schedule: FeeSchedule
-) -> tuple[int, int, Decimal] | None:
-    """(purchase id, plan id, new outstanding principal), or None when nothing was written."""
+) -> tuple[int, int, Decimal, Decimal] | None:
+    """(purchase id, plan id, new outstanding principal, credit balance), or None when nothing
+    was written."""
     entries = [
         (kind, balanced_lines(f"a purchase on account {account.pk}", lines))
         for kind, lines in (
@@ -487,6 +495,10 @@ def purchase_refund(
         now=now,
         lines=[debit(L.FEE_INCOME, fees_waived), credit(L.RECEIVABLE_FEE, fees_waived)],
     )
+    if credit_added > 0:  # money back while other plans are open pays them first
+        from credit.services.repayments import credit_balance_apply  # repayments imports us
+
+        credit_balance_apply(account=account, now=now, source=f"refund:{refund.pk}")
     publish(
         event=EventType.REFUND_RECEIVED,
         user=account.customer,

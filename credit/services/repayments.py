@@ -123,6 +123,7 @@ def _book_repayment(
     payoff_plan: InstallmentPlan | None = None,
     fees_waived: Decimal = ZERO,
 ) -> Repayment:
+    from_balance = channel == RepaymentChannel.CREDIT_BALANCE
     repayment = Repayment.objects.create(
         account=account,
         amount=amount,
@@ -138,7 +139,7 @@ def _book_repayment(
     )
     _close_finished_plans({inst.plan_id for inst in installments}, now)
     account.outstanding_principal -= per_ledger[L.RECEIVABLE_PRINCIPAL]
-    account.credit_balance += leftover
+    account.credit_balance += leftover - (amount if from_balance else ZERO)
     account_status_settle(
         account=account, now=now, by=actor, reason_codes=[ReasonCode.REPAID_ABOVE_ZERO]
     )
@@ -149,7 +150,7 @@ def _book_repayment(
         reference=f"repayment:{repayment.pk}",
         now=now,
         lines=[
-            debit(L.CASH, amount),
+            debit(L.CUSTOMER_CREDIT if from_balance else L.CASH, amount),
             *(credit(ledger, total) for ledger, total in per_ledger.items()),
             credit(L.CUSTOMER_CREDIT, leftover),
         ],
@@ -161,6 +162,7 @@ def _book_repayment(
             "repayment_id": repayment.pk,
             "amount": str(amount),
             "credit_balance_added": str(leftover),
+            "from_credit_balance": from_balance,
             "outstanding_principal": str(account.outstanding_principal),
             "available": str(account.available),
         },
@@ -168,6 +170,31 @@ def _book_repayment(
         now=now,
     )
     return repayment
+
+
+def credit_balance_apply(*, account: CreditAccount, now: datetime, source: str) -> Repayment | None:
+    """Pay what the customer owes from their credit balance, oldest due first, as a repayment
+    of channel CREDIT_BALANCE (the notice of an overpayment promises it pays the next bill).
+
+    Called wherever a balance and something owed meet: a refund that returns money while other
+    plans are open, a purchase on an account holding a balance. `account` must be locked;
+    `source` (e.g. "refund:12") makes the repayment's idempotency key.
+    """
+    if account.credit_balance <= 0:
+        return None
+    installments = _open_installments(account)
+    amount = min(account.credit_balance, sum((inst.amount_due for inst in installments), ZERO))
+    if amount <= 0:
+        return None
+    return _book_repayment(
+        account=account,
+        amount=amount,
+        installments=installments,
+        idempotency_key=f"credit-balance:{source}",
+        channel=RepaymentChannel.CREDIT_BALANCE,
+        now=now,
+        actor=None,
+    )
 
 
 @transaction.atomic

@@ -219,3 +219,56 @@ def test_a_refund_to_a_closed_account_is_refused_and_writes_nothing():
         refund(purchase, "100.00", now=shanghai(2026, 2, 3, 9, 0))
     assert (refused.value.code, refused.value.http_status) == ("account_closed", 409)
     assert row_counts() == before
+
+
+def test_money_a_refund_returns_pays_the_customers_other_open_plans_first():
+    from credit.models import Repayment, RepaymentChannel
+
+    account = open_account()
+    returned = buy(account, "300.00", term=1, now=BOUGHT)
+    repay(account, "300.00", now=shanghai(2026, 2, 1, 9, 0))
+    other = buy(account, "200.00", term=1, now=shanghai(2026, 2, 1, 10, 0))  # due 10 March
+
+    with capture_events() as events:
+        result = refund(returned, "300.00", now=shanghai(2026, 2, 2, 9, 0))
+
+    assert result.credit_balance_added == D("300.00")
+    account.refresh_from_db()
+    # The balance paid the other plan's installment (the notice promised it pays the next bill).
+    assert (account.credit_balance, account.outstanding_principal) == (D("100.00"), D("0.00"))
+    assert other.plan.installments.get().status == InstallmentStatus.PAID
+    paid = Repayment.objects.get(account=account, channel=RepaymentChannel.CREDIT_BALANCE)
+    assert (paid.amount, paid.idempotency_key) == (
+        D("200.00"),
+        f"credit-balance:refund:{result.pk}",
+    )
+    assert [
+        e.context["from_credit_balance"] for e in events if e.event == "REPAYMENT_RECEIVED"
+    ] == [True]
+    assert ledger_check().ok
+
+
+def test_a_purchase_on_an_account_holding_a_balance_is_paid_from_it():
+    account = open_account()
+    purchase = buy(account, "300.00", term=1, now=BOUGHT)
+    repay(account, "300.00", now=shanghai(2026, 2, 1, 9, 0))
+    refund(purchase, "120.00", now=shanghai(2026, 2, 2, 9, 0))  # a balance of 120.00
+
+    second = buy(account, "300.00", term=3, now=shanghai(2026, 2, 3, 9, 0))
+
+    account.refresh_from_db()
+    # 120.00 pays the first installment (100.00 + fee 2.40), then the second's fee and 15.20.
+    assert (account.credit_balance, account.outstanding_principal) == (D("0.00"), D("184.80"))
+    first, then, _last = second.plan.installments.order_by("sequence")
+    assert (first.fee_paid, first.principal_paid, first.status) == (
+        D("2.40"),
+        D("100.00"),
+        InstallmentStatus.PAID,
+    )
+    assert (then.fee_paid, then.principal_paid, then.status) == (
+        D("2.40"),
+        D("15.20"),
+        InstallmentStatus.PENDING,
+    )
+    assert second.account.credit_balance == D("0.00")
+    assert ledger_check().ok

@@ -155,3 +155,19 @@ def test_a_missing_template_raises():
 def test_notice_filters(filter_name, value, language, expected):
     with translation.override(language):
         assert getattr(notification_text, filter_name)(value) == expected
+
+
+@pytest.mark.parametrize("channel", [Channel.SMS, Channel.EMAIL, Channel.IN_APP])
+def test_a_repayment_from_the_credit_balance_says_so_in_both_languages(channel):
+    context = {**POLICIES[EventType.REPAYMENT_RECEIVED].sample, "from_credit_balance": True}
+    texts = {
+        language: notice_render(
+            channel=channel, template_key="repayment_received", language=language, context=context
+        )
+        for language in LANGUAGES
+    }
+
+    assert "credit balance paid ¥407.20" in texts["en"].subject + texts["en"].body
+    assert "余额已自动抵扣" in texts["zh-hans"].subject + texts["zh-hans"].body
+    assert "received" not in texts["en"].body
+    assert sms_segments(texts["zh-hans"].body) == 1 or channel != Channel.SMS
