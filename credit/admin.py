@@ -685,6 +685,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "amount",
         "principal_reduced",
         "fees_waived",
+        "fees_returned",
         "credit_balance_added",
         "merchant_reference",
     )

@@ -73,6 +73,7 @@ POLICIES: dict[str, EventPolicy] = {
             "amount": "300.00",
             "principal_reduced": "300.00",
             "fees_waived": "5.40",
+            "fees_returned": "0.00",
             "credit_balance_added": "0.00",
         }
     ),

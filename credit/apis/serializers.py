@@ -316,6 +316,7 @@ class RefundOut(serializers.ModelSerializer):
             "amount",
             "principal_reduced",
             "fees_waived",
+            "fees_returned",
             "credit_balance_added",
             "merchant_reference",
             "created_at",

@@ -34,6 +34,7 @@ class JournalEntryKind(models.TextChoices):
     REPAYMENT = "REPAYMENT", _("Repayment")
     REFUND = "REFUND", _("Refund")
     FEE_WAIVER = "FEE_WAIVER", _("Fee waiver")
+    FEE_RETURN = "FEE_RETURN", _("Fee returned")
     PENALTY_WAIVER = "PENALTY_WAIVER", _("Penalty waiver")
     WRITE_OFF = "WRITE_OFF", _("Write-off")
 

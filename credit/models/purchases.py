@@ -126,6 +126,10 @@ class Installment(models.Model):
     principal_refunded = MoneyField(default=0)
     fee_waived = MoneyField(default=0)
     penalty_waived = MoneyField(default=0)
+    # A refund reaching principal the customer had already repaid returns it, with the fee
+    # paid on it, as credit balance; these record how much of the paid part went back.
+    principal_paid_refunded = MoneyField(db_default=0)
+    fee_returned = MoneyField(db_default=0)
     status = models.CharField(
         max_length=16, choices=InstallmentStatus.choices, default=InstallmentStatus.PENDING
     )
@@ -160,6 +164,13 @@ class Installment(models.Model):
                 & Q(penalty_waived__gte=0)
                 & Q(penalty_paid__lte=F("penalty") - F("penalty_waived")),
                 name="installment_penalty_within_due",
+            ),
+            models.CheckConstraint(
+                condition=Q(principal_paid_refunded__gte=0)
+                & Q(principal_paid_refunded__lte=F("principal_paid"))
+                & Q(fee_returned__gte=0)
+                & Q(fee_returned__lte=F("fee_paid")),
+                name="installment_returned_within_paid",
             ),
         ]
         indexes = [

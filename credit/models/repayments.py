@@ -90,6 +90,8 @@ class Refund(models.Model):
     amount = MoneyField(_("amount"))
     principal_reduced = MoneyField(default=0)
     fees_waived = MoneyField(default=0)
+    # Fees the customer had already paid on the refunded principal (part of the credit added).
+    fees_returned = MoneyField(db_default=0)
     credit_balance_added = MoneyField(default=0)
     merchant_reference = models.CharField(max_length=64, blank=True)
     idempotency_key = models.CharField(max_length=100)

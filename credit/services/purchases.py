@@ -392,9 +392,21 @@ def _fee_on_refunded(inst: Installment, take: Decimal) -> Decimal:
     Rounding the cumulative share (not each slice on its own) makes the slices add up to the
     whole fee once the whole principal is refunded, so no cent of fee is left owed.
     """
-    before = quantize(inst.fee * inst.principal_refunded / inst.principal)
-    after = quantize(inst.fee * (inst.principal_refunded + take) / inst.principal)
+    refunded = inst.principal_refunded + inst.principal_paid_refunded
+    before = quantize(inst.fee * refunded / inst.principal)
+    after = quantize(inst.fee * (refunded + take) / inst.principal)
     return after - before
+
+
+def _fee_relieve(inst: Installment, take: Decimal) -> tuple[Decimal, Decimal]:
+    """The fee on `take` more refunded principal of `inst`: waived while it is owed, returned
+    (as credit balance) where the customer already paid it. Returns (waived, returned)."""
+    share = _fee_on_refunded(inst, take)
+    waived = min(inst.fee_due, share)
+    returned = min(share - waived, inst.fee_paid - inst.fee_returned)
+    inst.fee_waived += waived
+    inst.fee_returned += returned
+    return waived, returned
 
 
 @transaction.atomic
@@ -403,8 +415,10 @@ def purchase_refund(
 ) -> Refund:
     """A merchant refund: remaining principal falls from the last installment backwards.
 
-    Fees on the refunded principal are waived; money the customer already repaid beyond
-    what remains owed comes back as credit balance.
+    Fees on the refunded principal are waived. A refund larger than what remains owed reaches
+    principal the customer already repaid (again from the last installment back): that
+    principal and the fee they paid on it come back as credit balance, so a purchase
+    refunded in full costs the customer nothing.
     """
     amount = amount_validate(amount)
     account = account_lock(purchase.account_id)
@@ -423,27 +437,45 @@ def purchase_refund(
 
     plan = purchase.plan
     installments = list(plan.installments.select_for_update().order_by("-sequence"))
-    left, principal_reduced, fees_waived = amount, ZERO, ZERO
-    for inst in installments:
-        if left == 0:
-            break
+    left, principal_reduced, fees_waived, fees_returned = amount, ZERO, ZERO, ZERO
+    for inst in installments:  # first the principal still owed
         take = min(left, inst.principal_due)
         if take <= 0:
             continue
-        fee_waive = min(inst.fee_due, _fee_on_refunded(inst, take))
+        waived, returned = _fee_relieve(inst, take)
         inst.principal_refunded += take
-        inst.fee_waived += fee_waive
         left -= take
         principal_reduced += take
-        fees_waived += fee_waive
-        if inst.principal_due == 0 and inst.fee_due == 0 and inst.penalty_due == 0:
+        fees_waived += waived
+        fees_returned += returned
+    for inst in installments:  # then principal already repaid
+        take = min(left, inst.principal_paid - inst.principal_paid_refunded)
+        if take <= 0:
+            continue
+        waived, returned = _fee_relieve(inst, take)
+        inst.principal_paid_refunded += take
+        left -= take
+        fees_waived += waived
+        fees_returned += returned
+    for inst in installments:
+        if inst.is_open and inst.amount_due == 0:
             paid_anything = inst.principal_paid or inst.fee_paid or inst.penalty_paid
             inst.status = InstallmentStatus.PAID if paid_anything else InstallmentStatus.WAIVED
             inst.paid_at = inst.paid_at or now
     Installment.objects.bulk_update(
-        installments, ["principal_refunded", "fee_waived", "status", "paid_at"]
+        installments,
+        [
+            "principal_refunded",
+            "principal_paid_refunded",
+            "fee_waived",
+            "fee_returned",
+            "status",
+            "paid_at",
+        ],
     )
-    credit_added = left  # principal the customer had already repaid
+    # What did not reduce the debt goes back to the customer, with the fees they paid on it.
+    principal_returned = amount - principal_reduced
+    credit_added = principal_returned + fees_returned
 
     purchase.refunded_amount += amount
     purchase.status = (
@@ -471,6 +503,7 @@ def purchase_refund(
         amount=amount,
         principal_reduced=principal_reduced,
         fees_waived=fees_waived,
+        fees_returned=fees_returned,
         credit_balance_added=credit_added,
         merchant_reference=merchant_reference,
         idempotency_key=idempotency_key,
@@ -485,7 +518,7 @@ def purchase_refund(
         lines=[
             debit(L.MERCHANT_PAYABLE, amount),
             credit(L.RECEIVABLE_PRINCIPAL, principal_reduced),
-            credit(L.CUSTOMER_CREDIT, credit_added),
+            credit(L.CUSTOMER_CREDIT, principal_returned),
         ],
     )
     journal_post(
@@ -494,6 +527,13 @@ def purchase_refund(
         reference=reference,
         now=now,
         lines=[debit(L.FEE_INCOME, fees_waived), credit(L.RECEIVABLE_FEE, fees_waived)],
+    )
+    journal_post(
+        kind=JournalEntryKind.FEE_RETURN,
+        account=account,
+        reference=reference,
+        now=now,
+        lines=[debit(L.FEE_INCOME, fees_returned), credit(L.CUSTOMER_CREDIT, fees_returned)],
     )
     if credit_added > 0:  # money back while other plans are open pays them first
         from credit.services.repayments import credit_balance_apply  # repayments imports us
@@ -508,6 +548,7 @@ def purchase_refund(
             "amount": str(amount),
             "principal_reduced": str(principal_reduced),
             "fees_waived": str(fees_waived),
+            "fees_returned": str(fees_returned),
             "credit_balance_added": str(credit_added),
         },
         dedupe_key=f"refund:{refund.pk}",

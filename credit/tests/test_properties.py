@@ -238,6 +238,8 @@ def test_any_sequence_of_refunds_waives_fees_to_the_cent(run):
             assert inst.amount_due == 0
         account.refresh_from_db()
         assert account.outstanding_principal == 0
+        # Refunded in full, the purchase cost nothing: all the customer paid is theirs again.
+        assert account.credit_balance == repaid
         report = ledger_check()
         assert report.ok, report.format()
         transaction.set_rollback(True)

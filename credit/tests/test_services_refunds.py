@@ -104,13 +104,15 @@ def test_a_refund_after_a_partial_repayment_returns_the_excess_as_credit_balance
 
     result = refund(purchase, "1000.00", now=shanghai(2026, 2, 12, 9, 0))
 
-    assert (result.principal_reduced, result.fees_waived, result.credit_balance_added) == (
-        D("666.67"),
-        D("16.00"),
-        D("333.33"),
-    )
+    # The repaid principal and the fee paid with it come back: the purchase cost nothing.
+    assert (
+        result.principal_reduced,
+        result.fees_waived,
+        result.fees_returned,
+        result.credit_balance_added,
+    ) == (D("666.67"), D("16.00"), D("8.00"), D("341.33"))
     account.refresh_from_db()
-    assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("333.33"))
+    assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("341.33"))
     lines = {
         (line.ledger_account, line.debit, line.credit)
         for line in account.journal_lines.filter(
@@ -121,6 +123,16 @@ def test_a_refund_after_a_partial_repayment_returns_the_excess_as_credit_balance
         (L.MERCHANT_PAYABLE, D("1000.00"), D("0.00")),
         (L.RECEIVABLE_PRINCIPAL, D("0.00"), D("666.67")),
         (L.CUSTOMER_CREDIT, D("0.00"), D("333.33")),
+    }
+    returned = {
+        (line.ledger_account, line.debit, line.credit)
+        for line in account.journal_lines.filter(
+            entry__reference=f"refund:{result.pk}", entry__kind=JournalEntryKind.FEE_RETURN
+        )
+    }
+    assert returned == {
+        (L.FEE_INCOME, D("8.00"), D("0.00")),
+        (L.CUSTOMER_CREDIT, D("0.00"), D("8.00")),
     }
     purchase.plan.refresh_from_db()
     assert purchase.plan.status == PlanStatus.REFUNDED
@@ -272,3 +284,29 @@ def test_a_purchase_on_an_account_holding_a_balance_is_paid_from_it():
     )
     assert second.account.credit_balance == D("0.00")
     assert ledger_check().ok
+
+
+def test_a_partial_refund_of_a_repaid_purchase_returns_the_fee_paid_on_that_principal():
+    account = open_account()
+    purchase = buy(account, "1000.00", term=3, now=BOUGHT)  # 3 × (333.33… + 8.00)
+    repay(account, "1024.00", now=shanghai(2026, 2, 10, 9, 0))  # everything
+
+    first = refund(purchase, "400.00", now=shanghai(2026, 2, 12, 9, 0))
+    rest = refund(purchase, "600.00", now=shanghai(2026, 2, 13, 9, 0))
+
+    # From the last installment back: 333.34 of it (its whole fee, 8.00) and 66.66 of the
+    # second (a fifth of its fee, 1.60); then the rest, every cent of fee with it.
+    assert (first.fees_returned, first.credit_balance_added) == (D("9.60"), D("409.60"))
+    assert (rest.fees_returned, rest.credit_balance_added) == (D("14.40"), D("614.40"))
+    account.refresh_from_db()
+    assert account.credit_balance == D("1024.00")
+    assert [(i.principal_paid_refunded, i.fee_returned) for i in installments(purchase)] == [
+        (D("333.33"), D("8.00")),
+        (D("333.33"), D("8.00")),
+        (D("333.34"), D("8.00")),
+    ]
+    assert ledger_check().ok
+
+
+def installments(purchase):
+    return list(purchase.plan.installments.order_by("sequence"))
