@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
 from credit.models import CreditAccount, LimitChangeKind
+from credit.models.accounts import effective_limit_sql
 
 # Kinds a system process records without a person or a run (opening, the daily close).
 AUTOMATIC_LIMIT_CHANGE_KINDS = (
@@ -21,13 +22,7 @@ AUTOMATIC_LIMIT_CHANGE_KINDS = (
     LimitChangeKind.PROBATION_STEP,
 )
 
-# The usable limit in SQL; the same formula as credit.models.accounts.EFFECTIVE_LIMIT_SQL and
-# the CHECK constraint of migration 0004.
-_EFFECTIVE = """
-    CASE WHEN a.probation_limit_cap IS NOT NULL
-         THEN LEAST(a.base_limit + a.temporary_limit, a.probation_limit_cap)
-         ELSE a.base_limit + a.temporary_limit END
-"""
+_EFFECTIVE = effective_limit_sql("a")
 _OPEN = "('PENDING', 'OVERDUE')"
 
 
@@ -113,6 +108,21 @@ CHECKS: tuple[Check, ...] = (
           JOIN credit_installment i ON i.id = al.installment_id
          WHERE i.account_id <> r.account_id
         """,
+    ),
+    Check(
+        4,
+        "a credit balance never waits beside something owed (it pays it)",
+        f"""
+        SELECT a.id, MIN(i.id),
+               'credit balance ' || a.credit_balance || ' beside ' || COUNT(i.id)
+               || ' open installment(s) owing ' || SUM(i.principal - i.principal_refunded
+               - i.principal_paid + i.fee - i.fee_waived - i.fee_paid + i.penalty
+               - i.penalty_waived - i.penalty_paid)
+          FROM credit_creditaccount a
+          JOIN credit_installment i ON i.account_id = a.id AND i.status IN {_OPEN}
+         WHERE a.credit_balance > 0
+         GROUP BY a.id
+        """,  # noqa: S608 - constants only
     ),
     Check(
         5,

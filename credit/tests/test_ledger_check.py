@@ -170,6 +170,16 @@ def test_invariant_4_catches_an_allocation_to_another_accounts_installment(book)
     assert any(v.check.startswith("a repayment pays only") for v in report.violations)
 
 
+def test_invariant_4_catches_a_credit_balance_left_beside_open_installments(book):
+    busy = book["busy"]
+    sql("UPDATE credit_creditaccount SET credit_balance = 5.00 WHERE id = %s", busy.pk)
+    report = ledger_check()
+    assert any(
+        v.check.startswith("a credit balance never waits") and v.account_id == busy.pk
+        for v in report.violations
+    )
+
+
 def test_invariant_5_catches_a_plan_whose_installments_do_not_sum_to_its_principal(book):
     cut = book["cut"]
     sql(
