@@ -5,8 +5,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from credit.services.amounts import amount_validate
 from credit.services.errors import CreditError
-from credit.services.purchases import amount_validate
 
 
 class AmountField(forms.CharField):

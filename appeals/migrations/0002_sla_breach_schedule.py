@@ -3,29 +3,24 @@ django-celery-beat (staff can see and change it in the admin under Periodic task
 
 from django.db import migrations
 
+from config.beat import periodic_task_register, periodic_task_unregister
+
 TASK_NAME = "appeals: flag SLA breaches"
 
 
 def register(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_15 = IntervalSchedule.objects.filter(every=15, period="minutes").first()
-    if every_15 is None:
-        every_15 = IntervalSchedule.objects.create(every=15, period="minutes")
-    PeriodicTask.objects.update_or_create(
+    periodic_task_register(
+        apps,
         name=TASK_NAME,
-        defaults={
-            "task": "appeals.flag_sla_breaches",
-            "interval": every_15,
-            "enabled": True,
-            "description": "Marks open appeals past their decision deadline as breached "
-            "(once each) and tells the risk managers.",
-        },
+        task="appeals.flag_sla_breaches",
+        every_minutes=15,
+        description="Marks open appeals past their decision deadline as breached "
+        "(once each) and tells the risk managers.",
     )
 
 
 def unregister(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+    periodic_task_unregister(apps, TASK_NAME)
 
 
 class Migration(migrations.Migration):

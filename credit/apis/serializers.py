@@ -26,8 +26,8 @@ from credit.models import (
 )
 from credit.reasons import reason_texts
 from credit.selectors import account_status_explanation, available_in_words
+from credit.services.amounts import amount_validate
 from credit.services.errors import UnknownTerm
-from credit.services.purchases import amount_validate
 
 
 class Money(serializers.DecimalField):

@@ -8,6 +8,8 @@ index (LATERAL) costs the same at any journal size.
 
 from django.db import migrations
 
+# The function with {imbalance}: the query that finds an entry of the statement that does not
+# balance (columns entry_id, imbalance).
 FUNCTION = """
 CREATE OR REPLACE FUNCTION credit_journal_entry_balances() RETURNS trigger AS $$
 DECLARE
@@ -15,44 +17,39 @@ DECLARE
 BEGIN
     -- Checks every entry the statement touched, with all of its lines; services insert the
     -- lines of an entry in one statement, and set-based jobs insert many entries at once.
-    SELECT n.entry_id, s.debits - s.credits AS imbalance INTO bad
+    {imbalance} INTO bad;
+    IF FOUND THEN
+        RAISE EXCEPTION 'journal entry % does not balance (debits - credits = %)', bad.entry_id, bad.imbalance
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+PER_ENTRY = """
+    SELECT n.entry_id, s.debits - s.credits AS imbalance
       FROM (SELECT DISTINCT entry_id FROM new_lines) n
       CROSS JOIN LATERAL (SELECT SUM(l.debit) AS debits, SUM(l.credit) AS credits
                             FROM credit_journalline l
                            WHERE l.entry_id = n.entry_id) s
      WHERE s.debits <> s.credits
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal entry % does not balance (debits - credits = %)', bad.entry_id, bad.imbalance
-            USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-"""
+     LIMIT 1"""
 
-PREVIOUS = """
-CREATE OR REPLACE FUNCTION credit_journal_entry_balances() RETURNS trigger AS $$
-DECLARE
-    bad record;
-BEGIN
-    SELECT l.entry_id, SUM(l.debit) - SUM(l.credit) AS imbalance INTO bad
+WHOLE_JOURNAL = """
+    SELECT l.entry_id, SUM(l.debit) - SUM(l.credit) AS imbalance
       FROM credit_journalline l
      WHERE l.entry_id IN (SELECT DISTINCT entry_id FROM new_lines)
      GROUP BY l.entry_id
     HAVING SUM(l.debit) <> SUM(l.credit)
-     LIMIT 1;
-    IF FOUND THEN
-        RAISE EXCEPTION 'journal entry % does not balance (debits - credits = %)', bad.entry_id, bad.imbalance
-            USING ERRCODE = 'check_violation';
-    END IF;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-"""
+     LIMIT 1"""
 
 
 class Migration(migrations.Migration):
     dependencies = [("credit", "0006_idempotency_rows_are_finished")]
 
-    operations = [migrations.RunSQL(FUNCTION, PREVIOUS)]
+    operations = [
+        migrations.RunSQL(
+            FUNCTION.format(imbalance=PER_ENTRY), FUNCTION.format(imbalance=WHOLE_JOURNAL)
+        )
+    ]

@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import users_by_id
 from credit.models.accounts import effective_limit_sql
 from credit.reasons import reason_texts
 from credit.risk.conf import risk_setting
@@ -91,10 +92,6 @@ def base_limits_set(
     return rows
 
 
-def users_by_id(ids) -> dict[int, User]:
-    return User.objects.in_bulk(sorted(set(ids)))
-
-
 class _ReasonTexts(dict):
     def __missing__(self, codes: tuple[str, ...]) -> list[str]:
         texts = [str(text) for text in reason_texts(codes)]
@@ -134,6 +131,18 @@ def appeal_path(pending_id: int) -> str:
     return str(risk_setting("RISK_APPEAL_PATH")).format(pending_id=pending_id)
 
 
+def _announced_cut(
+    pending_id: int, old_effective: Decimal, new_effective: Decimal, effective_at: datetime
+) -> dict:
+    """What every notice about an announced decrease says of it."""
+    return {
+        "old_limit": str(old_effective),
+        "new_limit": str(new_effective),
+        "effective_date": timezone.localtime(effective_at, SHANGHAI).date().isoformat(),
+        "pending_id": pending_id,
+    }
+
+
 def pending_decrease_notice(
     *,
     pending_id: int,
@@ -149,14 +158,11 @@ def pending_decrease_notice(
         EventType.LIMIT_DECREASE_PENDING,
         user,
         {
-            "old_limit": str(old_effective),
-            "new_limit": str(new_effective),
-            "effective_date": timezone.localtime(effective_at, SHANGHAI).date().isoformat(),
+            **_announced_cut(pending_id, old_effective, new_effective, effective_at),
             "effective_at": effective_at.isoformat(),
             "reason_codes": list(reason_codes),
             "reasons": texts[tuple(reason_codes)],
             "appeal_url": appeal_path(pending_id),
-            "pending_id": pending_id,
         },
         f"pending-decrease:{pending_id}",
     )
@@ -174,12 +180,7 @@ def pending_cancelled_notice(
     return Notice(
         EventType.LIMIT_DECREASE_CANCELLED,
         user,
-        {
-            "old_limit": str(old_effective),
-            "new_limit": str(new_effective),
-            "effective_date": timezone.localtime(effective_at, SHANGHAI).date().isoformat(),
-            "pending_id": pending_id,
-        },
+        _announced_cut(pending_id, old_effective, new_effective, effective_at),
         f"pending-decrease:{pending_id}:cancelled",
     )
 

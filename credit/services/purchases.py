@@ -24,9 +24,10 @@ from credit.models import (
 )
 from credit.models import LedgerAccount as L
 from credit.models.accounts import effective_limit_sql
-from credit.money import CENT, ZERO, parse_amount, quantize
+from credit.money import CENT, ZERO, quantize
 from credit.pricing import Quote, build_quote
 from credit.reasons import ReasonCode
+from credit.services.amounts import amount_validate
 from credit.services.errors import (
     AccountClosed,
     AccountFrozen,
@@ -35,7 +36,6 @@ from credit.services.errors import (
     AmountTooSmallForTerm,
     IdempotencyKeyConflict,
     InsufficientCredit,
-    InvalidAmount,
     RefundTooLarge,
     UnknownTerm,
 )
@@ -46,23 +46,8 @@ from credit.services.fees import (
 )
 from credit.services.ledger import balanced_lines, credit, debit, journal_post
 from credit.services.lifecycle import account_lock, account_status_settle
+from credit.services.repayments import credit_balance_apply
 from notifications.events import EventType, publish
-
-# The largest amount a MoneyField (14 digits, 2 places) holds; beyond it the database would
-# refuse the row with a 500, so it is refused here as bad input.
-MONEY_MAX = Decimal("999999999999.99")
-
-
-def amount_validate(raw) -> Decimal:
-    """A positive amount with at most two decimals that a money column can hold, or InvalidAmount."""
-    try:
-        amount = parse_amount(raw)
-    except (ValueError, TypeError, ArithmeticError) as exc:
-        # ArithmeticError: decimal.InvalidOperation when "1e3000" cannot be quantised.
-        raise InvalidAmount() from exc
-    if amount <= 0 or amount > MONEY_MAX:
-        raise InvalidAmount()
-    return amount
 
 
 def _single_purchase_max(merchant: Merchant | None) -> Decimal:
@@ -301,8 +286,6 @@ def _authorize_once(
         now=order.now,
     )
     if balance > 0:  # the customer's balance pays the new installments (rare: a slower path)
-        from credit.services.repayments import credit_balance_apply  # repayments imports us
-
         account = account_lock(account)
         credit_balance_apply(account=account, now=order.now, source=f"purchase:{purchase_id}")
         purchase.account = purchase.plan.account = account
@@ -409,6 +392,14 @@ def _fee_relieve(inst: Installment, take: Decimal) -> tuple[Decimal, Decimal]:
     return waived, returned
 
 
+# A refund takes principal from the last installment back: first what is still owed, then
+# (a refund larger than that) what was already repaid, which goes back as credit balance.
+_REFUND_PASSES = (
+    ("principal_refunded", lambda inst: inst.principal_due),
+    ("principal_paid_refunded", lambda inst: inst.principal_paid - inst.principal_paid_refunded),
+)
+
+
 @transaction.atomic
 def purchase_refund(
     *, purchase: Purchase, amount, idempotency_key: str, now: datetime, merchant_reference: str = ""
@@ -437,26 +428,20 @@ def purchase_refund(
 
     plan = purchase.plan
     installments = list(plan.installments.select_for_update().order_by("-sequence"))
-    left, principal_reduced, fees_waived, fees_returned = amount, ZERO, ZERO, ZERO
-    for inst in installments:  # first the principal still owed
-        take = min(left, inst.principal_due)
-        if take <= 0:
-            continue
-        waived, returned = _fee_relieve(inst, take)
-        inst.principal_refunded += take
-        left -= take
-        principal_reduced += take
-        fees_waived += waived
-        fees_returned += returned
-    for inst in installments:  # then principal already repaid
-        take = min(left, inst.principal_paid - inst.principal_paid_refunded)
-        if take <= 0:
-            continue
-        waived, returned = _fee_relieve(inst, take)
-        inst.principal_paid_refunded += take
-        left -= take
-        fees_waived += waived
-        fees_returned += returned
+    left, fees_waived, fees_returned = amount, ZERO, ZERO
+    taken = {field: ZERO for field, _refundable in _REFUND_PASSES}
+    for field, refundable in _REFUND_PASSES:
+        for inst in installments:
+            take = min(left, refundable(inst))
+            if take <= 0:
+                continue
+            waived, returned = _fee_relieve(inst, take)
+            setattr(inst, field, getattr(inst, field) + take)
+            left -= take
+            taken[field] += take
+            fees_waived += waived
+            fees_returned += returned
+    principal_reduced = taken["principal_refunded"]
     for inst in installments:
         if inst.is_open and inst.amount_due == 0:
             paid_anything = inst.principal_paid or inst.fee_paid or inst.penalty_paid
@@ -536,8 +521,6 @@ def purchase_refund(
         lines=[debit(L.FEE_INCOME, fees_returned), credit(L.CUSTOMER_CREDIT, fees_returned)],
     )
     if credit_added > 0:  # money back while other plans are open pays them first
-        from credit.services.repayments import credit_balance_apply  # repayments imports us
-
         credit_balance_apply(account=account, now=now, source=f"refund:{refund.pk}")
     publish(
         event=EventType.REFUND_RECEIVED,

@@ -44,6 +44,14 @@ def refund(purchase, amount, *, now=LATER, idempotency_key=None):
     )
 
 
+def entry_lines(result, kind):
+    """(ledger account, debit, credit) of the refund's journal entry of this kind."""
+    lines = result.purchase.account.journal_lines.filter(
+        entry__reference=f"refund:{result.pk}", entry__kind=kind
+    )
+    return {(line.ledger_account, line.debit, line.credit) for line in lines}
+
+
 def installment_rows(purchase):
     return [
         (i.principal_refunded, i.fee_waived, i.status)
@@ -113,24 +121,12 @@ def test_a_refund_after_a_partial_repayment_returns_the_excess_as_credit_balance
     ) == (D("666.67"), D("16.00"), D("8.00"), D("341.33"))
     account.refresh_from_db()
     assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("341.33"))
-    lines = {
-        (line.ledger_account, line.debit, line.credit)
-        for line in account.journal_lines.filter(
-            entry__reference=f"refund:{result.pk}", entry__kind=JournalEntryKind.REFUND
-        )
-    }
-    assert lines == {
+    assert entry_lines(result, JournalEntryKind.REFUND) == {
         (L.MERCHANT_PAYABLE, D("1000.00"), D("0.00")),
         (L.RECEIVABLE_PRINCIPAL, D("0.00"), D("666.67")),
         (L.CUSTOMER_CREDIT, D("0.00"), D("333.33")),
     }
-    returned = {
-        (line.ledger_account, line.debit, line.credit)
-        for line in account.journal_lines.filter(
-            entry__reference=f"refund:{result.pk}", entry__kind=JournalEntryKind.FEE_RETURN
-        )
-    }
-    assert returned == {
+    assert entry_lines(result, JournalEntryKind.FEE_RETURN) == {
         (L.FEE_INCOME, D("8.00"), D("0.00")),
         (L.CUSTOMER_CREDIT, D("0.00"), D("8.00")),
     }

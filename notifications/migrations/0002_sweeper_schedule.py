@@ -3,27 +3,24 @@ change it in the admin under Periodic tasks)."""
 
 from django.db import migrations
 
+from config.beat import periodic_task_register, periodic_task_unregister
+
 TASK_NAME = "notifications: sweep the outbox"
 
 
 def register(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _created = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
-    PeriodicTask.objects.update_or_create(
+    periodic_task_register(
+        apps,
         name=TASK_NAME,
-        defaults={
-            "task": "notifications.sweep",
-            "interval": every_minute,
-            "enabled": True,
-            "description": "Sends due notifications the on-commit kick missed "
-            "(broker down, quiet hours, retries, dead workers).",
-        },
+        task="notifications.sweep",
+        every_minutes=1,
+        description="Sends due notifications the on-commit kick missed "
+        "(broker down, quiet hours, retries, dead workers).",
     )
 
 
 def unregister(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+    periodic_task_unregister(apps, TASK_NAME)
 
 
 class Migration(migrations.Migration):

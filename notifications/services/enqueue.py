@@ -59,10 +59,6 @@ class _KickWindow:
     ends = 0.0
     sweep_sent = False
 
-    @classmethod
-    def reset(cls) -> None:
-        cls.ends, cls.sweep_sent = 0.0, False
-
 
 def _kick(ids: list[int]) -> None:
     window = settings.NOTIFICATIONS_KICK_WINDOW_SECONDS

@@ -214,7 +214,8 @@ def test_within_the_kick_window_one_sweep_at_its_end_replaces_the_later_kicks(
     django_capture_on_commit_callbacks, monkeypatch, settings
 ):
     settings.NOTIFICATIONS_KICK_WINDOW_SECONDS = 30.0
-    enqueue._KickWindow.reset()
+    monkeypatch.setattr(enqueue._KickWindow, "ends", 0.0)  # no window open yet (restored after)
+    monkeypatch.setattr(enqueue._KickWindow, "sweep_sent", False)
     sent = []
     monkeypatch.setattr(enqueue, "broker_send", lambda task, **kw: sent.append((task, kw)) or True)
     users = UserFactory.create_batch(4, email="")
@@ -234,8 +235,7 @@ def test_within_the_kick_window_one_sweep_at_its_end_replaces_the_later_kicks(
     assert sent[0][1] == {"ids": [first.pk]}
     assert 29 < sent[1][1]["countdown"] <= 30  # runs when the window closes
 
-    enqueue._KickWindow.reset()  # the window closed: the next commit kicks at once again
+    enqueue._KickWindow.ends = 0.0  # the window closed: the next commit kicks at once again
     with django_capture_on_commit_callbacks(execute=True):
         publish(event=EventType.LOGIN_CODE, user=users[0], context={}, dedupe_key="c:x", now=NOW)
     assert sent[-1][0] == "notifications.dispatch"
-    enqueue._KickWindow.reset()

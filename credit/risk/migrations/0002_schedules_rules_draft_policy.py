@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db import migrations
 from django.utils import timezone
 
+from config.beat import periodic_task_register, periodic_task_unregister
+
 NIGHTLY = "risk: nightly rescoring"
 RULES = "risk: risk-event rules"
 
@@ -22,38 +24,20 @@ BANDS = [
 
 
 def forwards(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    at_two, _ = CrontabSchedule.objects.get_or_create(
-        minute="0",
-        hour="2",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="Asia/Shanghai",
-    )
-    PeriodicTask.objects.update_or_create(
+    periodic_task_register(
+        apps,
         name=NIGHTLY,
-        defaults={
-            "task": "risk.rescore_nightly",
-            "crontab": at_two,
-            "interval": None,
-            "enabled": True,
-            "description": "Rescores every open account and applies the limit decisions "
-            "(finishes an interrupted run first). See README, Risk engine.",
-        },
+        task="risk.rescore_nightly",
+        daily_at="02:00",
+        description="Rescores every open account and applies the limit decisions "
+        "(finishes an interrupted run first). See README, Risk engine.",
     )
-    every_ten, _ = IntervalSchedule.objects.get_or_create(every=10, period="minutes")
-    PeriodicTask.objects.update_or_create(
+    periodic_task_register(
+        apps,
         name=RULES,
-        defaults={
-            "task": "risk.rules_run",
-            "interval": every_ten,
-            "crontab": None,
-            "enabled": True,
-            "description": "Evaluates the risk-event rules (shared IP, phone changes).",
-        },
+        task="risk.rules_run",
+        every_minutes=10,
+        description="Evaluates the risk-event rules (shared IP, phone changes).",
     )
     RiskRule = apps.get_model("risk", "RiskRule")
     RiskRule.objects.get_or_create(
@@ -83,9 +67,7 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        name__in=[NIGHTLY, RULES]
-    ).delete()
+    periodic_task_unregister(apps, NIGHTLY, RULES)
 
 
 class Migration(migrations.Migration):

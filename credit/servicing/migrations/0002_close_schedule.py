@@ -3,36 +3,24 @@
 
 from django.db import migrations
 
+from config.beat import periodic_task_register, periodic_task_unregister
+
 TASK_NAME = "servicing: close the business day"
 
 
 def register(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    half_past_midnight, _created = CrontabSchedule.objects.get_or_create(
-        minute="30",
-        hour="0",
-        day_of_week="*",
-        day_of_month="*",
-        month_of_year="*",
-        timezone="Asia/Shanghai",
-    )
-    PeriodicTask.objects.update_or_create(
+    periodic_task_register(
+        apps,
         name=TASK_NAME,
-        defaults={
-            "task": "servicing.close_business_day",
-            "crontab": half_past_midnight,
-            "interval": None,
-            "kwargs": "{}",
-            "enabled": True,
-            "description": "Overdue, penalties, freezes, probation, temporary-limit expiry and "
-            "reminders for today's business date; catches up missed days first.",
-        },
+        task="servicing.close_business_day",
+        daily_at="00:30",
+        description="Overdue, penalties, freezes, probation, temporary-limit expiry and "
+        "reminders for today's business date; catches up missed days first.",
     )
 
 
 def unregister(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=TASK_NAME).delete()
+    periodic_task_unregister(apps, TASK_NAME)
 
 
 class Migration(migrations.Migration):

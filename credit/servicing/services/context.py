@@ -16,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.selectors import users_by_id
 from credit.models import CreditAccount
 from credit.reasons import reason_texts
 from credit.servicing.conf import setting
@@ -130,7 +130,7 @@ class CloseContext:
         in one batch.
         """
         started = time.perf_counter()
-        users = _users([row["customer_id"] for row in rows])
+        users = users_by_id(row["customer_id"] for row in rows)
         notices = []
         for row in rows:
             built = build(row)
@@ -152,15 +152,6 @@ class CloseContext:
             "available": str(row["available"]),
             "effective_limit": str(row["new_effective"]),
         }
-
-
-def _users(ids: list[int]) -> dict[int, User]:
-    found: dict[int, User] = {}
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), 5000):
-        chunk = unique[start : start + 5000]
-        found.update(User.objects.only("id", "email", "preferred_language", "phone").in_bulk(chunk))
-    return found
 
 
 class StepTimer:
