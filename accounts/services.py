@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import CustomerProfile, KycStatus, Language, LoginEvent, User
 from accounts.national_id import national_id_hash, normalize_national_id
 from accounts.phone import normalize_phone
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 class AccountsError(DomainError):

@@ -27,7 +27,7 @@ from accounts.models import User
 from appeals import selectors, services
 from appeals.forms import DecideForm, MessageForm, NoteForm, RequestInfoForm
 from appeals.models import CLOCK_RUNNING_STATUSES, OPEN_STATUSES, Appeal, AppealStatus
-from config.errors import DomainError
+from core.errors import DomainError
 
 REVIEW = "appeals.review_appeal"
 CONFIRM = "appeals.confirm_appeal"

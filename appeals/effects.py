@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from appeals import conf
 from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
 from appeals.targets import TargetKind
+from core.reasons import ReasonCode
 from credit.models import AccountStatus, CreditAccount, LimitChangeKind
 from credit.money import ZERO, quantize
-from credit.reasons import ReasonCode
 
 
 @dataclass

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from appeals.errors import DecisionNotApplicable
-from credit.reasons import ReasonCode
+from core.reasons import ReasonCode
 
 
 def _unavailable(what: str):

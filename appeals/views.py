@@ -18,7 +18,7 @@ from appeals.errors import AppealError, AppealNotFound
 from appeals.forms import AnswerForm, AppealForm, MessageForm
 from appeals.models import OPEN_STATUSES, AppealStatus
 from appeals.targets import target_resolve
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 def _own_appeal(request, pk):

@@ -139,8 +139,8 @@ def _seed(*, accounts: int, codes: int, out: Path) -> int:
     from django.utils import timezone
 
     from accounts.models import User
+    from core.reasons import ReasonCode
     from credit.models import CreditAccount, LimitChange, LimitChangeKind
-    from credit.reasons import ReasonCode
     from credit.services.merchants import merchant_create, payment_code_issue
 
     now = timezone.now()

@@ -261,7 +261,7 @@ def main(argv: list[str]) -> None:
         publishing = sum(step.get("publish_seconds", 0) for step in steps)
         print(
             f"   of which: {events:,} notices published through "
-            f"notifications.events.publish_many {publishing:.2f} s; commit and on-commit hooks "
+            f"core.events.publish_many {publishing:.2f} s; commit and on-commit hooks "
             f"(the outbox's Celery kicks, deferred FK checks) {close_seconds - step_seconds:.2f} s"
         )
         print(

@@ -17,7 +17,7 @@ then times, in the same process:
 
   * the full run: features, scores, reasons, decisions, the breaker's summary, limit
     changes with their audit rows (LimitChange), announcements, and the notices published
-    through notifications.events (outbox rows, when the notifications app is installed);
+    through core.events (outbox rows, when the notifications app is installed);
   * the pure-SQL baseline: aggregate the same installments and UPDATE the same accounts in
     one statement (rolled back);
   * a straightforward per-account ORM implementation (load, compute in Python, write each
@@ -184,13 +184,13 @@ def bench_policy():
 # --- the per-account ORM implementation (the baseline to beat) ------------------------------
 def orm_rescore(*, account_ids: list[int], run, now: datetime) -> int:
     """What a first implementation would do: one account at a time, through the ORM."""
+    from core.events import EventType, publish
+    from core.reasons import ReasonCode
     from credit.models import CreditAccount, LimitChangeKind
-    from credit.reasons import ReasonCode
     from credit.risk.models import PendingLimitDecrease, RescoringDecision
     from credit.risk.policy import propose
     from credit.risk.scorecard import Scorecard
     from credit.services import limit_set
-    from notifications.events import EventType, publish
 
     model, policy, as_of = Scorecard(), run.policy, run.as_of
     year_ago = as_of - timedelta(days=365)
@@ -478,7 +478,7 @@ def main(argv: list[str]) -> None:
         notices = phases.get("notices (publish_many)", 0.0)
         if published["events"]:
             print(
-                f"        of which notices through notifications.events.publish_many: "
+                f"        of which notices through core.events.publish_many: "
                 f"{notices:.2f} s for {published['events']:,} events "
                 f"({1000 * notices / published['events']:.3f} ms each)"
             )

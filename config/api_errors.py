@@ -1,6 +1,6 @@
 """One place that turns domain refusals into HTTP answers with a stable error code.
 
-Every domain exception derives from `config.errors.DomainError`, which carries a `code`
+Every domain exception derives from `core.errors.DomainError`, which carries a `code`
 (stable, snake_case, documented) and a human message (translated to the request's
 language). DRF's own validation errors get the code `invalid_input`.
 """
@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 def exception_handler(exc, context):

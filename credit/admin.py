@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 
+from core.reasons import ReasonCode, reason_texts
 from credit.models import (
     CreditAccount,
     FeeSchedule,
@@ -41,7 +42,6 @@ from credit.models import (
     RepaymentAllocation,
     TemporaryLimitGrant,
 )
-from credit.reasons import ReasonCode, reason_texts
 from credit.services import (
     account_freeze,
     account_unfreeze,

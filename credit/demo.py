@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD, STAFF_PHONES, DemoLogin, customer_ensure, staff_ensure
 from accounts.roles import Role
+from core.reasons import ReasonCode
 from credit.models import (
     CreditAccount,
     FreezeReason,
@@ -30,7 +31,6 @@ from credit.models import (
     Purchase,
 )
 from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
-from credit.reasons import ReasonCode
 from credit.services import (
     account_close,
     account_freeze,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
+from core.reasons import reason_texts
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -25,7 +26,6 @@ from credit.models import (
 )
 from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.money import ZERO
-from credit.reasons import reason_texts
 
 
 def account_for_customer(*, user) -> CreditAccount | None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import DomainError
+from core.errors import DomainError
 from credit.forms import CheckoutConfirmForm, CheckoutForm, PayoffForm, RepayForm
 from credit.models import CreditAccount
 from credit.risk.models import PendingStatus

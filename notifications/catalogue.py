@@ -15,7 +15,7 @@ Rules the table encodes:
 
 from dataclasses import dataclass, field
 
-from notifications.events import EventType
+from core.events import EventType
 from notifications.models import Channel
 
 ALL = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from notifications.events import EventType
+from core.events import EventType
 
 
 class Channel(models.TextChoices):

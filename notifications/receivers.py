@@ -1,8 +1,8 @@
-"""The one consumer of `notifications.events.events_published`: notices become outbox rows."""
+"""The one consumer of `core.events.events_published`: notices become outbox rows."""
 
 from django.dispatch import receiver
 
-from notifications.events import events_published
+from core.events import events_published
 from notifications.services import notifications_enqueue
 
 

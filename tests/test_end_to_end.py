@@ -222,7 +222,7 @@ from decimal import Decimal
 from django.utils import timezone
 from accounts.models import User
 from credit.models import LimitChangeKind
-from credit.reasons import ReasonCode
+from core.reasons import ReasonCode
 from credit.services import limit_set
 
 officer = User.objects.get(phone="+8613700000002")

@@ -20,8 +20,8 @@ from django.utils import timezone
 from accounts.tasks import ping
 from accounts.tests.factories import UserFactory
 from conftest import WorkerProcess
+from core.events import EventType, publish
 from notifications.catalogue import POLICIES
-from notifications.events import EventType, publish
 from notifications.models import Channel, Notification, NotificationStatus, SandboxSms
 from notifications.services import enqueue
 from notifications.tasks import dispatch, sweep

@@ -3,7 +3,7 @@ django-celery-beat (staff can see and change it in the admin under Periodic task
 
 from django.db import migrations
 
-from config.beat import periodic_task_register, periodic_task_unregister
+from core.beat import periodic_task_register, periodic_task_unregister
 
 TASK_NAME = "appeals: flag SLA breaches"
 

@@ -9,7 +9,7 @@ from django_fsm_log.models import StateLog
 from appeals.attachments import CheckedFile, as_django_file
 from appeals.errors import AppealNotFound, NotAllowed
 from appeals.models import Appeal, AppealAttachment, AppealMessage
-from notifications.events import publish
+from core.events import publish
 
 
 def appeal_lock(appeal: Appeal | int) -> Appeal:

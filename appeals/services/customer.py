@@ -25,8 +25,8 @@ from appeals.services.common import (
     notify_customer,
 )
 from appeals.targets import account_of, target_resolve
+from core.events import EventType
 from credit.services import status_log_stamp
-from notifications.events import EventType
 
 MAX_TEXT = 4000
 

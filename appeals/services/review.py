@@ -33,9 +33,9 @@ from appeals.services.common import (
 )
 from appeals.services.customer import _clean_text
 from appeals.targets import kind_of
-from credit.reasons import ReasonCode
+from core.events import EventType
+from core.reasons import ReasonCode
 from credit.services import account_lock, status_log_stamp
-from notifications.events import EventType
 
 REVIEW = "appeals.review_appeal"
 CONFIRM = "appeals.confirm_appeal"

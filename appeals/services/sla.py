@@ -9,7 +9,7 @@ from django_fsm_log.models import StateLog
 from accounts.models import User
 from accounts.roles import Role
 from appeals.models import CLOCK_RUNNING_STATUSES, Appeal
-from notifications.events import EventType, publish
+from core.events import EventType, publish
 
 # One batch: the oldest past-due appeals whose clock runs, not flagged yet, locked (rows another
 # run holds are skipped, so two beat ticks overlapping never flag or notify twice).

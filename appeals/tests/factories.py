@@ -10,8 +10,8 @@ from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from appeals import services
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.models import CreditAccount, FreezeReason, LimitChange, LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.services import account_freeze, limit_set
 from credit.tests.builders import open_account as _open_account
 

@@ -20,11 +20,11 @@ from appeals.tests.factories import (
     reload,
     submit,
 )
+from core.events import EventType
+from core.reasons import ReasonCode
 from credit.models import AccountStatus, CreditAccount, LimitChange, LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.services import account_unfreeze
 from credit.tests.builders import buy, launch_fee_schedule, row_counts
-from notifications.events import EventType
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -9,8 +9,8 @@ from appeals import services
 from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
 from appeals.models import AppealStatus
 from appeals.tests.factories import NOW, freeze, officer, open_account, reload, submit
+from core.reasons import ReasonCode
 from credit.models import CreditAccount, LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.risk.errors import PendingDecreaseUnderAppeal
 from credit.risk.models import PendingLimitDecrease, PendingStatus
 from credit.risk.pending import pending_decrease_confirm, pending_decrease_settle_in_run

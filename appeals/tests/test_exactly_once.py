@@ -20,8 +20,8 @@ from appeals.tests.factories import (
     reload,
     submit,
 )
+from core.events import EventType
 from credit.models import CreditAccount, LimitChange, LimitChangeKind
-from notifications.events import EventType
 from notifications.models import Notification
 
 D = Decimal

@@ -20,8 +20,8 @@ from appeals.tests.factories import (
     reload,
     submit,
 )
+from core.events import EventType
 from credit.models import AccountStatus, CreditAccount, LimitChange, LimitChangeKind
-from notifications.events import EventType
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -14,7 +14,7 @@ from appeals.models import Appeal, AppealStatus
 from appeals.selectors import appeal_sla_summary, sla_state
 from appeals.tasks import SLA_TASK_NAME, flag_sla_breaches
 from appeals.tests.factories import NOW, frozen_appeal, in_review, manager, officer, reload, staff
-from notifications.events import EventType
+from core.events import EventType
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db

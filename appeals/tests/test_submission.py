@@ -16,9 +16,9 @@ from appeals.errors import (
 )
 from appeals.models import Appeal, AppealAttachment, AppealStatus, AppealType
 from appeals.tests.factories import NOW, cut, freeze, open_account, pdf, reload, submit
+from core.events import EventType
 from credit.services import limit_set
 from credit.tests.builders import buy, launch_fee_schedule
-from notifications.events import EventType
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from appeals.tests.factories import (
     reload,
     staff,
 )
-from notifications.events import EventType
+from core.events import EventType
 
 pytestmark = pytest.mark.django_db
 LATER = NOW + timedelta(hours=1)

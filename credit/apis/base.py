@@ -10,7 +10,7 @@ from rest_framework import parsers, renderers
 from rest_framework.exceptions import ParseError
 from rest_framework.views import APIView
 
-from config.errors import DomainError
+from core.errors import DomainError
 from credit.apis.auth import (
     IsCustomer,
     IsMerchant,

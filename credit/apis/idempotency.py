@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 
-from config.errors import DomainError
+from core.errors import DomainError
 from credit.apis.base import SortedJSONRenderer
 from credit.models import IdempotencyRecord
 from credit.services.errors import IdempotencyKeyConflict

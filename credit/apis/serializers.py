@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.reasons import reason_texts
 from credit.models import (
     CreditAccount,
     Installment,
@@ -24,7 +25,6 @@ from credit.models import (
     RepaymentAllocation,
     TemporaryLimitGrant,
 )
-from credit.reasons import reason_texts
 from credit.selectors import account_status_explanation, available_in_words
 from credit.services.amounts import amount_validate
 from credit.services.errors import UnknownTerm

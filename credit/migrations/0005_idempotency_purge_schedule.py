@@ -3,7 +3,7 @@ with django-celery-beat (staff can see and change it in the admin under Periodic
 
 from django.db import migrations
 
-from config.beat import periodic_task_register, periodic_task_unregister
+from core.beat import periodic_task_register, periodic_task_unregister
 
 TASK_NAME = "credit: purge expired idempotency keys"
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from credit.reasons import reason_texts
+from core.reasons import reason_texts
 from credit.risk import pending as pending_services
 from credit.risk import rules as rule_services
 from credit.risk.errors import RiskError

@@ -2,7 +2,7 @@
 
 Each helper changes accounts with one UPDATE, writes their LimitChange rows with one INSERT
 (same transaction, the same numbers `credit.services.limit_change_record` would write),
-and publishes one event per account through `notifications.events.publish_many`, as the
+and publishes one event per account through `core.events.publish_many`, as the
 single-account services do (same event types, context keys and dedupe keys), one batch per
 statement.
 
@@ -21,11 +21,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import users_by_id
+from core.events import EventType, Notice, publish_many
+from core.reasons import reason_texts
 from credit.models.accounts import effective_limit_sql
-from credit.reasons import reason_texts
 from credit.risk.conf import risk_setting
 from credit.risk.features import SHANGHAI
-from notifications.events import EventType, Notice, publish_many
 
 # After the change, the status agrees with the numbers without a transition.
 STATUS_STAYS_CONSISTENT = (

@@ -548,7 +548,7 @@ class PendingLimitDecrease(models.Model):
 
     @property
     def reasons(self) -> list[str]:
-        from credit.reasons import reason_texts
+        from core.reasons import reason_texts
 
         return reason_texts(self.reason_codes)
 

@@ -24,6 +24,7 @@ from datetime import datetime
 from django.db import transaction
 
 from accounts.models import User
+from core.events import publish_many
 from credit.risk.bulk import pending_cancelled_notice
 from credit.risk.errors import (
     CoolingOffNotOver,
@@ -34,7 +35,6 @@ from credit.risk.errors import (
 )
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringRun
 from credit.services import account_lock, limit_set
-from notifications.events import publish_many
 
 ConfirmationHold = Callable[[Collection[int]], set[int]]
 _confirmation_holds: list[ConfirmationHold] = []

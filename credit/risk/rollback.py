@@ -25,9 +25,9 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from accounts.models import User
+from core.reasons import ReasonCode
 from credit.models import GrantStatus, LimitChangeKind, TemporaryLimitGrant
 from credit.models.accounts import effective_limit_sql
-from credit.reasons import ReasonCode
 from credit.risk import bulk
 from credit.risk.errors import RunNotInState
 from credit.risk.features import jit_off

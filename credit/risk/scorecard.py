@@ -34,7 +34,7 @@ replace the scorecard by implementing both; `tests/test_scorecard.py` proves the
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from credit.reasons import ReasonCode
+from core.reasons import ReasonCode
 from credit.risk.conf import risk_setting
 
 BASE_POINTS = 600

@@ -8,11 +8,11 @@ from django_fsm import can_proceed
 from django_fsm_log.models import StateLog
 
 from accounts.models import User
+from core.events import EventType, publish
+from core.reasons import ReasonCode, reason_texts
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChange, LimitChangeKind
 from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
-from credit.reasons import ReasonCode, reason_texts
 from credit.services.errors import AccountHasBalance, ReasonRequired, TransitionRefused
-from notifications.events import EventType, publish
 
 
 def account_lock(account: CreditAccount | int) -> CreditAccount:

@@ -6,6 +6,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import User
+from core.events import EventType, publish
+from core.reasons import ReasonCode, reason_texts
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -15,10 +17,8 @@ from credit.models import (
     TemporaryLimitGrant,
 )
 from credit.money import quantize
-from credit.reasons import ReasonCode, reason_texts
 from credit.services.errors import AccountClosed, InvalidAmount, ReasonRequired
 from credit.services.lifecycle import account_lock, account_status_settle
-from notifications.events import EventType, publish
 
 
 def limit_change_record(

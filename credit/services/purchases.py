@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.events import EventType, publish
+from core.reasons import ReasonCode
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -26,7 +28,6 @@ from credit.models import LedgerAccount as L
 from credit.models.accounts import effective_limit_sql
 from credit.money import CENT, ZERO, quantize
 from credit.pricing import Quote, build_quote
-from credit.reasons import ReasonCode
 from credit.services.amounts import amount_validate
 from credit.services.errors import (
     AccountClosed,
@@ -47,7 +48,6 @@ from credit.services.fees import (
 from credit.services.ledger import balanced_lines, credit, debit, journal_post
 from credit.services.lifecycle import account_lock, account_status_settle
 from credit.services.repayments import credit_balance_apply
-from notifications.events import EventType, publish
 
 
 def _single_purchase_max(merchant: Merchant | None) -> Decimal:

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core.events import EventType, publish
+from core.reasons import ReasonCode
 from credit.models import (
     AccountStatus,
     AllocationComponent,
@@ -24,12 +26,10 @@ from credit.models import (
 from credit.models import LedgerAccount as L
 from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.money import ZERO
-from credit.reasons import ReasonCode
 from credit.services.amounts import amount_validate
 from credit.services.errors import AccountClosed, IdempotencyKeyConflict, NothingToRepay
 from credit.services.ledger import credit, debit, journal_post
 from credit.services.lifecycle import account_lock, account_status_settle
-from notifications.events import EventType, publish
 
 # Within an installment: penalty, then fee, then principal.
 _WATERFALL = (

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.errors import DomainError
+from core.errors import DomainError
 from credit.servicing.forms import (
     AccelerationDemandForm,
     AccelerationWithdrawForm,

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import customer
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.models import (
     CreditAccount,
     FeeSchedule,
@@ -26,7 +27,6 @@ from credit.models import (
     Repayment,
     RepaymentAllocation,
 )
-from credit.reasons import ReasonCode
 from credit.services import (
     account_close,
     account_freeze,

@@ -13,10 +13,10 @@ from decimal import Decimal
 
 from accounts.tests.factories import customer
 from conftest import shanghai
+from core.events import events_published
 from credit.models import CreditAccount, FeeSchedule, FeeScheduleTerm, Merchant, Purchase, Repayment
 from credit.services import account_open, purchase_authorize, repayment_apply
 from credit.tests.factories import MerchantFactory
-from notifications.events import events_published
 
 D = Decimal
 OPENED_AT = shanghai(2026, 1, 5, 9, 0)

@@ -16,6 +16,7 @@ from django_fsm_log.models import StateLog
 from accounts.roles import Role
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.models import (
     AccountStatus,
     FeeSchedule,
@@ -25,7 +26,6 @@ from credit.models import (
     LimitChangeKind,
     TemporaryLimitGrant,
 )
-from credit.reasons import ReasonCode
 from credit.services import account_close, account_freeze, plan_payoff, purchase_refund
 from credit.tests.builders import (
     LAUNCH_RATES,

@@ -13,9 +13,9 @@ import pytest
 from django.db import connection
 
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, LimitChangeKind, Purchase, Repayment
-from credit.reasons import ReasonCode
 from credit.services import InsufficientCredit, limit_set, purchase_authorize
 from credit.tests.builders import launch_fee_schedule, merchant, open_account, repay
 

@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, FreezeReason, LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.services import account_freeze, limit_set, purchase_refund
 from credit.tests.builders import buy, open_account, repay
 

@@ -7,9 +7,10 @@ from django_fsm_log.models import StateLog
 
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
+from core.events import EventType
+from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, FreezeReason, Installment, LimitChange, LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.services import (
     AccountHasBalance,
     ReasonRequired,
@@ -21,7 +22,6 @@ from credit.services import (
     purchase_refund,
 )
 from credit.tests.builders import buy, capture_events, open_account, repay, row_counts
-from notifications.events import EventType
 
 D = Decimal
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,10 @@ from django_fsm_log.models import StateLog
 
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
+from core.events import EventType
+from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, GrantStatus, LimitChange, LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.services import (
     AccountClosed,
     InvalidAmount,
@@ -21,7 +22,6 @@ from credit.services import (
     temporary_limit_grant,
 )
 from credit.tests.builders import buy, capture_events, open_account, row_counts
-from notifications.events import EventType
 
 D = Decimal
 pytestmark = pytest.mark.django_db

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import shanghai
+from core.events import EventType
 from credit.ledger_check import ledger_check
 from credit.models import (
     FeeSchedule,
@@ -20,7 +21,6 @@ from credit.services import (
     plan_payoff_quote,
 )
 from credit.tests.builders import buy, capture_events, open_account, repay, row_counts
-from notifications.events import EventType
 
 D = Decimal
 pytestmark = pytest.mark.django_db

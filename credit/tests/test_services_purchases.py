@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 
 from conftest import shanghai
+from core.events import EventType
+from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import (
     InstallmentStatus,
@@ -14,7 +16,6 @@ from credit.models import (
     LimitChangeKind,
     Purchase,
 )
-from credit.reasons import ReasonCode
 from credit.services import (
     AccountClosed,
     AccountFrozen,
@@ -33,7 +34,6 @@ from credit.services import (
     purchase_quotes,
 )
 from credit.tests.builders import buy, capture_events, merchant, open_account, repay, row_counts
-from notifications.events import EventType
 
 D = Decimal
 pytestmark = pytest.mark.django_db

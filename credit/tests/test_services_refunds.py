@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 
 from conftest import shanghai
+from core.events import EventType
+from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import (
     AccountStatus,
@@ -16,7 +18,6 @@ from credit.models import (
     Refund,
 )
 from credit.models import LedgerAccount as L
-from credit.reasons import ReasonCode
 from credit.services import (
     AccountClosed,
     IdempotencyKeyConflict,
@@ -27,7 +28,6 @@ from credit.services import (
     purchase_refund,
 )
 from credit.tests.builders import buy, capture_events, key, open_account, repay, row_counts
-from notifications.events import EventType
 
 D = Decimal
 pytestmark = pytest.mark.django_db

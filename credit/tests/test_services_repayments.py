@@ -6,6 +6,8 @@ import pytest
 from django.db.models import F
 
 from conftest import shanghai
+from core.events import EventType
+from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import (
     AccountStatus,
@@ -18,7 +20,6 @@ from credit.models import (
     Repayment,
 )
 from credit.models import LedgerAccount as L
-from credit.reasons import ReasonCode
 from credit.services import (
     AccountClosed,
     IdempotencyKeyConflict,
@@ -30,7 +31,6 @@ from credit.services import (
 )
 from credit.services.ledger import credit, debit, journal_post
 from credit.tests.builders import buy, capture_events, open_account, repay, row_counts
-from notifications.events import EventType
 
 D = Decimal
 pytestmark = pytest.mark.django_db

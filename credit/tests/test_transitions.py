@@ -12,9 +12,9 @@ from django_fsm_log.models import StateLog
 
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.services import account_close, account_freeze, account_unfreeze, limit_set
 from credit.tests.builders import buy, open_account, repay
 from credit.tests.factories import CreditAccountFactory

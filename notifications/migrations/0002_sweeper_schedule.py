@@ -3,7 +3,7 @@ change it in the admin under Periodic tasks)."""
 
 from django.db import migrations
 
-from config.beat import periodic_task_register, periodic_task_unregister
+from core.beat import periodic_task_register, periodic_task_unregister
 
 TASK_NAME = "notifications: sweep the outbox"
 

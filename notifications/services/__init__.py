@@ -1,5 +1,5 @@
 """Notification use cases. Other apps call `reminders_generate` (the servicing close) and
-publish events through `notifications.events.publish` / `publish_many`; they never write rows themselves."""
+publish events through `core.events.publish` / `publish_many`; they never write rows themselves."""
 
 from notifications.services.dispatch import (
     DispatchReport,

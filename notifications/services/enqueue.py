@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
+from core.events import Notice
 from notifications.catalogue import policy_for
-from notifications.events import Notice
 from notifications.models import Channel, NotificationStatus
 from notifications.selectors import marketing_opted_out_ids
 from notifications.timing import sms_send_at

@@ -36,9 +36,9 @@ from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 
+from core.events import EventType
 from credit.models import InstallmentStatus
 from notifications.catalogue import policy_for
-from notifications.events import EventType
 from notifications.models import Channel, NotificationStatus
 from notifications.services.enqueue import SWEEP_TASK, broker_send
 from notifications.services.errors import ReminderDateInFuture

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils import formats, translation
 
-from credit.reasons import reason_texts
+from core.reasons import reason_texts
 from notifications.timing import local_zone
 
 register = template.Library()

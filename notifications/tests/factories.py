@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import factory
 
 from accounts.tests.factories import UserFactory
+from core.events import EventType
 from credit.models import (
     CreditAccount,
     FeeSchedule,
@@ -18,7 +19,6 @@ from credit.models import (
     Purchase,
 )
 from notifications.catalogue import POLICIES
-from notifications.events import EventType
 from notifications.models import (
     Channel,
     Notification,

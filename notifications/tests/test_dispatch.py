@@ -12,7 +12,7 @@ from django_celery_beat.models import PeriodicTask
 
 from accounts.models import Language
 from accounts.tests.factories import UserFactory
-from notifications.events import EventType
+from core.events import EventType
 from notifications.models import Channel, Notification, NotificationStatus, SandboxSms
 from notifications.services import dispatch as dispatch_module
 from notifications.services import notifications_dispatch, notifications_due_batches

@@ -5,8 +5,8 @@ from django.db import transaction
 
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
+from core.events import EventType, Notice, publish, publish_many
 from notifications.catalogue import POLICIES
-from notifications.events import EventType, Notice, publish, publish_many
 from notifications.models import Channel, Notification, NotificationStatus
 from notifications.services import enqueue, notifications_enqueue
 from notifications.tests.factories import NOW, NotificationPreferenceFactory

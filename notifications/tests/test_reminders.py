@@ -10,8 +10,8 @@ from django.utils import timezone, translation
 
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
+from core.events import EventType
 from credit.models import InstallmentStatus
-from notifications.events import EventType
 from notifications.models import Channel, Notification, NotificationStatus
 from notifications.services import ReminderDateInFuture, reminders_generate
 from notifications.services.reminders import reminder_kinds

@@ -6,8 +6,8 @@ import pytest
 from django.template import TemplateDoesNotExist
 from django.utils import translation
 
+from core.events import EventType
 from notifications.catalogue import POLICIES
-from notifications.events import EventType
 from notifications.models import Channel
 from notifications.rendering import notice_render
 from notifications.sms import sms_segments

@@ -6,8 +6,8 @@ import pytest
 
 from accounts.tests.factories import UserFactory
 from conftest import shanghai
+from core.events import EventType, Notice
 from notifications.catalogue import POLICIES
-from notifications.events import EventType, Notice
 from notifications.models import Channel, Notification, NotificationStatus, SandboxSms
 from notifications.services import notifications_dispatch, notifications_enqueue
 from notifications.tests.factories import NOW, NotificationFactory

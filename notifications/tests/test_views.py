@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import Language
 from accounts.tests.factories import UserFactory
-from notifications.events import EventType
+from core.events import EventType
 from notifications.models import Channel, Notification, NotificationPreference
 from notifications.tests.factories import NOW, InAppNotificationFactory, NotificationFactory
 

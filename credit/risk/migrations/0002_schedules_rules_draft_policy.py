@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import migrations
 from django.utils import timezone
 
-from config.beat import periodic_task_register, periodic_task_unregister
+from core.beat import periodic_task_register, periodic_task_unregister
 
 NIGHTLY = "risk: nightly rescoring"
 RULES = "risk: risk-event rules"

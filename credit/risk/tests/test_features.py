@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.models import LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.risk.features import account_features
 from credit.risk.models import FlagStatus, RiskFlag, RuleCode
 from credit.risk.tests.factories import buy, open_account, repay

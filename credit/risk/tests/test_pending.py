@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from accounts.roles import Role
+from core.reasons import ReasonCode
 from credit.models import LimitChange, LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.risk.errors import (
     CoolingOffNotOver,
     NoteRequired,

@@ -8,8 +8,8 @@ import pytest
 
 from accounts.roles import Role
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.models import AccountStatus, LimitChange, LimitChangeKind, TemporaryLimitGrant
-from credit.reasons import ReasonCode
 from credit.risk.errors import RiskPermissionRequired, RunNotInState
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RunStatus, SeasonalCampaign
 from credit.risk.rollback import run_rollback

@@ -8,6 +8,7 @@ import pytest
 
 from accounts.roles import Role
 from conftest import shanghai
+from core.reasons import ReasonCode
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -16,7 +17,6 @@ from credit.models import (
     LimitChangeKind,
     TemporaryLimitGrant,
 )
-from credit.reasons import ReasonCode
 from credit.risk.errors import RiskPermissionRequired, RunAlreadyExists
 from credit.risk.models import (
     PendingLimitDecrease,

@@ -5,7 +5,7 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from credit.reasons import ReasonCode, reason_texts
+from core.reasons import ReasonCode, reason_texts
 from credit.risk.scorecard import (
     BASE_POINTS,
     CHARACTERISTICS,

@@ -3,7 +3,7 @@
 
 from django.db import migrations
 
-from config.beat import periodic_task_register, periodic_task_unregister
+from core.beat import periodic_task_register, periodic_task_unregister
 
 TASK_NAME = "servicing: close the business day"
 

@@ -16,6 +16,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from core.events import EventType, publish
+from core.reasons import ReasonCode, reason_texts
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -26,7 +28,6 @@ from credit.models import (
 from credit.models import LedgerAccount as L
 from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.money import ZERO
-from credit.reasons import ReasonCode, reason_texts
 from credit.services.errors import ReasonRequired
 from credit.services.ledger import credit, debit, journal_post
 from credit.services.lifecycle import FREEZE_REASON_CODES, account_lock
@@ -43,7 +44,6 @@ from credit.servicing.services.permissions import (
     WITHDRAW_ACCELERATION,
     permission_require,
 )
-from notifications.events import EventType, publish
 
 # Where the customer contests a demand (the appeals portal; see notifications' catalogue).
 APPEAL_URL = "/appeals/new/?acceleration={id}"

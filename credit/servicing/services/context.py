@@ -17,10 +17,10 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.selectors import users_by_id
+from core.events import Notice, publish_many
+from core.reasons import reason_texts
 from credit.models import CreditAccount
-from credit.reasons import reason_texts
 from credit.servicing.conf import setting
-from notifications.events import Notice, publish_many
 
 
 # The usable limit in SQL (same formula as credit.models.accounts.EFFECTIVE_LIMIT_SQL and the
@@ -126,7 +126,7 @@ class CloseContext:
         """Publish one event per row: `build(row)` returns (event, context, dedupe_key) or None.
 
         The state change was set-based, and so are its notices: recipients loaded in bulk,
-        every notice written through the outbox's door (notifications.events.publish_many)
+        every notice written through the outbox's door (core.events.publish_many)
         in one batch.
         """
         started = time.perf_counter()

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core.events import EventType, publish
 from credit.models import Installment, InstallmentPlan, InstallmentStatus, JournalEntryKind
 from credit.models import LedgerAccount as L
 from credit.services.errors import ReasonRequired
@@ -38,7 +39,6 @@ from credit.servicing.errors import (
 )
 from credit.servicing.models import InstallmentExtension
 from credit.servicing.services.permissions import EXTEND_INSTALLMENT, permission_require
-from notifications.events import EventType, publish
 
 
 @transaction.atomic

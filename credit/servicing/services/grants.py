@@ -9,10 +9,10 @@ when available drops below zero, NEGATIVE → RESTORED when it comes back to zer
 
 from datetime import timedelta
 
+from core.events import EventType
+from core.reasons import ReasonCode
 from credit.models import LimitChangeKind
-from credit.reasons import ReasonCode
 from credit.servicing.services.context import AVAILABLE, EFFECTIVE, CloseContext, effective_sql
-from notifications.events import EventType
 
 _APPLY = """
 WITH per AS (

@@ -10,11 +10,11 @@ count from the later of the restoration and the day after anything was last over
 late payment during probation restarts the count.
 """
 
+from core.events import EventType
+from core.reasons import ReasonCode, reason_texts
 from credit.models import LimitChangeKind
-from credit.reasons import ReasonCode, reason_texts
 from credit.servicing.services.audit import accounts_update
 from credit.servicing.services.context import CloseContext
-from notifications.events import EventType
 
 # A restoration's cap: a share of the pre-incident limit, at least what is owed.
 _INITIAL_CAP = "GREATEST(ROUND(a.pre_incident_limit * %(ratio)s, 2), a.outstanding_principal)"

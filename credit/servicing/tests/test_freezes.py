@@ -107,8 +107,8 @@ def test_the_probation_cap_is_never_below_what_the_customer_owes():
 
 
 def test_curing_while_owing_more_than_the_limit_unfreezes_to_negative():
+    from core.reasons import ReasonCode
     from credit.models import LimitChangeKind
-    from credit.reasons import ReasonCode
     from credit.services import limit_set
 
     account = open_account("10000.00")

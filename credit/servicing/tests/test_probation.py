@@ -88,8 +88,8 @@ def test_a_late_payment_during_probation_restarts_the_clean_days(restored, setti
 
 
 def test_graduating_removes_a_cap_below_a_limit_raised_during_probation(restored, settings):
+    from core.reasons import ReasonCode
     from credit.models import LimitChangeKind
-    from credit.reasons import ReasonCode
     from credit.services import limit_set
 
     settings.SERVICING_PROBATION_FULL_LIMIT_DAYS = 2
