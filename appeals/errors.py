@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.permissions import NotPermitted
 
 
 class AppealError(DomainError):
@@ -81,13 +82,7 @@ class RejectionReasonRequired(AppealError):
     default_message = _("Write the reason the customer will read.")
 
 
-class NotAllowed(AppealError):
-    code = "permission_denied"
-    http_status = 403
-    default_message = _("You do not have permission to do this.")
-
-
-class SameApproverRefused(NotAllowed):
+class SameApproverRefused(NotPermitted):
     code = "second_approver_must_differ"
     default_message = _(
         "A second, different risk manager must confirm this approval; you approved it yourself."

@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 
+from core.errors import DomainError
 from core.reasons import ReasonCode, reason_texts
 from credit.models import (
     CreditAccount,
@@ -49,7 +50,7 @@ from credit.services import (
     limit_set,
     temporary_limit_grant,
 )
-from credit.services.errors import CreditError
+from credit.services.permissions import FREEZE_ACCOUNT, GRANT_TEMPORARY_LIMIT, SET_LIMIT
 
 
 class ReadOnly:
@@ -360,13 +361,13 @@ class CreditAccountAdmin(ReadOnlyAdmin):
         ]
 
     def has_freeze_permission(self, request):
-        return request.user.has_perm("credit.freeze_creditaccount")
+        return request.user.has_perm(FREEZE_ACCOUNT)
 
     def has_set_limit_permission(self, request):
-        return request.user.has_perm("credit.set_limit_creditaccount")
+        return request.user.has_perm(SET_LIMIT)
 
     def has_grant_permission(self, request):
-        return request.user.has_perm("credit.grant_temporary_limit")
+        return request.user.has_perm(GRANT_TEMPORARY_LIMIT)
 
     def _to_operation(self, operation: str, queryset) -> HttpResponseRedirect:
         ids = "&".join(f"ids={pk}" for pk in queryset.values_list("pk", flat=True))
@@ -413,7 +414,7 @@ class CreditAccountAdmin(ReadOnlyAdmin):
             for account in accounts:
                 try:
                     done = form.apply(account=account, actor=request.user, now=now)
-                except CreditError as refused:
+                except DomainError as refused:
                     self.message_user(
                         request,
                         _("%(account)s: refused — %(why)s")
@@ -562,7 +563,7 @@ class FeeScheduleAdmin(admin.ModelAdmin):
             schedule = fee_schedule_activate(
                 schedule=schedules[0], actor=request.user, now=timezone.now()
             )
-        except CreditError as refused:
+        except DomainError as refused:
             self.message_user(request, refused.message, messages.ERROR)
         else:
             self.message_user(request, _("%(schedule)s is now in force.") % {"schedule": schedule})

@@ -2,13 +2,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from accounts.roles import ROLE_PERMISSIONS, Role, sync_role_permissions
-from accounts.tests.factories import UserFactory
-
-
-def staff(role: Role):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=role.value))
-    return user
+from testkit.people import staff
 
 
 @pytest.mark.django_db

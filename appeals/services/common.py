@@ -7,7 +7,7 @@ from django.urls import reverse
 from django_fsm_log.models import StateLog
 
 from appeals.attachments import CheckedFile, as_django_file
-from appeals.errors import AppealNotFound, NotAllowed
+from appeals.errors import AppealNotFound
 from appeals.models import Appeal, AppealAttachment, AppealMessage
 from core.events import publish
 
@@ -26,12 +26,6 @@ def appeal_lock_for_customer(appeal: Appeal | int, customer) -> Appeal:
     if locked.customer_id != customer.pk:
         raise AppealNotFound()
     return locked
-
-
-def require_perm(actor, *perms: str) -> None:
-    """The actor must hold at least one of these permissions (services check, not only views)."""
-    if actor is None or not actor.is_active or not any(actor.has_perm(p) for p in perms):
-        raise NotAllowed()
 
 
 def log_step(

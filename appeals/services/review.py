@@ -29,11 +29,11 @@ from appeals.services.common import (
     log_step,
     message_write,
     notify_customer,
-    require_perm,
 )
 from appeals.services.customer import _clean_text
 from appeals.targets import kind_of
 from core.events import EventType
+from core.permissions import permission_require
 from core.reasons import ReasonCode
 from credit.services import account_lock, status_log_stamp
 
@@ -69,9 +69,9 @@ def _start_review_if_new(appeal: Appeal, *, actor: User, now: datetime) -> None:
 @transaction.atomic
 def appeal_assign(*, appeal: Appeal, actor: User, now: datetime, reviewer: User | None = None):
     """Assign a reviewer ("assign to me" when `reviewer` is the actor); a new appeal starts review."""
-    require_perm(actor, REVIEW)
+    permission_require(actor, REVIEW)
     reviewer = reviewer or actor
-    require_perm(reviewer, REVIEW)
+    permission_require(reviewer, REVIEW)
     appeal = appeal_lock(appeal)
     _refuse_unless_open(appeal)
     if appeal.status == AppealStatus.SUBMITTED:
@@ -98,7 +98,7 @@ def appeal_request_info(*, appeal: Appeal, actor: User, note: str, now: datetime
 
     The note is the question the customer reads (it is also the thread's next message).
     """
-    require_perm(actor, REVIEW)
+    permission_require(actor, REVIEW)
     note = _clean_text(_note(note))
     appeal = appeal_lock(appeal)
     _refuse_unless_open(appeal)
@@ -131,7 +131,7 @@ def appeal_message_add(*, appeal: Appeal, author: User, body: str, now: datetime
         if appeal.status not in OPEN_STATUSES:
             raise AppealTransitionRefused(_("This appeal is closed."))
     else:
-        require_perm(author, MESSAGE, REVIEW)
+        permission_require(author, MESSAGE, REVIEW)
         side = MessageAuthor.STAFF
     return message_write(appeal, author=author, side=side, body=body, now=now)
 
@@ -192,7 +192,7 @@ def appeal_decide(
     giving back more usable limit than the configured threshold waits, without effect, for
     a second, different risk manager (`appeal_confirm`).
     """
-    require_perm(actor, REVIEW)
+    permission_require(actor, REVIEW)
     appeal = appeal_lock(appeal)
     _refuse_unless_open(appeal)
     if appeal.status == AppealStatus.AWAITING_CONFIRMATION:
@@ -244,7 +244,7 @@ def appeal_decide(
 @transaction.atomic
 def appeal_confirm(*, appeal: Appeal, actor: User, note: str, now: datetime) -> Appeal:
     """The second approval (maker-checker): a different risk manager; the effect applies now."""
-    require_perm(actor, CONFIRM)
+    permission_require(actor, CONFIRM)
     appeal = appeal_lock(appeal)
     _refuse_unless_open(appeal)
     if appeal.status != AppealStatus.AWAITING_CONFIRMATION:
@@ -262,7 +262,7 @@ def appeal_confirm(*, appeal: Appeal, actor: User, note: str, now: datetime) -> 
 @transaction.atomic
 def appeal_confirmation_decline(*, appeal: Appeal, actor: User, note: str, now: datetime):
     """The checker sends a large approval back to review (nothing took effect)."""
-    require_perm(actor, CONFIRM)
+    permission_require(actor, CONFIRM)
     appeal = appeal_lock(appeal)
     _refuse_unless_open(appeal)
     if appeal.status != AppealStatus.AWAITING_CONFIRMATION:

@@ -3,11 +3,8 @@
 from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.roles import Role
-from accounts.tests.factories import UserFactory
 from appeals import services
 from conftest import shanghai
 from core.reasons import ReasonCode
@@ -44,22 +41,6 @@ def freeze(account: CreditAccount, *, now=None) -> CreditAccount:
 
 def reload(obj):
     return type(obj).objects.get(pk=obj.pk)
-
-
-def staff(role: str | None = None, **kwargs):
-    """A staff user in a role's group (the groups hold the permissions of accounts.roles)."""
-    user = UserFactory(is_staff=True, **kwargs)
-    if role is not None:
-        user.groups.add(Group.objects.get(name=role))
-    return type(user).objects.get(pk=user.pk)  # fresh permission cache
-
-
-def officer(**kwargs):
-    return staff(Role.RISK_OFFICER, **kwargs)
-
-
-def manager(**kwargs):
-    return staff(Role.RISK_MANAGER, **kwargs)
 
 
 # --- files ----------------------------------------------------------------------------------

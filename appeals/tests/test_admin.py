@@ -15,15 +15,13 @@ from appeals.tests.factories import (
     freeze,
     frozen_appeal,
     in_review,
-    manager,
-    officer,
     open_account,
     pdf,
     reload,
-    staff,
     submit,
 )
 from credit.models import CreditAccount, LimitChange, LimitChangeKind
+from testkit.people import manager, officer, staff
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -13,13 +13,13 @@ from appeals.tests.factories import (
     freeze,
     frozen_appeal,
     in_review,
-    officer,
     open_account,
     pdf,
     reload,
     renamed_exe,
     submit,
 )
+from testkit.people import officer
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/appeals/"

@@ -18,7 +18,6 @@ from appeals.tests.factories import (
     freeze,
     in_review,
     jpeg,
-    officer,
     open_account,
     pdf,
     png,
@@ -26,6 +25,7 @@ from appeals.tests.factories import (
     submit,
     upload,
 )
+from testkit.people import officer
 
 pytestmark = pytest.mark.django_db
 MB = 1024 * 1024

@@ -15,7 +15,6 @@ from appeals.tests.factories import (
     freeze,
     frozen_appeal,
     in_review,
-    officer,
     open_account,
     reload,
     submit,
@@ -25,6 +24,7 @@ from core.reasons import ReasonCode
 from credit.models import AccountStatus, CreditAccount, LimitChange, LimitChangeKind
 from credit.services import account_unfreeze
 from credit.tests.builders import buy, launch_fee_schedule, row_counts
+from testkit.people import officer
 
 pytestmark = pytest.mark.django_db
 D = Decimal

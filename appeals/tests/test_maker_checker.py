@@ -8,20 +8,13 @@ from django.db import IntegrityError, transaction
 from django_fsm_log.models import StateLog
 
 from appeals import services
-from appeals.errors import AppealTransitionRefused, NotAllowed, SameApproverRefused
+from appeals.errors import AppealTransitionRefused, SameApproverRefused
 from appeals.models import Appeal, AppealStatus
-from appeals.tests.factories import (
-    NOW,
-    cut,
-    frozen_appeal,
-    manager,
-    officer,
-    open_account,
-    reload,
-    submit,
-)
+from appeals.tests.factories import NOW, cut, frozen_appeal, open_account, reload, submit
 from core.events import EventType
+from core.permissions import NotPermitted
 from credit.models import AccountStatus, CreditAccount, LimitChange, LimitChangeKind
+from testkit.people import manager, officer
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -94,7 +87,7 @@ def test_the_maker_cannot_confirm_their_own_approval_even_as_a_risk_manager():
 def test_a_risk_officer_cannot_give_the_second_approval():
     account, appeal = _cut_appeal()
     _approve(appeal, officer())
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotPermitted):
         services.appeal_confirm(appeal=appeal, actor=officer(), note="ok", now=T2)
     assert _appeal_limit_changes(account) == 0
 

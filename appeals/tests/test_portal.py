@@ -16,7 +16,6 @@ from appeals.tests.factories import (
     freeze,
     frozen_appeal,
     in_review,
-    officer,
     open_account,
     pdf,
     reload,
@@ -24,6 +23,7 @@ from appeals.tests.factories import (
     submit,
 )
 from credit.models import LimitChange
+from testkit.people import officer
 
 pytestmark = pytest.mark.django_db
 

@@ -12,22 +12,14 @@ from appeals.errors import (
     AppealAlreadyDecided,
     AppealNotFound,
     AppealTransitionRefused,
-    NotAllowed,
     NoteRequired,
     RejectionReasonRequired,
 )
 from appeals.models import AppealMessage, AppealStatus, MessageAuthor
-from appeals.tests.factories import (
-    NOW,
-    frozen_appeal,
-    in_review,
-    manager,
-    officer,
-    open_account,
-    reload,
-    staff,
-)
+from appeals.tests.factories import NOW, frozen_appeal, in_review, open_account, reload
 from core.events import EventType
+from core.permissions import NotPermitted
+from testkit.people import manager, officer, staff
 
 pytestmark = pytest.mark.django_db
 LATER = NOW + timedelta(hours=1)
@@ -286,7 +278,7 @@ def test_only_reviewers_may_assign_ask_or_decide(role):
             appeal=appeal, actor=actor, outcome=AppealStatus.APPROVED, note="n", now=LATER
         ),
     ):
-        with pytest.raises(NotAllowed):
+        with pytest.raises(NotPermitted):
             call()
     assert steps(appeal) == before
 
@@ -297,7 +289,7 @@ def test_a_support_agent_can_write_to_the_customer_but_an_auditor_cannot():
         appeal=appeal, author=staff(Role.SUPPORT_AGENT), body="We are on it.", now=LATER
     )
     assert message.author_side == MessageAuthor.STAFF
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotPermitted):
         services.appeal_message_add(
             appeal=appeal, author=staff(Role.AUDITOR), body="hello", now=LATER
         )
@@ -310,7 +302,7 @@ def test_a_customer_cannot_act_on_another_customers_appeal():
         services.appeal_withdraw(appeal=appeal, customer=stranger, now=LATER)
     with pytest.raises(AppealNotFound):
         services.appeal_answer(appeal=appeal, customer=stranger, text="hi", now=LATER)
-    with pytest.raises(NotAllowed):  # not the owner, and no staff permission
+    with pytest.raises(NotPermitted):  # not the owner, and no staff permission
         services.appeal_message_add(appeal=appeal, author=stranger, body="hi", now=LATER)
     assert reload(appeal).status == AppealStatus.SUBMITTED
     assert not AppealMessage.objects.exists()

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from core.reasons import reason_texts
 from credit.risk import pending as pending_services
 from credit.risk import rules as rule_services
-from credit.risk.errors import RiskError
 from credit.risk.models import (
     PendingLimitDecrease,
     PhoneChange,
@@ -34,7 +34,7 @@ from credit.risk.runs import run_approve, run_discard
 from credit.risk.scorecard import scoring_model
 
 
-def _error(request, exc: RiskError, obj) -> None:
+def _error(request, exc: DomainError, obj) -> None:
     messages.error(request, f"{obj}: {exc.message}")
 
 
@@ -52,7 +52,7 @@ def note_action(modeladmin, request, queryset, *, title: str, call) -> TemplateR
                 try:
                     call(obj, form.cleaned_data["note"])
                     done += 1
-                except RiskError as exc:
+                except DomainError as exc:
                     _error(request, exc, obj)
             if done:
                 messages.success(request, _("%(title)s: %(n)s done.") % {"title": title, "n": done})
@@ -173,7 +173,7 @@ class RiskPolicyAdmin(admin.ModelAdmin):
         policy = queryset.get()
         try:
             policy_activate(policy=policy, actor=request.user, now=timezone.now())
-        except RiskError as exc:
+        except DomainError as exc:
             _error(request, exc, policy)
             return
         messages.success(request, _("%(policy)s is now the active policy.") % {"policy": policy})
@@ -388,7 +388,7 @@ class RescoringRunAdmin(ReadOnlyAdmin):
                 run_approve(
                     run=run, actor=request.user, now=timezone.now(), note="approved in the admin"
                 )
-            except RiskError as exc:
+            except DomainError as exc:
                 _error(request, exc, run)
                 continue
             transaction.on_commit(lambda pk=run.pk: run_execute.delay(run_id=pk))
@@ -401,7 +401,7 @@ class RescoringRunAdmin(ReadOnlyAdmin):
                 run_discard(
                     run=run, actor=request.user, now=timezone.now(), note="discarded in the admin"
                 )
-            except RiskError as exc:
+            except DomainError as exc:
                 _error(request, exc, run)
                 continue
             messages.success(request, _("%(run)s discarded.") % {"run": run})

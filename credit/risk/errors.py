@@ -9,12 +9,6 @@ class RiskError(CreditError):
     code = "risk_error"
 
 
-class RiskPermissionRequired(RiskError):
-    code = "risk_permission_required"
-    http_status = 403
-    default_message = _("You do not have the permission this risk action needs.")
-
-
 class NoActivePolicy(RiskError):
     code = "no_active_risk_policy"
     http_status = 409

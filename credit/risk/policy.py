@@ -21,12 +21,12 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import User
+from core.permissions import permission_require
 from credit.money import quantize
 from credit.risk.errors import (
     NoActivePolicy,
     PolicyAlreadyActivated,
     PolicyInvalid,
-    RiskPermissionRequired,
 )
 from credit.risk.models import (
     RegionalMultiplier,
@@ -51,8 +51,7 @@ def policy_activate(
     *, policy: RiskPolicy, actor: User, now: datetime, note: str = ""
 ) -> RiskPolicy:
     """Make `policy` the active version (the previous one is deactivated); audited."""
-    if actor is None or not actor.has_perm(ACTIVATE_PERMISSION):
-        raise RiskPermissionRequired()
+    permission_require(actor, ACTIVATE_PERMISSION)
     policy = RiskPolicy.objects.select_for_update().get(pk=policy.pk)
     if policy.is_active:
         return policy

@@ -25,6 +25,7 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from accounts.models import User
+from core.permissions import permission_require
 from core.reasons import ReasonCode
 from credit.models import GrantStatus, LimitChangeKind, TemporaryLimitGrant
 from credit.models.accounts import effective_limit_sql
@@ -32,7 +33,7 @@ from credit.risk import bulk
 from credit.risk.errors import RunNotInState
 from credit.risk.features import jit_off
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringRun, RunStatus
-from credit.risk.runs import _log, _require
+from credit.risk.runs import _log
 from credit.services import account_lock, account_status_settle, limit_change_record
 
 ROLLBACK_PERMISSION = "risk.rollback_rescoringrun"
@@ -76,7 +77,7 @@ _SET_BASED = f"""
 
 @transaction.atomic
 def run_rollback(*, run: RescoringRun, actor: User, now: datetime, note: str = "") -> dict:
-    _require(actor, ROLLBACK_PERMISSION)
+    permission_require(actor, ROLLBACK_PERMISSION)
     run = RescoringRun.objects.select_for_update().get(pk=run.pk)
     applied_any = run.chunks.filter(applied_at__isnull=False).exists()
     if run.dry_run or not (

@@ -41,11 +41,12 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from accounts.models import User
+from core.permissions import permission_require
 from credit.models import CreditAccount
 from credit.risk import bulk
 from credit.risk.conf import risk_setting
 from credit.risk.decide import campaigns_running, chunk_decide
-from credit.risk.errors import RiskPermissionRequired, RunAlreadyExists, RunBusy, RunNotInState
+from credit.risk.errors import RunAlreadyExists, RunBusy, RunNotInState
 from credit.risk.features import jit_off
 from credit.risk.models import (
     PendingAction,
@@ -66,11 +67,6 @@ HISTOGRAM_WIDTH = 50
 HISTOGRAM_BUCKETS = (MAX_SCORE - MIN_SCORE) // HISTOGRAM_WIDTH  # 300–349 … 850–900
 
 CUTTING_PENDING_ACTIONS = (PendingAction.CREATE, PendingAction.REPLACE)
-
-
-def _require(actor: User | None, permission: str) -> None:
-    if actor is None or not actor.has_perm(permission):
-        raise RiskPermissionRequired()
 
 
 def _log(reason: str, note: str = "") -> str:
@@ -448,7 +444,7 @@ def _record_failure(run_id: int, exc: Exception, now: datetime) -> None:
 @transaction.atomic
 def run_approve(*, run: RescoringRun, actor: User, now: datetime, note: str = "") -> RescoringRun:
     """A risk manager lets a run held by the circuit breaker apply (executed afterwards)."""
-    _require(actor, APPROVE_PERMISSION)
+    permission_require(actor, APPROVE_PERMISSION)
     run = RescoringRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.AWAITING_APPROVAL or run.approved_at is not None:
         raise RunNotInState()
@@ -461,7 +457,7 @@ def run_approve(*, run: RescoringRun, actor: User, now: datetime, note: str = ""
 @transaction.atomic
 def run_discard(*, run: RescoringRun, actor: User, now: datetime, note: str = "") -> RescoringRun:
     """A risk manager throws a held run away: nothing of it is applied."""
-    _require(actor, APPROVE_PERMISSION)
+    permission_require(actor, APPROVE_PERMISSION)
     run = RescoringRun.objects.select_for_update().get(pk=run.pk)
     if run.status != RunStatus.AWAITING_APPROVAL or run.approved_at is not None:
         raise RunNotInState()

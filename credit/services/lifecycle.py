@@ -9,10 +9,12 @@ from django_fsm_log.models import StateLog
 
 from accounts.models import User
 from core.events import EventType, publish
+from core.permissions import permission_require
 from core.reasons import ReasonCode, reason_texts
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChange, LimitChangeKind
 from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.services.errors import AccountHasBalance, ReasonRequired, TransitionRefused
+from credit.services.permissions import FREEZE_ACCOUNT
 
 
 def account_lock(account: CreditAccount | int) -> CreditAccount:
@@ -140,6 +142,8 @@ def account_freeze(
     *, account: CreditAccount, reason: str, now: datetime, actor: User | None = None, note: str = ""
 ) -> CreditAccount:
     """Stop purchases. Freezing an already frozen account adds the reason (no second transition)."""
+    if actor is not None:
+        permission_require(actor, FREEZE_ACCOUNT)
     if reason not in FreezeReason.values:
         raise ReasonRequired()
     if actor is not None and not note.strip():
@@ -176,6 +180,8 @@ def account_unfreeze(
     `only_reason` lifts just that reason (servicing cures OVERDUE); the account stays frozen
     while another reason remains.
     """
+    if actor is not None:
+        permission_require(actor, FREEZE_ACCOUNT)
     if actor is not None and not note.strip():
         raise ReasonRequired()
     account = account_lock(account)

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from accounts.models import User
 from core.events import EventType, publish
+from core.permissions import permission_require
 from core.reasons import ReasonCode, reason_texts
 from credit.models import (
     AccountStatus,
@@ -19,6 +20,7 @@ from credit.models import (
 from credit.money import quantize
 from credit.services.errors import AccountClosed, InvalidAmount, ReasonRequired
 from credit.services.lifecycle import account_lock, account_status_settle
+from credit.services.permissions import GRANT_TEMPORARY_LIMIT, SET_LIMIT
 
 
 def limit_change_record(
@@ -86,6 +88,8 @@ def limit_set(
     note: str = "",
 ) -> LimitChange:
     """Set the base limit. A cut below what is owed sends the account NEGATIVE in this transaction."""
+    if actor is not None:
+        permission_require(actor, SET_LIMIT)
     if not reason_codes or (
         actor is not None and kind == LimitChangeKind.MANUAL_OVERRIDE and not note.strip()
     ):
@@ -133,6 +137,8 @@ def temporary_limit_grant(
     run_id: int | None = None,
 ) -> TemporaryLimitGrant:
     """Add a temporary limit; it applies now if it has started, else when the close starts it."""
+    if actor is not None:
+        permission_require(actor, GRANT_TEMPORARY_LIMIT)
     amount = quantize(amount)
     if amount <= 0 or ends_at <= starts_at or ends_at <= now:
         raise InvalidAmount()

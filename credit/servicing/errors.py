@@ -5,12 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from credit.services.errors import CreditError
 
 
-class NotPermitted(CreditError):
-    code = "permission_denied"
-    http_status = 403
-    default_message = _("You do not have permission to do this.")
-
-
 class BusinessDateInFuture(CreditError):
     code = "business_date_in_future"
     default_message = _("A business day can be closed only once it has begun.")

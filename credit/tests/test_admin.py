@@ -7,14 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from accounts.roles import Role
-from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from core.reasons import ReasonCode
 from credit.models import (
@@ -35,16 +33,11 @@ from credit.tests.builders import (
     repay,
     row_counts,
 )
+from testkit.people import staff
 
 D = Decimal
 pytestmark = pytest.mark.django_db
 BOUGHT = shanghai(2026, 1, 6, 12, 0)
-
-
-def staff(role: Role):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=role.value))
-    return user
 
 
 @pytest.fixture

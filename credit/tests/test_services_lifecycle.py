@@ -5,7 +5,6 @@ from decimal import Decimal
 import pytest
 from django_fsm_log.models import StateLog
 
-from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from core.events import EventType
 from core.reasons import ReasonCode
@@ -22,6 +21,7 @@ from credit.services import (
     purchase_refund,
 )
 from credit.tests.builders import buy, capture_events, open_account, repay, row_counts
+from testkit import people
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def logs(account) -> list[tuple[str, str, str]]:
 
 
 def test_opening_an_account_records_who_set_the_first_limit():
-    officer = UserFactory(is_staff=True)
+    officer = people.officer()
     account = open_account(base_limit="8000.00", due_day=31)
     assert (account.status, account.due_day, account.available) == (
         AccountStatus.ACTIVE,
@@ -55,7 +55,7 @@ def test_opening_an_account_records_who_set_the_first_limit():
 
 
 def test_staff_freeze_needs_a_note_and_writes_nothing_without_one():
-    officer = UserFactory(is_staff=True)
+    officer = people.officer()
     account = open_account()
     before = row_counts()
     with capture_events() as events, pytest.raises(ReasonRequired) as refused:
@@ -74,7 +74,7 @@ def test_an_unknown_freeze_reason_is_refused():
 
 
 def test_a_staff_freeze_logs_who_and_why_and_tells_the_customer():
-    officer = UserFactory(is_staff=True)
+    officer = people.officer()
     account = open_account()
     with capture_events() as events:
         account_freeze(
@@ -111,7 +111,7 @@ def test_freezing_a_frozen_account_adds_the_reason_without_a_second_transition()
 
 
 def test_unfreezing_lifts_to_restored_on_probation():
-    officer = UserFactory(is_staff=True)
+    officer = people.officer()
     account = open_account()
     account_freeze(account=account, reason=FreezeReason.RISK_RULE, now=NOW)
     later = shanghai(2026, 3, 12, 15, 0)
@@ -155,7 +155,7 @@ def test_staff_unfreeze_needs_a_note():
     account = open_account()
     account_freeze(account=account, reason=FreezeReason.STAFF, now=NOW)
     with pytest.raises(ReasonRequired):
-        account_unfreeze(account=account, actor=UserFactory(is_staff=True), now=NOW)
+        account_unfreeze(account=account, actor=people.officer(), now=NOW)
     account.refresh_from_db()
     assert account.status == AccountStatus.FROZEN
 

@@ -7,7 +7,6 @@ import pytest
 from django.db import connection
 from django_fsm_log.models import StateLog
 
-from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from core.events import EventType
 from core.reasons import ReasonCode
@@ -22,6 +21,7 @@ from credit.services import (
     temporary_limit_grant,
 )
 from credit.tests.builders import buy, capture_events, open_account, row_counts
+from testkit import people
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_a_cut_that_leaves_available_at_zero_keeps_the_account_active():
 
 
 def test_a_raise_that_brings_available_back_to_zero_restores_a_negative_account():
-    officer = UserFactory(is_staff=True)
+    officer = people.officer()
     account = open_account(base_limit="5000.00")
     buy(account, "4000.00", now=shanghai(2026, 1, 6, 12, 0))
     rescore(account, "3000.00")
@@ -110,7 +110,7 @@ def test_a_raise_that_brings_available_back_to_zero_restores_a_negative_account(
 
 
 def test_a_staff_override_needs_reason_codes_and_a_note_and_writes_nothing_without():
-    officer = UserFactory(is_staff=True)
+    officer = people.officer()
     account = open_account()
     before = row_counts()
     for codes, note in (([], "note"), ([ReasonCode.STAFF_DECISION], " ")):
@@ -184,7 +184,7 @@ def test_a_grant_can_restore_a_negative_account():
         starts_at=NOW,
         ends_at=NOW + timedelta(days=30),
         reason="goodwill after complaint",
-        actor=UserFactory(is_staff=True),
+        actor=people.manager(),
         now=NOW,
     )
     account.refresh_from_db()
@@ -219,7 +219,7 @@ def test_a_staff_grant_needs_a_reason():
             amount=D("100"),
             starts_at=NOW,
             ends_at=NOW + timedelta(days=1),
-            actor=UserFactory(is_staff=True),
+            actor=people.manager(),
             now=NOW,
         )
 

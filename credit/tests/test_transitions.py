@@ -10,7 +10,6 @@ import pytest
 from django_fsm import TransitionNotAllowed, can_proceed
 from django_fsm_log.models import StateLog
 
-from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
@@ -18,6 +17,7 @@ from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChang
 from credit.services import account_close, account_freeze, account_unfreeze, limit_set
 from credit.tests.builders import buy, open_account, repay
 from credit.tests.factories import CreditAccountFactory
+from testkit import people
 
 D = Decimal
 S = AccountStatus
@@ -141,7 +141,7 @@ def test_the_status_field_cannot_be_set_by_hand():
 
 
 def test_a_full_lifecycle_through_the_services_logs_every_transition():
-    officer = UserFactory(is_staff=True)
+    officer = people.officer()
     account = open_account(base_limit="1000.00")
     buy(account, "900.00", term=1, now=shanghai(2026, 1, 6, 12, 0))
     limit_set(  # ACTIVE → NEGATIVE

@@ -6,10 +6,7 @@ import itertools
 from datetime import datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import Group
-
-from accounts.roles import Role
-from accounts.tests.factories import CustomerProfileFactory, UserFactory
+from accounts.tests.factories import CustomerProfileFactory
 from conftest import shanghai
 from credit.models import CreditAccount, FeeSchedule, FeeScheduleTerm, Merchant
 from credit.risk.models import RiskPolicy
@@ -102,13 +99,6 @@ def repay(account: CreditAccount, amount, *, at: datetime):
     return repayment_apply(
         account=account, amount=D(str(amount)), idempotency_key=f"repay-{next(_keys)}", now=at
     )
-
-
-def staff(role: Role | None = None, **kwargs):
-    user = UserFactory(is_staff=True, **kwargs)
-    if role is not None:
-        user.groups.add(Group.objects.get(name=role.value))
-    return user
 
 
 def reload(obj):

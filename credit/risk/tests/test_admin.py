@@ -16,14 +16,8 @@ from credit.risk.models import (
     RunStatus,
 )
 from credit.risk.runs import run_execute, run_plan
-from credit.risk.tests.factories import (
-    RUN_AT,
-    active_policy,
-    bands,
-    open_account,
-    reload,
-    staff,
-)
+from credit.risk.tests.factories import RUN_AT, active_policy, bands, open_account, reload
+from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
 

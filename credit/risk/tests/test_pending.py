@@ -26,9 +26,9 @@ from credit.risk.tests.factories import (
     capture_events,
     open_account,
     reload,
-    staff,
 )
 from credit.services import limit_set
+from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.roles import Role
-from credit.risk.errors import PolicyAlreadyActivated, RiskPermissionRequired
+from core.permissions import NotPermitted
+from credit.risk.errors import PolicyAlreadyActivated
 from credit.risk.models import RegionalMultiplier, RiskPolicy, RiskPolicyActivation
 from credit.risk.policy import (
     band_limit_sql,
@@ -20,7 +21,8 @@ from credit.risk.policy import (
     proposed_limit,
     proposed_limit_sql,
 )
-from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, bands, staff
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, bands
+from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -51,7 +53,7 @@ def test_a_risk_manager_activates_a_version_and_the_activation_is_audited():
 @pytest.mark.parametrize("role", [Role.RISK_OFFICER, Role.SUPPORT_AGENT, None])
 def test_nobody_but_a_risk_manager_can_activate_a_policy(role):
     policy = draft()
-    with pytest.raises(RiskPermissionRequired):
+    with pytest.raises(NotPermitted):
         policy_activate(policy=policy, actor=staff(role), now=RUN_AT)
     assert not RiskPolicy.objects.get(pk=policy.pk).is_active
     assert not RiskPolicyActivation.objects.exists()

@@ -8,9 +8,10 @@ import pytest
 
 from accounts.roles import Role
 from conftest import shanghai
+from core.permissions import NotPermitted
 from core.reasons import ReasonCode
 from credit.models import AccountStatus, LimitChange, LimitChangeKind, TemporaryLimitGrant
-from credit.risk.errors import RiskPermissionRequired, RunNotInState
+from credit.risk.errors import RunNotInState
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RunStatus, SeasonalCampaign
 from credit.risk.rollback import run_rollback
 from credit.risk.runs import run_execute, run_plan
@@ -22,9 +23,9 @@ from credit.risk.tests.factories import (
     capture_events,
     open_account,
     reload,
-    staff,
 )
 from credit.services import limit_set
+from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -152,7 +153,7 @@ def test_reverting_a_raise_the_customer_already_used_sends_the_account_negative(
 @pytest.mark.parametrize("role", [Role.RISK_OFFICER, Role.SUPPORT_AGENT])
 def test_only_a_risk_manager_may_roll_back(applied, role):
     run = applied[0]
-    with pytest.raises(RiskPermissionRequired):
+    with pytest.raises(NotPermitted):
         run_rollback(run=run, actor=staff(role), now=LATER)
     assert reload(run).status == RunStatus.APPLIED
 

@@ -18,13 +18,8 @@ from credit.risk.rules import (
     rules_run,
     user_phone_change,
 )
-from credit.risk.tests.factories import (
-    assert_invariants,
-    capture_events,
-    open_account,
-    reload,
-    staff,
-)
+from credit.risk.tests.factories import assert_invariants, capture_events, open_account, reload
+from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
 NOW = shanghai(2026, 3, 10, 15, 0)

@@ -8,6 +8,7 @@ import pytest
 
 from accounts.roles import Role
 from conftest import shanghai
+from core.permissions import NotPermitted
 from core.reasons import ReasonCode
 from credit.models import (
     AccountStatus,
@@ -17,7 +18,7 @@ from credit.models import (
     LimitChangeKind,
     TemporaryLimitGrant,
 )
-from credit.risk.errors import RiskPermissionRequired, RunAlreadyExists
+from credit.risk.errors import RunAlreadyExists
 from credit.risk.models import (
     PendingLimitDecrease,
     PendingStatus,
@@ -40,9 +41,9 @@ from credit.risk.tests.factories import (
     open_account,
     reload,
     repay,
-    staff,
 )
 from credit.services import account_freeze
+from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -283,7 +284,7 @@ def test_the_breaker_holds_a_run_cutting_too_many_accounts_until_a_manager_appro
     assert sum(b["accounts"] for b in summary["histogram"]) == 2
     assert summary["top_cut_reasons"][0]["code"] == ReasonCode.CURRENTLY_PAST_DUE
 
-    with pytest.raises(RiskPermissionRequired):
+    with pytest.raises(NotPermitted):
         run_approve(run=run, actor=staff(Role.RISK_OFFICER), now=RUN_AT)
     manager = staff(Role.RISK_MANAGER)
     run_approve(run=run, actor=manager, now=RUN_AT + timedelta(hours=7))
@@ -320,7 +321,7 @@ def test_a_discarded_run_applies_nothing_and_only_a_manager_may_discard(settings
     active_policy(score_bands=bands((300, "7500")))
     late = late_payer()
     run = rescore()
-    with pytest.raises(RiskPermissionRequired):
+    with pytest.raises(NotPermitted):
         run_discard(run=run, actor=staff(Role.SUPPORT_AGENT), now=RUN_AT)
     run = run_discard(run=run, actor=staff(Role.RISK_MANAGER), now=RUN_AT, note="model bug")
     assert run.status == RunStatus.DISCARDED

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.events import EventType, publish
+from core.permissions import permission_require
 from core.reasons import ReasonCode, reason_texts
 from credit.models import (
     AccountStatus,
@@ -39,11 +40,7 @@ from credit.servicing.errors import (
     NothingToAccelerate,
 )
 from credit.servicing.models import Acceleration, AccelerationStatus
-from credit.servicing.services.permissions import (
-    DEMAND_ACCELERATION,
-    WITHDRAW_ACCELERATION,
-    permission_require,
-)
+from credit.servicing.services.permissions import DEMAND_ACCELERATION, WITHDRAW_ACCELERATION
 
 # Where the customer contests a demand (the appeals portal; see notifications' catalogue).
 APPEAL_URL = "/appeals/new/?acceleration={id}"

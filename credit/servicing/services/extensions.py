@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from core.events import EventType, publish
+from core.permissions import permission_require
 from credit.models import Installment, InstallmentPlan, InstallmentStatus, JournalEntryKind
 from credit.models import LedgerAccount as L
 from credit.services.errors import ReasonRequired
@@ -38,7 +39,7 @@ from credit.servicing.errors import (
     InstallmentUnderAcceleration,
 )
 from credit.servicing.models import InstallmentExtension
-from credit.servicing.services.permissions import EXTEND_INSTALLMENT, permission_require
+from credit.servicing.services.permissions import EXTEND_INSTALLMENT
 
 
 @transaction.atomic

@@ -4,12 +4,9 @@ fixed instants, the events they publish, and the invariants checked after every 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Sum
 
-from accounts.roles import Role
-from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from credit.models import (
     CreditAccount,
@@ -69,13 +66,6 @@ def installments(account: CreditAccount) -> list[Installment]:
 
 def refreshed(account: CreditAccount) -> CreditAccount:
     return CreditAccount.objects.get(pk=account.pk)
-
-
-def staff(role: Role | None = None, **kwargs):
-    user = UserFactory(is_staff=True, **kwargs)
-    if role is not None:
-        user.groups.add(Group.objects.get(name=role.value))
-    return user
 
 
 def state_logs(account: CreditAccount) -> list[tuple[str, str, str]]:

@@ -9,6 +9,7 @@ import pytest
 from accounts.roles import Role
 from accounts.tests.factories import customer
 from conftest import shanghai
+from core.permissions import NotPermitted
 from credit.models import FreezeReason, InstallmentStatus, JournalEntry
 from credit.services import account_freeze
 from credit.services.errors import ReasonRequired
@@ -16,7 +17,6 @@ from credit.servicing.errors import (
     AccelerationAlreadyActive,
     AccelerationNeedsFrozenAccount,
     AccelerationNotActive,
-    NotPermitted,
 )
 from credit.servicing.models import Acceleration, AccelerationStatus
 from credit.servicing.services import acceleration_demand, acceleration_withdraw
@@ -28,8 +28,8 @@ from credit.servicing.tests.helpers import (
     installments,
     open_account,
     penalty_journal,
-    staff,
 )
+from testkit.people import staff
 
 D = Decimal
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from credit.models import FreezeReason
 from credit.services import account_freeze
 from credit.servicing.models import Acceleration, AccelerationStatus, InstallmentExtension
 from credit.servicing.services import acceleration_demand
-from credit.servicing.tests.helpers import buy, close, installments, open_account, staff
+from credit.servicing.tests.helpers import buy, close, installments, open_account
+from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
 ADD = reverse("admin:servicing_acceleration_add")

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from accounts.roles import Role
 from conftest import shanghai
+from core.permissions import NotPermitted
 from credit.models import AccountStatus, InstallmentStatus, JournalEntry
 from credit.services.errors import ReasonRequired
 from credit.servicing.errors import (
@@ -16,7 +17,6 @@ from credit.servicing.errors import (
     ExtensionTooShort,
     InstallmentNotOpen,
     InstallmentUnderAcceleration,
-    NotPermitted,
 )
 from credit.servicing.models import InstallmentExtension
 from credit.servicing.services import acceleration_demand, installment_extend
@@ -29,9 +29,9 @@ from credit.servicing.tests.helpers import (
     penalty_journal,
     refreshed,
     repay,
-    staff,
     table_fingerprint,
 )
+from testkit.people import staff
 
 D = Decimal
 pytestmark = pytest.mark.django_db
