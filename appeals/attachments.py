@@ -12,11 +12,11 @@ import os
 import unicodedata
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import File
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from appeals import conf
 from appeals.errors import AttachmentTooLarge, AttachmentTypeRefused, TooManyAttachments
 from appeals.models import AttachmentKind
 
@@ -55,7 +55,7 @@ def safe_display_name(name: str) -> str:
 def attachments_check(files, *, already: int) -> list[CheckedFile]:
     """Check every file before anything is written; refuse all if one is wrong."""
     files = [f for f in files or [] if f is not None]
-    limit = conf.max_attachments()
+    limit = settings.APPEALS_MAX_ATTACHMENTS
     if already + len(files) > limit:
         raise TooManyAttachments(
             ngettext(
@@ -65,7 +65,7 @@ def attachments_check(files, *, already: int) -> list[CheckedFile]:
             )
             % {"limit": limit}
         )
-    max_bytes = conf.max_attachment_bytes()
+    max_bytes = settings.APPEALS_MAX_ATTACHMENT_BYTES
     checked = []
     for upload in files:
         name = safe_display_name(getattr(upload, "name", ""))

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
-from appeals import conf
 from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
 from appeals.targets import TargetKind
 from core.reasons import ReasonCode
@@ -195,7 +195,7 @@ def effect_plan(
         return EffectPlan(gain, apply_restoration, restore_to=restore_to)
 
     if kind.key == "installment":
-        days = extension_days or conf.default_extension_days()
+        days = extension_days or settings.APPEALS_DEFAULT_EXTENSION_DAYS
 
         def apply_extension():
             return _ref(installment_extend(installment=target, days=days, now=now, reason=note))

@@ -169,11 +169,9 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
 
     def compute_due_at(self):
         """Submission + SLA + the time spent waiting for the customer."""
-        from appeals import conf
-
         return (
             self.submitted_at
-            + timedelta(hours=conf.sla_hours())
+            + timedelta(hours=settings.APPEALS_SLA_HOURS)
             + timedelta(seconds=self.paused_seconds)
         )
 

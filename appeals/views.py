@@ -4,6 +4,7 @@ Each view translates input, calls one service, and renders or redirects. Another
 appeal, target or file is a 404 (never a 403, which would confirm it exists).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from appeals import conf, selectors, services
+from appeals import selectors, services
 from appeals.errors import AppealError, AppealNotFound
 from appeals.forms import AnswerForm, AppealForm, MessageForm
 from appeals.models import OPEN_STATUSES, AppealStatus
@@ -91,7 +92,7 @@ def appeal_new(request):
                 messages.success(
                     request,
                     _("Your appeal was submitted. We will decide within %(hours)d hours.")
-                    % {"hours": conf.sla_hours()},
+                    % {"hours": settings.APPEALS_SLA_HOURS},
                 )
                 return redirect("appeals:detail", pk=appeal.pk)
     return render(
@@ -102,7 +103,7 @@ def appeal_new(request):
             "kind": kind,
             "target": target,
             "refusal": refusal,
-            "min_reason": conf.restoration_min_reason_length()
+            "min_reason": settings.APPEALS_RESTORATION_MIN_REASON
             if kind is not None and kind.key == "restoration"
             else None,
         },

@@ -2,13 +2,13 @@
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from appeals import conf
 from appeals.attachments import attachments_check
 from appeals.errors import (
     AppealAlreadyOpen,
@@ -68,7 +68,7 @@ def appeal_submit(
     customer = User.objects.select_for_update().get(pk=customer.pk)
     target_kind, target = target_resolve(key=kind, target_id=target_id, customer=customer, now=now)
     minimum = (
-        conf.restoration_min_reason_length()
+        settings.APPEALS_RESTORATION_MIN_REASON
         if target_kind.appeal_type == AppealType.RESTORATION
         else 1
     )
@@ -85,7 +85,7 @@ def appeal_submit(
     recent = Appeal.objects.filter(
         customer=customer, submitted_at__gt=now - timedelta(hours=24)
     ).count()
-    if recent >= conf.max_new_per_day():
+    if recent >= settings.APPEALS_MAX_NEW_PER_24H:
         raise TooManyAppeals()
 
     appeal = Appeal(

@@ -3,11 +3,11 @@
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from appeals import conf
 from appeals.effects import effect_plan
 from appeals.errors import (
     AppealAlreadyDecided,
@@ -232,7 +232,7 @@ def appeal_decide(
     plan = _plan(appeal, actor=actor, note=note, now=now)
     appeal.restored_amount = plan.restored_amount
     appeal.extension_days = plan.extension_days
-    if plan.restored_amount > conf.second_approval_threshold():
+    if plan.restored_amount > settings.APPEALS_SECOND_APPROVAL_ABOVE:
         appeal.approve_pending_confirmation(at=now, by=actor, description=note)
         appeal.save()
         status_log_stamp(appeal, now)

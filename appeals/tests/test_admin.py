@@ -138,7 +138,7 @@ def test_asking_for_information_through_the_admin(client):
 
 
 def test_maker_checker_through_the_admin(client, settings):
-    settings.APPEALS_SECOND_APPROVAL_ABOVE = "1000.00"
+    settings.APPEALS_SECOND_APPROVAL_ABOVE = Decimal("1000.00")
     account = open_account("10000.00")
     appeal = submit(account, "limit_change", cut(account, "4000.00"))
     maker, checker = manager(), manager()

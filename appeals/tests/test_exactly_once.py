@@ -88,7 +88,7 @@ def test_the_same_decision_submitted_twice_in_a_row_is_refused_the_second_time()
 
 @pytest.mark.django_db(transaction=True)
 def test_two_managers_confirming_a_large_approval_at_once_apply_it_once(settings):
-    settings.APPEALS_SECOND_APPROVAL_ABOVE = "1000.00"
+    settings.APPEALS_SECOND_APPROVAL_ABOVE = Decimal("1000.00")
     account, appeal = _appeal_cut()
     maker = officer()
     _approve(appeal, maker)()

@@ -123,7 +123,7 @@ def test_an_approval_of_exactly_the_threshold_takes_effect_at_once():
 
 
 def test_the_threshold_is_a_setting(settings):
-    settings.APPEALS_SECOND_APPROVAL_ABOVE = "5000.00"
+    settings.APPEALS_SECOND_APPROVAL_ABOVE = Decimal("5000.00")
     _account, appeal = _cut_appeal(old="10000.00", new="4000.00")
     _approve(appeal, officer())
     assert reload(appeal).status == AppealStatus.AWAITING_CONFIRMATION

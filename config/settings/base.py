@@ -3,6 +3,7 @@
 See README.md ("Configuration") for the table of variables.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -243,6 +244,64 @@ LOGGING = {
 CREDIT_SINGLE_PURCHASE_MAX = env("CREDIT_SINGLE_PURCHASE_MAX", default="50000.00")
 # Write APIs remember an Idempotency-Key this long (Stripe keeps them 24 hours).
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
+# A customer's one-time payment code for in-store purchases lives this long.
+CREDIT_PAYMENT_CODE_TTL_SECONDS = env.int("CREDIT_PAYMENT_CODE_TTL_SECONDS", default=300)
+
+# --- Servicing (the business day) ----------------------------------------------------------
+# Freeze with reason OVERDUE at this many days past due.
+SERVICING_FREEZE_DAYS_PAST_DUE = env.int("SERVICING_FREEZE_DAYS_PAST_DUE", default=7)
+# Usable limit at restoration, × the pre-incident limit.
+SERVICING_PROBATION_CAP_RATIO = env(
+    "SERVICING_PROBATION_CAP_RATIO", cast=Decimal, default=Decimal("0.50")
+)
+# Clean days after which the whole limit comes back / a RESTORED account is ACTIVE again.
+SERVICING_PROBATION_FULL_LIMIT_DAYS = env.int("SERVICING_PROBATION_FULL_LIMIT_DAYS", default=30)
+SERVICING_PROBATION_DAYS = env.int("SERVICING_PROBATION_DAYS", default=90)
+# Notice this many days before a temporary limit ends.
+SERVICING_GRANT_ENDING_NOTICE_DAYS = env.int("SERVICING_GRANT_ENDING_NOTICE_DAYS", default=3)
+# An acceleration makes everything due in this many days; an extension moves a due date by
+# at most this much.
+SERVICING_ACCELERATION_DAYS = env.int("SERVICING_ACCELERATION_DAYS", default=15)
+SERVICING_EXTENSION_MAX_DAYS = env.int("SERVICING_EXTENSION_MAX_DAYS", default=30)
+
+# --- Risk engine ---------------------------------------------------------------------------
+# An automated cut deeper than this % of the base limit waits out the cooling-off (hours)
+# before a run or staff may confirm it.
+RISK_COOLING_OFF_CUT_PERCENT = env(
+    "RISK_COOLING_OFF_CUT_PERCENT", cast=Decimal, default=Decimal("30")
+)
+RISK_COOLING_OFF_HOURS = env.int("RISK_COOLING_OFF_HOURS", default=72)
+# A run that would cut more than this % of the scored accounts, or move the mean score by more
+# than this many points against the last applied run, stops for approval.
+RISK_BREAKER_CUT_PERCENT = env("RISK_BREAKER_CUT_PERCENT", cast=Decimal, default=Decimal("5"))
+RISK_BREAKER_MEAN_SHIFT = env.int("RISK_BREAKER_MEAN_SHIFT", default=25)
+# Accounts per chunk (by id range), one transaction each; a chunk that failed this many
+# times fails its run.
+RISK_CHUNK_SIZE = env.int("RISK_CHUNK_SIZE", default=50_000)
+RISK_RUN_MAX_ATTEMPTS = env.int("RISK_RUN_MAX_ATTEMPTS", default=3)
+# The appeal link sent with a pending decrease.
+RISK_APPEAL_PATH = env(
+    "RISK_APPEAL_PATH", default="/appeals/new/?type=LIMIT_DECREASE&pending={pending_id}"
+)
+# Reason codes kept per decision (the largest losses).
+RISK_REASONS_SHOWN = env.int("RISK_REASONS_SHOWN", default=3)
+
+# --- Appeals -------------------------------------------------------------------------------
+# Hours from submission to the decision deadline.
+APPEALS_SLA_HOURS = env.int("APPEALS_SLA_HOURS", default=48)
+# New appeals a customer may submit in 24 hours.
+APPEALS_MAX_NEW_PER_24H = env.int("APPEALS_MAX_NEW_PER_24H", default=3)
+# Characters a RESTORATION reason needs at least.
+APPEALS_RESTORATION_MIN_REASON = env.int("APPEALS_RESTORATION_MIN_REASON", default=20)
+# Files per appeal over its whole life, and bytes per file.
+APPEALS_MAX_ATTACHMENTS = env.int("APPEALS_MAX_ATTACHMENTS", default=5)
+APPEALS_MAX_ATTACHMENT_BYTES = env.int("APPEALS_MAX_ATTACHMENT_BYTES", default=5 * 1024 * 1024)
+# Usable limit an approval may give back alone; more needs a second risk manager.
+APPEALS_SECOND_APPROVAL_ABOVE = env(
+    "APPEALS_SECOND_APPROVAL_ABOVE", cast=Decimal, default=Decimal("20000.00")
+)
+# Days a REPAYMENT_EXTENSION moves a due date when the decision names none.
+APPEALS_DEFAULT_EXTENSION_DAYS = env.int("APPEALS_DEFAULT_EXTENSION_DAYS", default=30)
 
 # --- Notifications --------------------------------------------------------------------------
 # See README.md ("Notifications"). SMS waits out the quiet hours (local time, start > end

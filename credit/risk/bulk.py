@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -24,7 +25,6 @@ from accounts.selectors import users_by_id
 from core.events import EventType, Notice, publish_many
 from core.reasons import reason_texts
 from credit.models.accounts import effective_limit_sql
-from credit.risk.conf import risk_setting
 from credit.risk.features import SHANGHAI
 
 # After the change, the status agrees with the numbers without a transition.
@@ -128,7 +128,7 @@ def publish_limit_changes(rows: list[ChangedLimit], *, now: datetime) -> None:
 
 
 def appeal_path(pending_id: int) -> str:
-    return str(risk_setting("RISK_APPEAL_PATH")).format(pending_id=pending_id)
+    return settings.RISK_APPEAL_PATH.format(pending_id=pending_id)
 
 
 def _announced_cut(

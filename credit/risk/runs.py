@@ -34,8 +34,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
@@ -44,7 +44,6 @@ from accounts.models import User
 from core.permissions import permission_require
 from credit.models import CreditAccount
 from credit.risk import bulk
-from credit.risk.conf import risk_setting
 from credit.risk.decide import campaigns_running, chunk_decide
 from credit.risk.errors import RunAlreadyExists, RunBusy, RunNotInState
 from credit.risk.features import jit_off
@@ -116,11 +115,11 @@ def run_plan(
         dry_run=dry_run,
         policy=policy,
         model_name=f"{model.name} v{model.version}",
-        chunk_size=chunk_size or int(risk_setting("RISK_CHUNK_SIZE")),
-        cooling_off_percent=Decimal(str(risk_setting("RISK_COOLING_OFF_CUT_PERCENT"))),
-        cooling_off_hours=int(risk_setting("RISK_COOLING_OFF_HOURS")),
-        breaker_cut_percent=Decimal(str(risk_setting("RISK_BREAKER_CUT_PERCENT"))),
-        breaker_mean_shift=int(risk_setting("RISK_BREAKER_MEAN_SHIFT")),
+        chunk_size=chunk_size or settings.RISK_CHUNK_SIZE,
+        cooling_off_percent=settings.RISK_COOLING_OFF_CUT_PERCENT,
+        cooling_off_hours=settings.RISK_COOLING_OFF_HOURS,
+        breaker_cut_percent=settings.RISK_BREAKER_CUT_PERCENT,
+        breaker_mean_shift=settings.RISK_BREAKER_MEAN_SHIFT,
         planned_at=now,
         created_by=actor,
     )
@@ -429,7 +428,7 @@ def _record_failure(run_id: int, exc: Exception, now: datetime) -> None:
             run = RescoringRun.objects.select_for_update().get(pk=run_id)
             run.attempts += 1
             run.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if run.attempts >= int(risk_setting("RISK_RUN_MAX_ATTEMPTS")) and run.status in (
+            if run.attempts >= settings.RISK_RUN_MAX_ATTEMPTS and run.status in (
                 RunStatus.PLANNED,
                 RunStatus.RUNNING,
                 RunStatus.AWAITING_APPROVAL,

@@ -34,8 +34,9 @@ replace the scorecard by implementing both; `tests/test_scorecard.py` proves the
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from django.conf import settings
+
 from core.reasons import ReasonCode
-from credit.risk.conf import risk_setting
 
 BASE_POINTS = 600
 MIN_SCORE, MAX_SCORE = 300, 900
@@ -193,7 +194,7 @@ class Scorecard:
             f"{c.best} - {p}" for c, p in zip(self.characteristics, points, strict=True)
         )
         codes = ", ".join(f"'{c.reason}'" for c in self.characteristics)
-        shown = int(risk_setting("RISK_REASONS_SHOWN"))
+        shown = settings.RISK_REASONS_SHOWN
         shown_sql = f"WHERE r.loss >= {REASON_MIN_LOSS} ORDER BY r.loss DESC, r.ord LIMIT {shown}"
         reasons = f"ARRAY(SELECT r.code FROM unnest(ARRAY[{losses}], ARRAY[{codes}]::text[]) WITH ORDINALITY AS r(loss, code, ord) {shown_sql})"  # noqa: S608 - from the constant table above
         return score, reasons
@@ -206,7 +207,7 @@ class Scorecard:
             for order, c in enumerate(self.characteristics)
         ]
         ranked = sorted((loss for loss in losses if loss[0] >= REASON_MIN_LOSS), key=_rank)
-        shown = int(risk_setting("RISK_REASONS_SHOWN"))
+        shown = settings.RISK_REASONS_SHOWN
         return Score(
             score=min(MAX_SCORE, max(MIN_SCORE, total)),
             points=points,

@@ -42,7 +42,7 @@ class PaymentCodeUsed(CreditError):
 
 
 def _payment_code_ttl() -> int:
-    return int(getattr(settings, "CREDIT_PAYMENT_CODE_TTL_SECONDS", 300))
+    return settings.CREDIT_PAYMENT_CODE_TTL_SECONDS
 
 
 def merchant_key_hash(raw_key: str) -> str:

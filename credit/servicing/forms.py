@@ -1,11 +1,11 @@
 """Staff forms of the servicing admin (each submits to one service call)."""
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from credit.models import AccountStatus, CreditAccount, Installment
 from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
-from credit.servicing.conf import setting
 
 
 class AccelerationDemandForm(forms.Form):
@@ -41,5 +41,5 @@ class InstallmentExtendForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["days"].max_value = setting("SERVICING_EXTENSION_MAX_DAYS")
+        self.fields["days"].max_value = settings.SERVICING_EXTENSION_MAX_DAYS
         self.fields["days"].widget.attrs["max"] = self.fields["days"].max_value

@@ -11,6 +11,7 @@ charges again, from the original due date, any days really past due).
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
@@ -32,7 +33,6 @@ from credit.money import ZERO
 from credit.services.errors import ReasonRequired
 from credit.services.ledger import credit, debit, journal_post
 from credit.services.lifecycle import FREEZE_REASON_CODES, account_lock
-from credit.servicing.conf import setting
 from credit.servicing.errors import (
     AccelerationAlreadyActive,
     AccelerationNeedsFrozenAccount,
@@ -79,7 +79,7 @@ def acceleration_demand(
     owed = open_installments.aggregate(owed=Sum(_AMOUNT_DUE))["owed"]
     if owed is None:
         raise NothingToAccelerate()
-    due_date = timezone.localdate(now) + timedelta(days=setting("SERVICING_ACCELERATION_DAYS"))
+    due_date = timezone.localdate(now) + timedelta(days=settings.SERVICING_ACCELERATION_DAYS)
     moved = open_installments.filter(due_date__gt=due_date).update(
         due_date_before_acceleration=F("due_date"), due_date=due_date
     )

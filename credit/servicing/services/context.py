@@ -12,6 +12,7 @@ from datetime import date, datetime
 from datetime import time as clock
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.utils import timezone
@@ -20,7 +21,6 @@ from accounts.selectors import users_by_id
 from core.events import Notice, publish_many
 from core.reasons import reason_texts
 from credit.models import CreditAccount
-from credit.servicing.conf import setting
 
 
 # The usable limit in SQL (same formula as credit.models.accounts.EFFECTIVE_LIMIT_SQL and the
@@ -85,11 +85,11 @@ class CloseContext:
         self.at = min(self.now, datetime.combine(self.business_date, clock.max, zone))
         self.note = f"close:{self.business_date.isoformat()}"
         self.content_type_id = ContentType.objects.get_for_model(CreditAccount).pk
-        self.freeze_days = setting("SERVICING_FREEZE_DAYS_PAST_DUE")
-        self.cap_ratio: Decimal = setting("SERVICING_PROBATION_CAP_RATIO")
-        self.full_limit_days = setting("SERVICING_PROBATION_FULL_LIMIT_DAYS")
-        self.probation_days = setting("SERVICING_PROBATION_DAYS")
-        self.ending_notice_days = setting("SERVICING_GRANT_ENDING_NOTICE_DAYS")
+        self.freeze_days = settings.SERVICING_FREEZE_DAYS_PAST_DUE
+        self.cap_ratio: Decimal = settings.SERVICING_PROBATION_CAP_RATIO
+        self.full_limit_days = settings.SERVICING_PROBATION_FULL_LIMIT_DAYS
+        self.probation_days = settings.SERVICING_PROBATION_DAYS
+        self.ending_notice_days = settings.SERVICING_GRANT_ENDING_NOTICE_DAYS
 
     def params(self, **extra) -> dict:
         return {

@@ -18,6 +18,7 @@ An account frozen only for this overdue is unfrozen by the next close (its cure 
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,7 +31,6 @@ from credit.models import LedgerAccount as L
 from credit.services.errors import ReasonRequired
 from credit.services.ledger import credit, debit, journal_post
 from credit.services.lifecycle import account_lock
-from credit.servicing.conf import setting
 from credit.servicing.errors import (
     ExtensionAlreadyUsed,
     ExtensionDaysOutOfRange,
@@ -51,7 +51,7 @@ def installment_extend(
     reason = (reason or "").strip()
     if not reason:
         raise ReasonRequired()
-    max_days = setting("SERVICING_EXTENSION_MAX_DAYS")
+    max_days = settings.SERVICING_EXTENSION_MAX_DAYS
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= max_days:
         raise ExtensionDaysOutOfRange(
             _("An extension moves a due date by 1 to %(max)s days.") % {"max": max_days},
