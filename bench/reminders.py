@@ -333,7 +333,7 @@ def _backend_cpu_seconds(pid: int) -> float | None:
 def _generate() -> dict:
     from django.db import connection
 
-    from notifications.services import reminders_generate
+    from credit.servicing.services import reminders_generate
 
     business_date, now = _business_day()
     with connection.cursor() as cursor:

@@ -65,6 +65,11 @@ class Notice:
 events_published = Signal()
 
 
+# Sent with: select (SQL whose rows are notices: user_id, event, context as jsonb, dedupe_key),
+# params, events (every event the rows may carry) and now. Receivers return the rows written.
+notices_selected = Signal()
+
+
 def publish(*, event: str, user, context: dict, dedupe_key: str, now: datetime) -> None:
     """Publish one customer-visible event inside the caller's transaction."""
     publish_many([Notice(event, user, context, dedupe_key)], now=now)
@@ -75,3 +80,15 @@ def publish_many(notices: Iterable[Notice], *, now: datetime) -> None:
     notices = list(notices)
     if notices:
         events_published.send(sender=EventType, notices=notices, now=now)
+
+
+def publish_select(*, select: str, params: dict, events: Iterable[str], now: datetime) -> int:
+    """Publish one notice per row of `select`, inside the caller's transaction, without the rows
+    ever reaching Python: for steps that notify a million customers (the due reminders).
+
+    Only for notices every customer must get (no opt-out). Returns the outbox rows written.
+    """
+    replies = notices_selected.send(
+        sender=EventType, select=select, params=params, events=list(events), now=now
+    )
+    return sum(written for _receiver, written in replies)

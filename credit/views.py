@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from credit.forms import CheckoutConfirmForm, CheckoutForm, PayoffForm, RepayForm
 from credit.models import CreditAccount
-from credit.risk.models import PendingStatus
+from credit.risk.selectors import pending_decreases_announced
 from credit.selectors import (
     account_for_customer,
     account_status_explanation,
@@ -41,7 +41,7 @@ from credit.services import (
     repayment_apply,
 )
 from credit.services.fees import fee_schedule_active
-from credit.servicing.models import AccelerationStatus
+from credit.servicing.selectors import accelerations_active
 
 UPCOMING_SHOWN = 6
 HISTORY_ON_OVERVIEW = 5
@@ -86,14 +86,8 @@ def account_overview(request):
             "plans": list(plans_for_account(account=account).filter(status="ACTIVE")),
             "purchases": list(purchases_for_account(account=account)[:5]),
             # Decisions announced or in force that the customer can contest.
-            "pending_decreases": list(
-                account.pending_decreases.filter(status=PendingStatus.PENDING).order_by(
-                    "effective_at"
-                )
-            ),
-            "accelerations": list(
-                account.accelerations.filter(status=AccelerationStatus.ACTIVE).order_by("-pk")
-            ),
+            "pending_decreases": list(pending_decreases_announced(account=account)),
+            "accelerations": list(accelerations_active(account=account)),
         },
     )
 

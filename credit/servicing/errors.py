@@ -68,3 +68,10 @@ class InstallmentUnderAcceleration(CreditError):
     default_message = _(
         "An early repayment demand applies to this installment; withdraw it before extending."
     )
+
+
+class ReminderDateInFuture(CreditError):
+    code = "reminder_date_in_future"
+    default_message = _(
+        "Reminders are generated for a day that has begun, never ahead: they would go out early."
+    )

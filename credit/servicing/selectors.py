@@ -36,3 +36,8 @@ def delinquency_bucket_on(*, account: CreditAccount, on: date) -> str:
 
 def acceleration_active(*, account: CreditAccount) -> Acceleration | None:
     return Acceleration.objects.filter(account=account, status=AccelerationStatus.ACTIVE).first()
+
+
+def accelerations_active(*, account: CreditAccount) -> QuerySet[Acceleration]:
+    """The account's accelerations in force, newest first (the portal lists them)."""
+    return account.accelerations.filter(status=AccelerationStatus.ACTIVE).order_by("-pk")

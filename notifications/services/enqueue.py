@@ -4,9 +4,10 @@ transaction."""
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from celery import current_app
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
@@ -33,10 +34,8 @@ def broker_send(task_name: str, countdown: float | None = None, **kwargs) -> boo
     global _broker_paused_until
     if time.monotonic() < _broker_paused_until:
         return False
-    from config.celery import app
-
     try:
-        app.send_task(task_name, kwargs=kwargs, countdown=countdown, retry=False)
+        current_app.send_task(task_name, kwargs=kwargs, countdown=countdown, retry=False)
     except Exception:  # the broker is down: the sweeper sends these rows later
         _broker_paused_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning("broker unavailable; %s waits for the sweeper", task_name, exc_info=True)
@@ -149,7 +148,7 @@ def _columns(rows: Sequence[tuple[Notice, str]], *, now: datetime) -> dict:
             contexts[key] = json.dumps(notice.context, cls=DjangoJSONEncoder)
         return contexts[key]
 
-    in_app = [channel == Channel.IN_APP for _notice, channel in rows]
+    deliveries = [_delivery(notice.event, channel, now) for notice, channel in rows]
     return {
         "now": now,
         "events": [str(notice.event) for notice, _channel in rows],
@@ -157,9 +156,72 @@ def _columns(rows: Sequence[tuple[Notice, str]], *, now: datetime) -> dict:
         "channels": [str(channel) for _notice, channel in rows],
         "contexts": [context_json(notice) for notice, _channel in rows],
         "keys": [notice.dedupe_key for notice, _channel in rows],
-        "statuses": [
-            NotificationStatus.SENT if done else NotificationStatus.PENDING for done in in_app
-        ],
-        "next": [first_attempt_at(event=n.event, channel=c, now=now) for n, c in rows],
-        "sent": [now if done else None for done in in_app],
+        "statuses": [status for status, _next, _sent in deliveries],
+        "next": [next_attempt for _status, next_attempt, _sent in deliveries],
+        "sent": [sent for _status, _next, sent in deliveries],
     }
+
+
+def _delivery(
+    event: str, channel: str, now: datetime
+) -> tuple[str, datetime | None, datetime | None]:
+    """A new row's (status, next attempt, sent at): in-app rows are delivered by being written."""
+    if channel == Channel.IN_APP:
+        return NotificationStatus.SENT, None, now
+    return NotificationStatus.PENDING, first_attempt_at(event=event, channel=channel, now=now), None
+
+
+# The rows of a set-based step's notices: the publisher's SELECT joined with the channels of
+# each event, in one statement. Rows go in in dedupe-key order (publishers start their keys
+# with the zero-padded account), so the unique index grows at its right edge.
+_INSERT_SELECTED = """
+WITH notices AS ({select}),
+routes AS (
+    SELECT * FROM unnest(%(route_events)s::text[], %(route_channels)s::text[],
+                         %(route_statuses)s::text[], %(route_next)s::timestamptz[],
+                         %(route_sent)s::timestamptz[])
+         AS r(event, channel, status, next_attempt_at, sent_at)
+)
+INSERT INTO notifications_notification (
+    event, user_id, channel, template_key, context, dedupe_key, status, attempts,
+    next_attempt_at, provider_message_id, sent_at, read_at, last_error, created_at
+)
+SELECT n.event, n.user_id, r.channel, lower(n.event), n.context, n.dedupe_key, r.status, 0,
+       r.next_attempt_at, '', r.sent_at, NULL, '', %(route_now)s
+FROM notices AS n
+JOIN routes AS r ON r.event = n.event
+JOIN accounts_user AS u ON u.id = n.user_id
+WHERE r.channel <> %(route_email)s OR u.email <> ''
+ORDER BY n.dedupe_key, r.channel
+ON CONFLICT (dedupe_key, channel) DO NOTHING
+"""
+
+
+@transaction.atomic(savepoint=False)
+def notifications_enqueue_selected(
+    *, select: str, params: dict, events: Iterable[str], now: datetime
+) -> int:
+    """Write the rows of the notices `select` yields (see core.events.publish_select); a dedupe
+    key seen before inserts nothing. The sweeper sends them (kicked on commit)."""
+    routes = [(event, channel) for event in events for channel in policy_for(event).channels]
+    if any(policy_for(event).marketing for event, _channel in routes):
+        raise ValueError("publish_select carries required notices only (no opt-out handling)")
+    deliveries = [_delivery(event, channel, now) for event, channel in routes]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SELECTED.format(select=select),
+            {
+                **params,
+                "route_events": [str(event) for event, _channel in routes],
+                "route_channels": [str(channel) for _event, channel in routes],
+                "route_statuses": [status for status, _next, _sent in deliveries],
+                "route_next": [next_attempt for _status, next_attempt, _sent in deliveries],
+                "route_sent": [sent for _status, _next, sent in deliveries],
+                "route_now": now,
+                "route_email": Channel.EMAIL,
+            },
+        )
+        written = cursor.rowcount
+    if written:
+        transaction.on_commit(lambda: broker_send(SWEEP_TASK), robust=True)
+    return written

@@ -22,9 +22,3 @@ class InAppNotResendable(NotResendable):
 
 class AlreadyOnItsWay(NotResendable):
     default_message = _("This notification is already on its way.")
-
-
-class ReminderDateInFuture(NotificationError):
-    default_message = _(
-        "Reminders are generated for a day that has begun, never ahead: they would go out early."
-    )

@@ -17,7 +17,7 @@ Steps of one day, each one set-based statement (or a few) over all rows:
   grants      ended grants expire, started ones apply; status follows available
   probation   restored accounts capped, the whole limit after 30 clean days, ACTIVE after 90
   grants_ending  notices for grants ending in 3 days
-  reminders   notifications' due / overdue reminders for D
+  reminders   the due / overdue reminders for D (credit.servicing.services.reminders)
 """
 
 import time
@@ -37,8 +37,8 @@ from credit.servicing.services.delinquency import (
     installments_age,
 )
 from credit.servicing.services.grants import grants_ending_notice, grants_expire_and_start
+from credit.servicing.services.reminders import reminders_generate
 from credit.servicing.services.statuses import overdue_cure, overdue_freeze, probation_step
-from notifications.services import reminders_generate
 
 # pg_advisory_xact_lock key of the close ("SERVDAY" in ASCII).
 CLOSE_LOCK_KEY = 0x53455256444159

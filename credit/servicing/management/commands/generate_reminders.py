@@ -3,8 +3,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from notifications.services import NotificationError, reminders_generate
-from notifications.timing import local_zone
+from core.errors import DomainError
+from credit.servicing.services import reminders_generate
 
 
 class Command(BaseCommand):
@@ -15,9 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, date=None, **options):
         now = timezone.now()
-        business_date = date or now.astimezone(local_zone()).date()
+        business_date = date or timezone.localdate(now)
         try:
             written = reminders_generate(business_date=business_date, now=now)
-        except NotificationError as exc:
+        except DomainError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{written} reminder rows written for {business_date.isoformat()}")

@@ -12,9 +12,10 @@ from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from core.events import EventType
 from credit.models import InstallmentStatus
+from credit.servicing.errors import ReminderDateInFuture
+from credit.servicing.services import reminders_generate
+from credit.servicing.services.reminders import reminder_kinds
 from notifications.models import Channel, Notification, NotificationStatus
-from notifications.services import ReminderDateInFuture, reminders_generate
-from notifications.services.reminders import reminder_kinds
 from notifications.tests.factories import (
     NOW,
     TODAY,

@@ -10,7 +10,8 @@ on day D, for every open installment (PENDING or OVERDUE):
     overdue day 7   due date = D − 7
 
 One reminder per account and due date (the amounts of that day's installments summed),
-one outbox row per channel, dedupe key `reminder:<account, 12 digits>:<due date>:<event>`:
+published set-based through `core.events.publish_select` (one outbox
+row per channel, written by the notifications app in the same statement), dedupe key `reminder:<account, 12 digits>:<due date>:<event>`:
 a re-run, or a catch-up that overlaps an earlier run, inserts nothing.
 
 Catch-up rule. The servicing close calls this once per closed date, and after an outage it
@@ -35,14 +36,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 
-from core.events import EventType
+from core.events import EventType, publish_select
 from credit.models import InstallmentStatus
-from notifications.catalogue import policy_for
-from notifications.models import Channel, NotificationStatus
-from notifications.services.enqueue import SWEEP_TASK, broker_send
-from notifications.services.errors import ReminderDateInFuture
-from notifications.timing import local_zone, sms_send_at
+from credit.servicing.errors import ReminderDateInFuture
 
 
 @dataclass(frozen=True)
@@ -62,13 +60,11 @@ REMINDER_RULES = (
 
 OPEN_STATUSES = [InstallmentStatus.PENDING, InstallmentStatus.OVERDUE]
 
-# One statement: the reminders of each (account, due date), one row per channel. The amount
-# due of an installment is what remains of its principal, fee and penalty. The texts of a
-# reminder (context, dedupe key) are built once per reminder, in the aggregate, not once per
-# channel row. Rows go in in account order, and the dedupe key (account zero-padded) sorts the
-# same way: the unique index and the recipient index then grow at their right edge instead of
-# being written all over, which cut the time of a million-row run by a quarter.
-_GENERATE = """
+# The reminders of each (account, due date) as notices (user_id, event, context, dedupe_key).
+# The amount due of an installment is what remains of its principal, fee and penalty. The
+# texts (context, dedupe key) are built once per reminder, in the aggregate. The dedupe key
+# starts with the zero-padded account, so the outbox's rows go in in account order.
+_REMINDERS = """
 WITH kinds AS (
     SELECT * FROM unnest(%(due_dates)s::date[], %(events)s::text[]) AS k(due_date, event)
 ), open_installments AS (
@@ -91,24 +87,9 @@ WITH kinds AS (
     GROUP BY account_id, due_date, event
     HAVING sum(amount) > 0
 )
-INSERT INTO notifications_notification (
-    event, user_id, channel, template_key, context, dedupe_key, status, attempts,
-    next_attempt_at, provider_message_id, sent_at, read_at, last_error, created_at
-)
-SELECT r.event, a.customer_id, c.channel, lower(r.event), r.context, r.dedupe_key,
-       CASE WHEN c.channel = %(in_app)s THEN %(sent)s ELSE %(pending)s END,
-       0,
-       CASE c.channel WHEN %(sms)s THEN %(sms_at)s WHEN %(in_app)s THEN NULL ELSE %(now)s END,
-       '',
-       CASE WHEN c.channel = %(in_app)s THEN %(now)s END,
-       NULL, '', %(now)s
+SELECT a.customer_id AS user_id, r.event, r.context, r.dedupe_key
 FROM reminders AS r
 JOIN credit_creditaccount AS a ON a.id = r.account_id
-JOIN accounts_user AS u ON u.id = a.customer_id
-CROSS JOIN unnest(%(channels)s::text[]) AS c(channel)
-WHERE c.channel <> %(email)s OR u.email <> ''
-ORDER BY r.account_id, r.dedupe_key, c.channel
-ON CONFLICT (dedupe_key, channel) DO NOTHING
 """
 
 # Grouping a million installments in memory instead of spilling to disk (this transaction only).
@@ -127,34 +108,23 @@ def reminder_kinds(*, business_date: date, today: date) -> list[tuple[date, str]
 
 @transaction.atomic
 def reminders_generate(*, business_date: date, now: datetime) -> int:
-    """Write the reminders for `business_date` (see the module's rules); returns rows written."""
-    today = now.astimezone(local_zone()).date()
+    """Publish the reminders for `business_date` (see the module's rules); returns outbox rows
+    written."""
+    today = timezone.localdate(now)
     if business_date > today:
         raise ReminderDateInFuture()
     kinds = reminder_kinds(business_date=business_date, today=today)
     if not kinds:
         return 0
-    # The reminders share one policy (every channel, legally required: no opt-out).
-    channels = list(policy_for(EventType.DUE_TODAY).channels)
     with connection.cursor() as cursor:
         cursor.execute(_WORK_MEM)
-        cursor.execute(
-            _GENERATE,
-            {
-                "due_dates": [due_date for due_date, _event in kinds],
-                "events": [event for _due_date, event in kinds],
-                "open": OPEN_STATUSES,
-                "channels": channels,
-                "now": now,
-                "sms_at": sms_send_at(now),
-                "sms": Channel.SMS,
-                "email": Channel.EMAIL,
-                "in_app": Channel.IN_APP,
-                "sent": NotificationStatus.SENT,
-                "pending": NotificationStatus.PENDING,
-            },
-        )
-        written = cursor.rowcount
-    if written:
-        transaction.on_commit(lambda: broker_send(SWEEP_TASK), robust=True)
-    return written
+    return publish_select(
+        select=_REMINDERS,
+        params={
+            "due_dates": [due_date for due_date, _event in kinds],
+            "events": [event for _due_date, event in kinds],
+            "open": OPEN_STATUSES,
+        },
+        events=[rule.event for rule in REMINDER_RULES],
+        now=now,
+    )
