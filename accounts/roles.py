@@ -5,6 +5,7 @@ after every `migrate` (see `apps.AccountsConfig`), so each capability adds its p
 here, next to the others, and a deployment converges to exactly this table.
 """
 
+from django.contrib.auth.models import Group, Permission
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -112,8 +113,6 @@ ROLE_PERMISSIONS[Role.RISK_MANAGER] += _CREDIT_MANAGER
 
 
 def sync_role_permissions() -> None:
-    from django.contrib.auth.models import Group, Permission
-
     for role in Role:
         group, _created = Group.objects.get_or_create(name=role.value)
         if role == Role.AUDITOR:

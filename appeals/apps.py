@@ -8,6 +8,8 @@ class AppealsConfig(AppConfig):
     verbose_name = _("Appeals")
 
     def ready(self):
-        from appeals.integrations import confirmation_holds_register
+        from appeals.selectors import pending_decreases_under_appeal
+        from credit.risk.pending import confirmation_hold_register
 
-        confirmation_holds_register()
+        # Announced decreases under appeal wait: the customer was told the change waits.
+        confirmation_hold_register(pending_decreases_under_appeal)

@@ -19,6 +19,10 @@ from appeals.targets import TargetKind
 from core.reasons import ReasonCode
 from credit.models import AccountStatus, CreditAccount, LimitChangeKind
 from credit.money import ZERO, quantize
+from credit.risk.pending import pending_decrease_cancel
+from credit.risk.selectors import policy_limit_bounds
+from credit.services import account_unfreeze, limit_set
+from credit.servicing.services import acceleration_withdraw, installment_extend
 
 
 @dataclass
@@ -71,13 +75,6 @@ def _ref(obj) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
 
 
-def restoration_bounds() -> tuple[Decimal, Decimal] | None:
-    """(minimum, maximum) base limit of the active risk policy, or None if there is none."""
-    from appeals.integrations import active_policy_bounds
-
-    return active_policy_bounds()
-
-
 def effect_plan(
     *,
     kind: TargetKind,
@@ -89,14 +86,6 @@ def effect_plan(
     restore_to: Decimal | None = None,
     extension_days: int | None = None,
 ) -> EffectPlan:
-    from appeals.integrations import (
-        acceleration_withdraw,
-        installment_extend,
-        pending_decrease_cancel,
-        pending_decrease_new_limit,
-    )
-    from credit.services import account_unfreeze, limit_set
-
     codes = [ReasonCode.APPEAL_APPROVED]
 
     def restore_previous(previous: Decimal) -> EffectPlan:
@@ -129,7 +118,7 @@ def effect_plan(
         if target.status != "PENDING":
             raise DecisionNotApplicable(_("This announced decrease was already cancelled."))
         # Nothing is given back now, but the cut it prevents is what maker-checker weighs.
-        avoided = max(ZERO, account.base_limit - pending_decrease_new_limit(target))
+        avoided = max(ZERO, account.base_limit - target.new_base_limit)
 
         def apply_pending():
             pending_decrease_cancel(pending=target, actor=actor, now=now, note=note)
@@ -150,7 +139,7 @@ def effect_plan(
     if kind.key == "restoration":
         if restore_to is not None:
             restore_to = quantize(restore_to)
-            bounds = restoration_bounds()
+            bounds = policy_limit_bounds()
             low, high = bounds if bounds is not None else (ZERO, None)
             if restore_to < low or (high is not None and restore_to > high):
                 raise RestoreAmountOutOfBounds(
@@ -198,14 +187,20 @@ def effect_plan(
         days = extension_days or settings.APPEALS_DEFAULT_EXTENSION_DAYS
 
         def apply_extension():
-            return _ref(installment_extend(installment=target, days=days, now=now, reason=note))
+            return _ref(
+                # `actor=None`: servicing's contract for an approved appeal (the appeal
+                # records the reviewer).
+                installment_extend(installment=target, days=days, actor=None, now=now, reason=note)
+            )
 
         return EffectPlan(ZERO, apply_extension, extension_days=days)
 
     if kind.key == "acceleration":
 
         def apply_withdrawal():
-            acceleration_withdraw(acceleration=target, now=now, note=note)
+            acceleration_withdraw(
+                acceleration=target, actor=None, now=now, note=note, reason_codes=codes
+            )
             return _ref(target)
 
         return EffectPlan(ZERO, apply_withdrawal)

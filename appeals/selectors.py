@@ -19,6 +19,8 @@ from appeals.models import (
     AppealType,
 )
 from appeals.targets import KINDS, kind_of
+from credit.models import CreditAccount, Installment, LimitChange
+from credit.risk.models import PendingLimitDecrease, RescoringDecision
 
 ATTACHMENT_VIEW_PERM = "appeals.view_appealattachment"
 
@@ -184,8 +186,6 @@ def appeal_target_label(appeal: Appeal) -> str:
 
 def appeal_target_summary(appeal: Appeal) -> str:
     """One line describing what is appealed, for the customer (no other customer's data)."""
-    from credit.models import CreditAccount, Installment, LimitChange
-
     target = appeal.target
     if isinstance(target, LimitChange):
         return str(
@@ -284,15 +284,21 @@ def appeal_account_context(*, appeal: Appeal, limit: int = 10) -> dict:
 
 
 def _risk_decisions(account, limit: int) -> list:
-    """The latest scores and reason codes of the nightly rescoring, if the risk engine exists."""
-    from django.apps import apps
-
-    try:
-        model = apps.get_model("risk", "RescoringDecision")
-    except LookupError:
-        return []
-    return list(model.objects.filter(account=account).order_by("-pk")[:limit])
+    """The latest scores and reason codes of the nightly rescoring."""
+    return list(RescoringDecision.objects.filter(account=account).order_by("-pk")[:limit])
 
 
 def target_kinds_available() -> list[str]:
     return [key for key, kind in KINDS.items() if kind.model is not None]
+
+
+def pending_decreases_under_appeal(pending_ids) -> set[int]:
+    """Announced decreases with an open appeal: the customer was told the change waits."""
+    target_type = ContentType.objects.get_for_model(PendingLimitDecrease)
+    return set(
+        Appeal.objects.filter(
+            target_content_type=target_type,
+            target_object_id__in=list(pending_ids),
+            status__in=OPEN_STATUSES,
+        ).values_list("target_object_id", flat=True)
+    )

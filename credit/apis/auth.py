@@ -1,5 +1,6 @@
 """Who is calling: a customer (token or session) or a merchant (API key)."""
 
+from django.conf import settings
 from django.utils import translation
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
@@ -79,8 +80,6 @@ class IsMerchant(permissions.BasePermission):
 def activate_customer_language(request) -> None:
     """Token-authenticated calls skip the middleware that reads the user's language, so
     answer in the customer's preferred language here, unless they chose one by cookie."""
-    from django.conf import settings
-
     user = request.user
     language = getattr(user, "preferred_language", "")
     if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from core.reasons import reason_texts
 from credit.models.fields import MoneyField
 
 
@@ -319,8 +320,6 @@ class LimitChange(models.Model):
 
     @property
     def reasons(self) -> list[str]:
-        from core.reasons import reason_texts
-
         return reason_texts(self.reason_codes)
 
     @property

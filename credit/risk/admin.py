@@ -6,6 +6,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -32,6 +33,7 @@ from credit.risk.policy import policy_activate, policy_duplicate, policy_is_froz
 from credit.risk.rollback import run_rollback
 from credit.risk.runs import run_approve, run_discard
 from credit.risk.scorecard import scoring_model
+from credit.risk.tasks import run_execute
 
 
 def _error(request, exc: DomainError, obj) -> None:
@@ -381,8 +383,6 @@ class RescoringRunAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Approve: apply the held run"), permissions=["approve"])
     def approve(self, request, queryset):
-        from credit.risk.tasks import run_execute
-
         for run in queryset:
             try:
                 run_approve(
@@ -543,8 +543,6 @@ class RiskFlagAdmin(ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        from django.db.models import Count
-
         return (
             super()
             .get_queryset(request)

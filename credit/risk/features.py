@@ -29,7 +29,10 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection, transaction
+
 from credit.models.accounts import effective_limit_sql
+from credit.risk.scorecard import FEATURES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LOCAL_TZ_NAME = "Asia/Shanghai"
@@ -174,10 +177,6 @@ def feature_params(*, lo: int, hi: int, as_of: date) -> dict:
 
 def account_features(*, account_id: int, as_of: date) -> dict | None:
     """The features of one account (the same SQL), for explanations and tests."""
-    from django.db import connection, transaction
-
-    from credit.risk.scorecard import FEATURES
-
     columns = ", ".join(["province_code", *FEATURES])
     with transaction.atomic(), connection.cursor() as cursor, features_session(cursor):
         cursor.execute(

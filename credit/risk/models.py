@@ -15,9 +15,10 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from accounts.provinces import Province
+from core.reasons import reason_texts
 from credit.models import CreditAccount, LimitChange, LimitChangeKind, TemporaryLimitGrant
 from credit.models.fields import MoneyField
-from credit.risk.scorecard import MAX_SCORE, MIN_SCORE
+from credit.risk.scorecard import FEATURES, MAX_SCORE, MIN_SCORE
 
 User = settings.AUTH_USER_MODEL
 
@@ -462,8 +463,6 @@ class RescoringDecision(models.Model):
 
     @property
     def features(self) -> dict[str, int | None]:
-        from credit.risk.scorecard import FEATURES
-
         return {name: getattr(self, name) for name in FEATURES}
 
 
@@ -548,8 +547,6 @@ class PendingLimitDecrease(models.Model):
 
     @property
     def reasons(self) -> list[str]:
-        from core.reasons import reason_texts
-
         return reason_texts(self.reason_codes)
 
 

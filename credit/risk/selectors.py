@@ -1,11 +1,19 @@
-"""Reads of risk data for the portal."""
+"""Reads of risk data for the portal and appeals."""
+
+from decimal import Decimal
 
 from django.db.models import QuerySet
 
 from credit.models import CreditAccount
-from credit.risk.models import PendingLimitDecrease, PendingStatus
+from credit.risk.models import PendingLimitDecrease, PendingStatus, RiskPolicy
 
 
 def pending_decreases_announced(*, account: CreditAccount) -> QuerySet[PendingLimitDecrease]:
     """Decreases announced to the customer and not yet in force, soonest first."""
     return account.pending_decreases.filter(status=PendingStatus.PENDING).order_by("effective_at")
+
+
+def policy_limit_bounds() -> tuple[Decimal, Decimal] | None:
+    """(minimum, maximum) base limit of the active risk policy, or None while there is none."""
+    policy = RiskPolicy.objects.filter(is_active=True).first()
+    return None if policy is None else (policy.min_limit, policy.max_limit)

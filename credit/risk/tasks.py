@@ -5,7 +5,11 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from credit.risk.errors import RunBusy
+from credit.risk.errors import NoActivePolicy, RunBusy
+from credit.risk.models import RescoringRun
+from credit.risk.rules import rules_run as run_rules
+from credit.risk.runs import rescoring_nightly
+from credit.risk.runs import run_execute as execute
 
 logger = logging.getLogger(__name__)
 
@@ -13,9 +17,6 @@ logger = logging.getLogger(__name__)
 @shared_task(name="risk.rescore_nightly")
 def rescore_nightly() -> int | None:
     """02:00 Asia/Shanghai (django-celery-beat): finish an interrupted run, then score today."""
-    from credit.risk.errors import NoActivePolicy
-    from credit.risk.runs import rescoring_nightly
-
     try:
         run = rescoring_nightly(now=timezone.now())
     except NoActivePolicy:
@@ -27,9 +28,6 @@ def rescore_nightly() -> int | None:
 @shared_task(name="risk.run_execute")
 def run_execute(*, run_id: int) -> str:
     """Carry one run on (after an approval, or to resume it); a busy run is left alone."""
-    from credit.risk.models import RescoringRun
-    from credit.risk.runs import run_execute as execute
-
     try:
         return execute(run=RescoringRun.objects.get(pk=run_id), now=timezone.now()).status
     except RunBusy:
@@ -39,6 +37,5 @@ def run_execute(*, run_id: int) -> str:
 @shared_task(name="risk.rules_run")
 def rules_run() -> int:
     """Every 10 minutes (django-celery-beat): evaluate the risk-event rules."""
-    from credit.risk.rules import rules_run as run_rules
 
     return len(run_rules(now=timezone.now()))
