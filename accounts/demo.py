@@ -19,7 +19,7 @@ from accounts.phone import normalize_phone
 from accounts.roles import Role
 from accounts.services import customer_register
 
-# One password for every demo login; it is printed by `make run` and listed in README.md.
+# One password for every demo login; it is printed by `make run` and listed in docs/running.md.
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - public on purpose; seed_demo wants DEBUG
 
 

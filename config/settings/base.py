@@ -1,6 +1,6 @@
 """Settings shared by every environment; each value comes from the environment.
 
-See README.md ("Configuration") for the table of variables.
+See docs/configuration.md for the table of variables.
 """
 
 from decimal import Decimal
@@ -304,7 +304,7 @@ APPEALS_SECOND_APPROVAL_ABOVE = env(
 APPEALS_DEFAULT_EXTENSION_DAYS = env.int("APPEALS_DEFAULT_EXTENSION_DAYS", default=30)
 
 # --- Notifications --------------------------------------------------------------------------
-# See README.md ("Notifications"). SMS waits out the quiet hours (local time, start > end
+# See docs/notifications.md. SMS waits out the quiet hours (local time, start > end
 # wraps past midnight); login codes do not.
 NOTIFICATIONS_QUIET_HOURS = (
     env("NOTIFICATIONS_QUIET_START", default="22:00"),

@@ -215,7 +215,7 @@ class Scorecard:
         )
 
     def table(self) -> list[dict]:
-        """The points table, for the admin and the README."""
+        """The points table, for the admin and docs/risk.md."""
         return [
             {
                 "feature": c.feature,
