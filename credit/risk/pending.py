@@ -25,6 +25,7 @@ from django.db import transaction
 
 from accounts.models import User
 from core.events import publish_many
+from core.permissions import permission_require
 from credit.risk.bulk import pending_cancelled_notice
 from credit.risk.errors import (
     CoolingOffNotOver,
@@ -53,6 +54,18 @@ def pending_decreases_held(pending_ids: Collection[int]) -> set[int]:
     return held
 
 
+DECIDE_PERMISSION = "risk.decide_pendinglimitdecrease"
+
+
+def _decision_check(actor: User | None, note: str) -> None:
+    """A person deciding needs the permission and a note; a run (`actor=None`) needs neither."""
+    if actor is None:
+        return
+    permission_require(actor, DECIDE_PERMISSION)
+    if not (note or "").strip():
+        raise NoteRequired()
+
+
 def _lock(pending: PendingLimitDecrease) -> PendingLimitDecrease:
     return PendingLimitDecrease.objects.select_for_update().get(pk=pending.pk)
 
@@ -67,8 +80,7 @@ def pending_decrease_confirm(
     run: RescoringRun | None = None,
 ) -> PendingLimitDecrease:
     """Apply the announced cut (a LimitChange with the announced reasons)."""
-    if actor is not None and not note.strip():
-        raise NoteRequired()
+    _decision_check(actor, note)
     pending = _lock(pending)
     if pending.status != PendingStatus.PENDING:
         raise PendingNotPending()
@@ -116,8 +128,7 @@ def pending_decrease_cancel(
     run: RescoringRun | None = None,
 ) -> PendingLimitDecrease:
     """Withdraw the announced cut; the limit stays. Cancelling a cancelled one changes nothing."""
-    if actor is not None and not (note or "").strip():
-        raise NoteRequired()
+    _decision_check(actor, note)
     pending = _lock(pending)
     if pending.status == PendingStatus.CANCELLED:
         return pending

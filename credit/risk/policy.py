@@ -36,6 +36,7 @@ from credit.risk.models import (
 )
 
 ACTIVATE_PERMISSION = "risk.activate_riskpolicy"
+DRAFT_PERMISSION = "risk.add_riskpolicy"
 _NO_CAP = Decimal("1000000000000")
 
 
@@ -76,6 +77,8 @@ def policy_activate(
 @transaction.atomic
 def policy_duplicate(*, policy: RiskPolicy, actor: User | None, now: datetime) -> RiskPolicy:
     """A new draft version with the same bands, caps, multipliers and campaigns."""
+    if actor is not None:
+        permission_require(actor, DRAFT_PERMISSION)
     next_version = (
         RiskPolicy.objects.order_by("-version").values_list("version", flat=True).first() or 0
     ) + 1

@@ -35,6 +35,7 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from accounts.phone import mask_phone, normalize_phone
+from core.permissions import permission_require
 from credit.models import AccountStatus, CreditAccount, FreezeReason
 from credit.risk.errors import FlagNotOpen, NoteRequired, PhoneInvalid, PhoneTaken, PhoneUnchanged
 from credit.risk.models import FlagStatus, PhoneChange, RiskFlag, RiskRule, RuleCode
@@ -260,7 +261,11 @@ def flag_raise(*, rule: RiskRule, finding: Finding, now: datetime) -> RiskFlag |
 
 
 # --- review ------------------------------------------------------------------------------------
+REVIEW_PERMISSION = "risk.review_riskflag"
+
+
 def _review(flag: RiskFlag, *, status: str, actor: User, now: datetime, note: str) -> RiskFlag:
+    permission_require(actor, REVIEW_PERMISSION)
     if not (note or "").strip():
         raise NoteRequired()
     flag = RiskFlag.objects.select_for_update().get(pk=flag.pk)

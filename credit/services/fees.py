@@ -7,9 +7,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.permissions import permission_require
 from credit.models import FeeSchedule
 from credit.pricing import build_quote
 from credit.services.errors import FeeScheduleRefused, NoActiveFeeSchedule
+from credit.services.permissions import ACTIVATE_FEE_SCHEDULE
 
 _REFERENCE_AMOUNT = Decimal("10000.00")
 # Every purchase day of a quarter (February included) against an end-of-month due day
@@ -69,6 +71,8 @@ def fee_schedule_activate(
     *, schedule: FeeSchedule, now: datetime, actor: User | None = None
 ) -> FeeSchedule:
     """Make this schedule the one in force; refused if any term's rate is above the legal cap."""
+    if actor is not None:
+        permission_require(actor, ACTIVATE_FEE_SCHEDULE)
     schedule = FeeSchedule.objects.select_for_update().prefetch_related("terms").get(pk=schedule.pk)
     for term in schedule.offered_terms:
         worst = fee_schedule_worst_rate(schedule=schedule, term=term)

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
-from accounts.tests.factories import UserFactory
 from conftest import shanghai
+from core.permissions import NotPermitted
 from credit.models import FeeSchedule, FeeScheduleTerm
 from credit.pricing import build_quote
 from credit.services import (
@@ -18,6 +18,7 @@ from credit.services import (
 )
 from credit.services.fees import fee_schedule_worst_rate
 from credit.tests.builders import LAUNCH_RATES, buy, launch_fee_schedule, open_account
+from testkit import people
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -42,7 +43,7 @@ def test_the_launch_schedule_is_active_and_within_the_cap():
 
 
 def test_activating_a_schedule_retires_the_previous_one_and_prices_new_purchases():
-    manager = UserFactory(is_staff=True)
+    manager = people.manager()
     old = launch_fee_schedule()
     # A purchase first, so this process holds its copy of the old schedule (the cache).
     assert buy(open_account(), "1000.00", term=3, now=NOW).plan.fee_schedule == old
@@ -130,3 +131,12 @@ def test_purchases_stop_when_no_schedule_is_active_even_with_a_copy_in_memory():
 
     with pytest.raises(NoActiveFeeSchedule):
         buy(account, "100.00", term=3, now=NOW)
+
+
+def test_only_staff_allowed_to_activate_a_schedule_may_do_so():
+    launch_fee_schedule()
+    new = schedule(2, LAUNCH_RATES)
+    with pytest.raises(NotPermitted):
+        fee_schedule_activate(schedule=new, actor=people.officer(), now=NOW)
+    assert fee_schedule_active().version == 1
+    assert fee_schedule_activate(schedule=new, actor=people.manager(), now=NOW).is_active

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from core.permissions import permission_require
 from notifications.models import (
     Channel,
     Notification,
@@ -17,6 +18,8 @@ from notifications.services.errors import (
     InAppNotResendable,
     NotificationNotFound,
 )
+
+RESEND_PERMISSION = "notifications.resend_notification"
 
 
 @transaction.atomic
@@ -60,6 +63,7 @@ def notification_resend(*, notification: Notification, actor, now: datetime) -> 
     - PENDING or SENDING is already on its way; in-app notices are in the inbox: refused.
     The daily SMS cap and the quiet hours still apply to what staff resend.
     """
+    permission_require(actor, RESEND_PERMISSION)
     row = Notification.objects.select_for_update().get(pk=notification.pk)
     if row.channel == Channel.IN_APP:
         raise InAppNotResendable()

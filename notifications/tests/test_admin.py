@@ -6,6 +6,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from core.permissions import NotPermitted
 from notifications.models import (
     Channel,
     Notification,
@@ -117,3 +118,11 @@ def test_the_outbox_and_the_sandbox_are_read_only_pages(client, staff):
     assert outbox.status_code == sandbox.status_code == detail.status_code == 200
     assert "已收到您的还款" in sandbox.content.decode()
     assert 'name="_save"' not in detail.content.decode()
+
+
+def test_the_service_refuses_a_resend_by_staff_without_the_permission():
+    dead = NotificationFactory(status=NotificationStatus.DEAD, attempts=6, next_attempt_at=None)
+    with pytest.raises(NotPermitted):
+        notification_resend(notification=dead, actor=UserFactory(is_staff=True), now=NOW)
+    dead.refresh_from_db()
+    assert (dead.status, NotificationResend.objects.count()) == (NotificationStatus.DEAD, 0)
