@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 
+from notifications.channels import CHANNELS
 from notifications.models import (
     Channel,
     Notification,
@@ -61,7 +62,7 @@ def notification_resend(*, notification: Notification, actor, now: datetime) -> 
     The daily SMS cap and the quiet hours still apply to what staff resend.
     """
     row = Notification.objects.select_for_update().get(pk=notification.pk)
-    if row.channel == Channel.IN_APP:
+    if CHANNELS[row.channel].is_inbox:
         raise InAppNotResendable()
     if row.status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
         raise AlreadyOnItsWay()
