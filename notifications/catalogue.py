@@ -5,8 +5,9 @@ One table for every `EventType`. `sample` documents the template variables a pub
 services that publish an event and the texts that describe it.
 
 Rules the table encodes:
-- every customer notice goes to SMS, email (when the customer has an address) and the in-app
-  inbox; the in-app copy is what remains when the daily SMS cap holds an SMS back;
+- every customer notice goes to every channel in `notifications.channels` (SMS, email when
+  the customer has an address, the in-app inbox); the in-app copy is what remains when the
+  daily SMS cap holds an SMS back;
 - `marketing`: the only kind a customer may opt out of (legally required notices such as due
   reminders, limit changes and freezes cannot be switched off);
 - `urgent`: sent at once, day or night, and never held back by the daily SMS cap (login
@@ -16,9 +17,11 @@ Rules the table encodes:
 from dataclasses import dataclass, field
 
 from core.events import EventType
+from notifications.channels import CHANNELS
 from notifications.models import Channel
 
-ALL = (Channel.SMS, Channel.EMAIL, Channel.IN_APP)
+# Every registered channel, in the registry's order.
+ALL = tuple(CHANNELS)
 
 
 @dataclass(frozen=True)

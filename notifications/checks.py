@@ -1,17 +1,19 @@
-from django.conf import settings
 from django.core.checks import Tags, Warning, register
+
+from notifications.channels import CHANNELS
+from notifications.providers import provider_class
 
 
 @register(Tags.compatibility, deploy=True)
-def sms_provider_is_real(app_configs, **kwargs):
-    """`check --deploy`: warn when SMS would go to the sandbox instead of a gateway."""
-    if settings.NOTIFICATIONS_SMS_PROVIDER.endswith("SandboxSmsProvider"):
-        return [
-            Warning(
-                "SMS go to the sandbox provider: customers receive none.",
-                hint="Set NOTIFICATIONS_SMS_PROVIDER to "
-                "notifications.providers.http_gateway.HttpSmsGateway and its URL and secret.",
-                id="notifications.W001",
-            )
-        ]
-    return []
+def providers_are_real(app_configs, **kwargs):
+    """`check --deploy`: warn for each channel whose messages would go to a sandbox."""
+    return [
+        Warning(
+            f"{spec.key} messages go to the sandbox provider: customers receive none.",
+            hint=f"Set {spec.provider_setting} to a provider that delivers them "
+            "(docs/notifications.md, Providers).",
+            id="notifications.W001",
+        )
+        for key, spec in CHANNELS.items()
+        if spec.provider_setting and provider_class(key).sandbox
+    ]

@@ -48,7 +48,8 @@ class Notification(models.Model):
         db_constraint=False,
         db_index=False,
     )
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    # Room for channel names such as WECHAT_MP (the registry is notifications/channels.py).
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     template_key = models.CharField(_("template"), max_length=64)
     context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     # Unique per channel: publishing the same notice twice (a replay) inserts nothing new.

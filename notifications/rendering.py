@@ -1,10 +1,12 @@
 """Notice texts: one template per event × channel × language, rendered as plain text.
 
-Templates live at `notifications/<channel>/<template_key>.<language>.txt` (channel in lower
-case: `sms`, `email`, `in_app`; template key = the event in lower case unless a publisher
-chose another). The project's `templates/` ships them; a file at the same path earlier in the
-template search path overrides one. Email and in-app texts: first line the subject (title),
-then the body. SMS texts: one line; line breaks become spaces.
+Templates live at `notifications/<folder>/<template_key>.<language>.<extension>`, folder and
+extension from the channel's entry in `notifications.channels` (`sms`, `email`, `in_app`;
+`txt`); the template key is the event in lower case unless a publisher chose another. The
+project's `templates/` ships them; a file at the same path earlier in the template search
+path overrides one. Channels with a subject (email, in-app): first line the subject (title),
+then the body. Without (SMS): one line; line breaks become spaces. A text longer than its
+channel's limit is cut, an ellipsis last, rather than refused by the provider.
 
 A separate template engine renders them: the same directories as the site's, but no HTML
 auto-escaping (these are not HTML; the inbox page escapes when it shows them) and the
@@ -20,7 +22,7 @@ from django.dispatch import receiver
 from django.template import Context, Engine, engines
 from django.utils import translation
 
-from notifications.models import Channel
+from notifications.channels import CHANNELS
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,16 @@ def supported_language(language: str | None) -> str:
 
 
 def template_path(*, channel: str, template_key: str, language: str) -> str:
-    return f"notifications/{channel.lower()}/{template_key}.{language}.txt"
+    spec = CHANNELS[channel]
+    return (
+        f"notifications/{spec.template_folder}/{template_key}.{language}.{spec.template_extension}"
+    )
+
+
+def _cut(text: str, max_length: int | None) -> str:
+    if max_length is None or len(text) <= max_length:
+        return text
+    return text[: max_length - 1].rstrip() + "…"
 
 
 def notice_render(
@@ -65,8 +76,12 @@ def notice_render(
     )
     with translation.override(language):
         text = template.render(Context(context, autoescape=False)).strip()
-    if channel == Channel.SMS:
+    spec = CHANNELS[channel]
+    if spec.has_subject:
+        subject, _newline, body = (part.strip() for part in text.partition("\n"))
+    else:
         lines = (line.strip() for line in text.splitlines())
-        return RenderedNotice(subject="", body=" ".join(line for line in lines if line))
-    subject, _newline, body = text.partition("\n")
-    return RenderedNotice(subject=subject.strip(), body=body.strip())
+        subject, body = "", " ".join(line for line in lines if line)
+    return RenderedNotice(
+        subject=_cut(subject, spec.subject_max_length), body=_cut(body, spec.body_max_length)
+    )

@@ -5,8 +5,9 @@ It is called with the notification's id as idempotency key, so a retry after a c
 nothing twice where the provider honours the key (the sandbox and the HTTP gateway do; SMTP
 cannot, so email carries the key as its Message-ID for the receiving side to deduplicate).
 
-Which class serves a channel is a setting (`NOTIFICATIONS_SMS_PROVIDER`,
-`NOTIFICATIONS_EMAIL_PROVIDER`): a dotted path to a `Provider` subclass.
+Which class serves a channel is a setting, named by the channel's entry in
+`notifications.channels` (`NOTIFICATIONS_SMS_PROVIDER`, `NOTIFICATIONS_EMAIL_PROVIDER`): a
+dotted path to a `Provider` subclass.
 """
 
 from collections.abc import Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from notifications.models import Channel
+from notifications.channels import CHANNELS
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class ProviderError(Exception):
 
 class Provider:
     channel: str = ""
+    # Records messages instead of delivering them (`check --deploy` warns about it).
+    sandbox: bool = False
 
     def send(self, message: OutgoingMessage) -> str:
         """Send one message; return the provider's message id or raise ProviderError."""
@@ -64,11 +67,9 @@ class Provider:
         return results
 
 
-_SETTINGS = {
-    Channel.SMS: "NOTIFICATIONS_SMS_PROVIDER",
-    Channel.EMAIL: "NOTIFICATIONS_EMAIL_PROVIDER",
-}
+def provider_class(channel: str) -> type[Provider]:
+    return import_string(getattr(settings, CHANNELS[channel].provider_setting))
 
 
 def provider_for(channel: str) -> Provider:
-    return import_string(getattr(settings, _SETTINGS[channel]))()
+    return provider_class(channel)()

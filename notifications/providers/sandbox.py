@@ -35,6 +35,7 @@ RETURNING s.idempotency_key, s.message_id
 
 class SandboxSmsProvider(Provider):
     channel = Channel.SMS
+    sandbox = True
 
     def send(self, message: OutgoingMessage) -> str:
         return self._record([message])[message.idempotency_key]

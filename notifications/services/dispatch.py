@@ -4,11 +4,13 @@ One call handles one batch in three steps, so no transaction stays open while a 
 is called:
 
 1. claim (one transaction): lock due rows with `FOR UPDATE SKIP LOCKED` (concurrent workers
-   take different rows), push SMS that fall in the quiet hours to their end, hold back SMS
-   beyond the customer's daily cap (SKIPPED), and mark the rest SENDING with a lease —
+   take different rows), push rows that fall in the quiet hours to their end and hold back
+   rows beyond the customer's daily cap (SKIPPED), on the channels whose entry in
+   `notifications.channels` says so (SMS), and mark the rest SENDING with a lease —
    `next_attempt_at` becomes the lease's end and `attempts` goes up by one;
 2. send, outside any transaction: render each row in its recipient's language and hand the
-   batch to the channel's provider with the row id as idempotency key;
+   batch to the channel's provider, addressed as the channel's entry says, with the row id
+   as idempotency key;
 3. record (one transaction): SENT with the provider's message id, or FAILED with the next
    attempt after exponential backoff, or DEAD after the last attempt. A row is updated only if
    it is still SENDING under the same attempt number: a worker whose lease ran out and whose
@@ -37,12 +39,8 @@ from django.db import connection, transaction
 from django.template import TemplateDoesNotExist
 
 from notifications.catalogue import URGENT_EVENTS
-from notifications.models import (
-    CLAIMABLE_STATUSES,
-    Channel,
-    Notification,
-    NotificationStatus,
-)
+from notifications.channels import CHANNELS, capped_channels, inbox_channels
+from notifications.models import CLAIMABLE_STATUSES, Notification, NotificationStatus
 from notifications.providers import OutgoingMessage, SendResult, provider_for
 from notifications.rendering import notice_render
 from notifications.timing import local_day_start, retry_delay, sms_send_at
@@ -66,7 +64,7 @@ class DispatchReport:
 def due_notifications(*, now: datetime):
     return Notification.objects.filter(
         status__in=CLAIMABLE_STATUSES, next_attempt_at__lte=now
-    ).exclude(channel=Channel.IN_APP)
+    ).exclude(channel__in=inbox_channels())
 
 
 def notifications_due_batches(*, now: datetime, max_batches: int = 1000) -> int:
@@ -89,9 +87,14 @@ def notifications_dispatch(
     return report
 
 
-def _is_routine_sms(row: Notification) -> bool:
-    """An SMS that waits out the quiet hours and counts toward the daily cap (not a login code)."""
-    return row.channel == Channel.SMS and row.event not in URGENT_EVENTS
+def _waits_for_quiet_hours(row: Notification) -> bool:
+    """On a channel that keeps the quiet hours, and not urgent (login codes go at once)."""
+    return CHANNELS[row.channel].quiet_hours and row.event not in URGENT_EVENTS
+
+
+def _is_capped(row: Notification) -> bool:
+    """On a channel with a daily cap, and not urgent (login codes are neither held nor counted)."""
+    return CHANNELS[row.channel].daily_cap_setting is not None and row.event not in URGENT_EVENTS
 
 
 @transaction.atomic
@@ -108,9 +111,9 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
         return []
 
     quiet_until = sms_send_at(now)
-    deferred = [r for r in rows if _is_routine_sms(r) and quiet_until > now]
-    candidates = [r for r in rows if not (_is_routine_sms(r) and quiet_until > now)]
-    skipped = _over_daily_cap([r for r in candidates if _is_routine_sms(r)], now=now)
+    deferred = [r for r in rows if _waits_for_quiet_hours(r) and quiet_until > now]
+    candidates = [r for r in rows if not (_waits_for_quiet_hours(r) and quiet_until > now)]
+    skipped = _over_daily_cap([r for r in candidates if _is_capped(r)], now=now)
     skipped_ids = {r.pk for r in skipped}
     claimed = [r for r in candidates if r.pk not in skipped_ids]
 
@@ -123,12 +126,10 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
         if skipped:
             cursor.execute(
                 "UPDATE notifications_notification "
-                "SET status = %s, next_attempt_at = NULL, last_error = %s WHERE id = ANY(%s)",
-                [
-                    NotificationStatus.SKIPPED,
-                    "daily SMS cap reached; the in-app notice carries it",
-                    [r.pk for r in skipped],
-                ],
+                "SET status = %s, next_attempt_at = NULL, "
+                "last_error = 'daily ' || channel || ' cap reached; the in-app notice carries it' "
+                "WHERE id = ANY(%s)",
+                [NotificationStatus.SKIPPED, [r.pk for r in skipped]],
             )
         if claimed:
             lease_until = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
@@ -145,11 +146,11 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
     return claimed
 
 
-def _over_daily_cap(sms_rows: list[Notification], *, now) -> list[Notification]:
-    """The rows that would take a customer past the daily SMS cap (oldest rows go first)."""
-    if not sms_rows:
+def _over_daily_cap(capped_rows: list[Notification], *, now) -> list[Notification]:
+    """The rows that would take a customer past a channel's daily cap (oldest rows go first)."""
+    if not capped_rows:
         return []
-    users = sorted({r.user_id for r in sms_rows})
+    users = sorted({r.user_id for r in capped_rows})
     with connection.cursor() as cursor:
         # Sorted, so two claimers lock customers in the same order and cannot deadlock.
         cursor.execute(
@@ -158,32 +159,29 @@ def _over_daily_cap(sms_rows: list[Notification], *, now) -> list[Notification]:
             [SMS_CAP_LOCK_NAMESPACE, users],
         )
         cursor.execute(
-            "SELECT user_id, count(*) FROM notifications_notification "
-            "WHERE channel = %s AND user_id = ANY(%s) AND NOT (event = ANY(%s)) "
+            "SELECT user_id, channel, count(*) FROM notifications_notification "
+            "WHERE channel = ANY(%s) AND user_id = ANY(%s) AND NOT (event = ANY(%s)) "
             "AND NOT (id = ANY(%s)) AND (status = %s OR (status = %s AND sent_at >= %s)) "
-            "GROUP BY user_id",
+            "GROUP BY user_id, channel",
             [
-                Channel.SMS,
+                capped_channels(),
                 users,
                 list(URGENT_EVENTS),
-                [r.pk for r in sms_rows],
+                [r.pk for r in capped_rows],
                 NotificationStatus.SENDING,
                 NotificationStatus.SENT,
                 local_day_start(now),
             ],
         )
-        used = Counter(dict(cursor.fetchall()))
+        used = Counter({(user, channel): count for user, channel, count in cursor.fetchall()})
     over = []
-    for row in sorted(sms_rows, key=lambda r: (r.created_at, r.pk)):
-        if used[row.user_id] >= settings.NOTIFICATIONS_SMS_DAILY_CAP:
+    for row in sorted(capped_rows, key=lambda r: (r.created_at, r.pk)):
+        cap = getattr(settings, CHANNELS[row.channel].daily_cap_setting)
+        if used[row.user_id, row.channel] >= cap:
             over.append(row)
         else:
-            used[row.user_id] += 1
+            used[row.user_id, row.channel] += 1
     return over
-
-
-def _recipient(row: Notification) -> str:
-    return row.user.phone if row.channel == Channel.SMS else row.user.email
 
 
 def _send(rows: list[Notification]) -> list[tuple[Notification, SendResult]]:
@@ -205,7 +203,7 @@ def _send(rows: list[Notification]) -> list[tuple[Notification, SendResult]]:
 
 def _message(row: Notification) -> OutgoingMessage | SendResult:
     """The row as the provider gets it, or a permanent failure if it cannot be built."""
-    to = _recipient(row)
+    to = CHANNELS[row.channel].recipient(row.user)
     if not to:
         return SendResult(error=f"recipient has no {row.channel.lower()} address", permanent=True)
     try:
@@ -224,7 +222,7 @@ def _message(row: Notification) -> OutgoingMessage | SendResult:
 
 def _next_attempt(row: Notification, *, now) -> datetime:
     at = now + retry_delay(row.attempts)
-    return sms_send_at(at) if _is_routine_sms(row) else at
+    return sms_send_at(at) if _waits_for_quiet_hours(row) else at
 
 
 @transaction.atomic

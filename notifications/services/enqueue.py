@@ -9,12 +9,14 @@ from datetime import datetime
 
 from celery import current_app
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from core.events import Notice
 from notifications.catalogue import policy_for
-from notifications.models import Channel, NotificationStatus
+from notifications.channels import CHANNELS
+from notifications.models import NotificationStatus
 from notifications.selectors import marketing_opted_out_ids
 from notifications.timing import sms_send_at
 
@@ -72,10 +74,12 @@ def _kick(ids: list[int]) -> None:
 
 
 def first_attempt_at(*, event: str, channel: str, now: datetime) -> datetime | None:
-    """When a new row may first be sent: SMS waits out the quiet hours unless urgent."""
-    if channel == Channel.IN_APP:
+    """When a new row may first be sent: never for the inbox (delivered by being written);
+    after the quiet hours on a channel that keeps them, unless the event is urgent."""
+    spec = CHANNELS[channel]
+    if spec.is_inbox:
         return None
-    if channel == Channel.SMS and not policy_for(event).urgent:
+    if spec.quiet_hours and not policy_for(event).urgent:
         return sms_send_at(now)
     return now
 
@@ -136,7 +140,7 @@ def _channels(notice: Notice, *, opted_out: set[int]) -> list[str]:
     policy = policy_for(notice.event)
     if policy.marketing and notice.user.pk in opted_out:
         return []
-    return [c for c in policy.channels if c != Channel.EMAIL or notice.user.email]
+    return [c for c in policy.channels if CHANNELS[c].reaches(notice.user)]
 
 
 def _columns(rows: Sequence[tuple[Notice, str]], *, now: datetime) -> dict:
@@ -165,8 +169,8 @@ def _columns(rows: Sequence[tuple[Notice, str]], *, now: datetime) -> dict:
 def _delivery(
     event: str, channel: str, now: datetime
 ) -> tuple[str, datetime | None, datetime | None]:
-    """A new row's (status, next attempt, sent at): in-app rows are delivered by being written."""
-    if channel == Channel.IN_APP:
+    """A new row's (status, next attempt, sent at): inbox rows are delivered by being written."""
+    if CHANNELS[channel].is_inbox:
         return NotificationStatus.SENT, None, now
     return NotificationStatus.PENDING, first_attempt_at(event=event, channel=channel, now=now), None
 
@@ -191,10 +195,26 @@ SELECT n.event, n.user_id, r.channel, lower(n.event), n.context, n.dedupe_key, r
 FROM notices AS n
 JOIN routes AS r ON r.event = n.event
 JOIN accounts_user AS u ON u.id = n.user_id
-WHERE r.channel <> %(route_email)s OR u.email <> ''
+WHERE {reachable}
 ORDER BY n.dedupe_key, r.channel
 ON CONFLICT (dedupe_key, channel) DO NOTHING
 """
+
+
+def _reachable_sql(channels: set[str]) -> tuple[str, dict]:
+    """`_INSERT_SELECTED`'s filter, as `ChannelSpec.reaches` in SQL: a route `r` to user `u`
+    on a channel with an address only when the user has one. An address field the model
+    never leaves blank (the phone) needs no test, which keeps it off the reminders' hot path."""
+    conditions, params = [], {}
+    for index, channel in enumerate(sorted(channels)):
+        spec = CHANNELS[channel]
+        field = None if spec.is_inbox else get_user_model()._meta.get_field(spec.address)
+        if field is None or not field.blank:
+            continue
+        column = connection.ops.quote_name(field.column)
+        conditions.append(f"(r.channel <> %(route_address_{index})s OR u.{column} <> '')")
+        params[f"route_address_{index}"] = channel
+    return " AND ".join(conditions) or "TRUE", params
 
 
 @transaction.atomic(savepoint=False)
@@ -207,9 +227,10 @@ def notifications_enqueue_selected(
     if any(policy_for(event).marketing for event, _channel in routes):
         raise ValueError("publish_select carries required notices only (no opt-out handling)")
     deliveries = [_delivery(event, channel, now) for event, channel in routes]
+    reachable, reachable_params = _reachable_sql({channel for _event, channel in routes})
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT_SELECTED.format(select=select),
+            _INSERT_SELECTED.format(select=select, reachable=reachable),
             {
                 **params,
                 "route_events": [str(event) for event, _channel in routes],
@@ -218,7 +239,7 @@ def notifications_enqueue_selected(
                 "route_next": [next_attempt for _status, next_attempt, _sent in deliveries],
                 "route_sent": [sent for _status, _next, sent in deliveries],
                 "route_now": now,
-                "route_email": Channel.EMAIL,
+                **reachable_params,
             },
         )
         written = cursor.rowcount

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.db import transaction
 
 from core.permissions import permission_require
+from notifications.channels import CHANNELS
 from notifications.models import (
     Channel,
     Notification,
@@ -65,7 +66,7 @@ def notification_resend(*, notification: Notification, actor, now: datetime) -> 
     """
     permission_require(actor, RESEND_PERMISSION)
     row = Notification.objects.select_for_update().get(pk=notification.pk)
-    if row.channel == Channel.IN_APP:
+    if CHANNELS[row.channel].is_inbox:
         raise InAppNotResendable()
     if row.status in (NotificationStatus.PENDING, NotificationStatus.SENDING):
         raise AlreadyOnItsWay()

@@ -1,7 +1,7 @@
 """Test doubles selected through the provider settings (dotted paths)."""
 
 from notifications.models import Channel
-from notifications.providers import Provider, ProviderError
+from notifications.providers import OutgoingMessage, Provider, ProviderError
 
 
 class BrokenSmsProvider(Provider):
@@ -18,3 +18,14 @@ class BrokenSmsProvider(Provider):
 
 class RefusingSmsProvider(BrokenSmsProvider):
     permanent = True
+
+
+class RecordingProvider(Provider):
+    """Keeps every message it is given instead of delivering it (a throwaway channel's)."""
+
+    sandbox = True
+    messages: list[OutgoingMessage] = []
+
+    def send(self, message):
+        type(self).messages.append(message)
+        return f"rec-{message.idempotency_key}"
