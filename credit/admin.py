@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from core.errors import DomainError
 from core.reasons import ReasonCode, reason_texts
 from credit.models import (
@@ -51,31 +52,6 @@ from credit.services import (
     temporary_limit_grant,
 )
 from credit.services.permissions import FREEZE_ACCOUNT, GRANT_TEMPORARY_LIMIT, SET_LIMIT
-
-
-class ReadOnly:
-    """Staff look; they change things only through the operations below."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(ReadOnly, admin.ModelAdmin):
-    show_full_result_count = False
-
-
-class ReadOnlyTabularInline(ReadOnly, admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields
 
 
 def _table(headers, rows) -> str:

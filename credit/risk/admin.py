@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.reasons import reason_texts
 from credit.risk import pending as pending_services
@@ -188,32 +189,12 @@ class RiskPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(RiskPolicyActivation)
-class RiskPolicyActivationAdmin(admin.ModelAdmin):
+class RiskPolicyActivationAdmin(ReadOnlyAdmin):
     list_display = ("policy", "previous", "activated_by", "activated_at")
     list_select_related = ("policy", "previous", "activated_by")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # --- runs --------------------------------------------------------------------------------
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(RescoringRun)
 class RescoringRunAdmin(ReadOnlyAdmin):
     list_display = (
@@ -437,7 +418,6 @@ class RescoringDecisionAdmin(ReadOnlyAdmin):
     )
     list_filter = ("action", "pending_action", "kind")
     search_fields = ("=account__id", "=run__id")
-    show_full_result_count = False
     ordering = ("-id",)
 
     @admin.display(description=_("reasons"))
