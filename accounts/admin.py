@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import UserAdminChangeForm, UserAdminCreationForm
 from accounts.models import CustomerProfile, LoginEvent, User
+from core.admin import ReadOnlyAdmin
 
 
 class CustomerProfileInline(admin.StackedInline):
@@ -53,18 +54,9 @@ class CustomerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginEvent)
-class LoginEventAdmin(admin.ModelAdmin):
+class LoginEventAdmin(ReadOnlyAdmin):
     list_display = ("user", "occurred_at", "ip_address", "device_id", "is_new_device")
     list_filter = ("is_new_device",)
     search_fields = ("user__phone", "ip_address", "device_id")
     date_hierarchy = "occurred_at"
     list_select_related = ("user",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

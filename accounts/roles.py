@@ -92,7 +92,7 @@ ROLE_PERMISSIONS[Role.RISK_MANAGER] += _RISK_MANAGER
 
 
 # Credit back office: every staff role reads it; officers freeze, unfreeze and set limits;
-# managers also grant temporary limits and write and activate fee schedules (credit/admin.py).
+# managers also grant temporary limits and write and activate fee schedules (credit/admin/).
 _CREDIT_READ = [
     f"credit.view_{m}"
     for m in (

@@ -27,6 +27,7 @@ from accounts.models import User
 from appeals import selectors, services
 from appeals.forms import DecideForm, MessageForm, NoteForm, RequestInfoForm
 from appeals.models import CLOCK_RUNNING_STATUSES, OPEN_STATUSES, Appeal, AppealStatus
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 
 REVIEW = "appeals.review_appeal"
@@ -158,7 +159,7 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
 
 
 @admin.register(Appeal)
-class AppealAdmin(admin.ModelAdmin):
+class AppealAdmin(ReadOnlyAdmin):
     list_display = [
         "id",
         "customer",
@@ -211,16 +212,6 @@ class AppealAdmin(admin.ModelAdmin):
         ),
     ]
     readonly_fields = [f.name for f in Appeal._meta.concrete_fields if f.name != "id"]
-
-    # --- read-only model admin: actions go through services -------------------------------
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=gettext_lazy("SLA"))
     def sla_display(self, appeal):

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.admin import ReadOnlyAdmin
 from notifications import services
 from notifications.models import (
     Notification,
@@ -12,17 +13,6 @@ from notifications.models import (
     NotificationResend,
     SandboxSms,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)
@@ -42,7 +32,6 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ["user__phone", "dedupe_key", "provider_message_id"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    show_full_result_count = False
     actions = ["resend"]
 
     @admin.action(description=_("Resend the selected notifications"), permissions=["resend"])
@@ -92,4 +81,3 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
 class SandboxSmsAdmin(ReadOnlyAdmin):
     list_display = ["message_id", "phone", "text", "segments", "calls", "created_at"]
     search_fields = ["phone", "idempotency_key", "message_id"]
-    show_full_result_count = False

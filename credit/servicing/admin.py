@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from credit.servicing.forms import (
     AccelerationDemandForm,
@@ -35,19 +36,6 @@ from credit.servicing.services.permissions import (
 )
 
 FORM_TEMPLATE = "admin/servicing/action_form.html"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by services only: staff read them, nobody edits or deletes them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _render_form(admin_obj, request, *, form, title, submit_label, **extra):

@@ -1,0 +1,113 @@
+"""Risk rules (thresholds editable), the flags they raise (confirm or clear), phone changes."""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyAdmin
+from credit.risk import rules as rule_services
+from credit.risk.admin.base import json_block, note_action
+from credit.risk.models import PhoneChange, RiskFlag, RiskRule
+
+
+@admin.register(RiskRule)
+class RiskRuleAdmin(admin.ModelAdmin):
+    list_display = ("code", "enabled", "threshold", "window_minutes", "freeze", "explanation")
+    fields = (
+        "code",
+        "enabled",
+        "threshold",
+        "window_minutes",
+        "lookback_minutes",
+        "freeze",
+        "explanation",
+    )
+    readonly_fields = ("code", "explanation")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(RiskFlag)
+class RiskFlagAdmin(ReadOnlyAdmin):
+    list_display = ("id", "rule", "subject", "status", "account_count", "created_at", "reviewed_by")
+    list_filter = ("status", "rule")
+    search_fields = ("subject",)
+    actions = ["confirm", "clear"]
+    fields = (
+        "rule",
+        "subject",
+        "status",
+        "explanation",
+        "evidence_view",
+        "account_list",
+        "froze_accounts",
+        "created_at",
+        "updated_at",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("reviewed_by")
+            .annotate(n=Count("accounts"))
+        )
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("risk.review_riskflag")
+
+    @admin.display(description=_("accounts"))
+    def account_count(self, obj):
+        return obj.n
+
+    @admin.display(description=_("evidence"))
+    def evidence_view(self, obj):
+        return json_block(obj.evidence)
+
+    @admin.display(description=_("accounts"))
+    def account_list(self, obj):
+        return ", ".join(f"#{a.pk} [{a.status}]" for a in obj.accounts.all()) or "-"
+
+    @admin.action(description=_("Confirm: the finding is real"), permissions=["review"])
+    def confirm(self, request, queryset):
+        return note_action(
+            self,
+            request,
+            queryset,
+            title=str(_("Confirm risk flags")),
+            call=lambda flag, note: rule_services.flag_confirm(
+                flag=flag, actor=request.user, now=timezone.now(), note=note
+            ),
+        )
+
+    @admin.action(description=_("Clear: a false alarm (lifts its freeze)"), permissions=["review"])
+    def clear(self, request, queryset):
+        return note_action(
+            self,
+            request,
+            queryset,
+            title=str(_("Clear risk flags")),
+            call=lambda flag, note: rule_services.flag_clear(
+                flag=flag, actor=request.user, now=timezone.now(), note=note
+            ),
+        )
+
+
+@admin.register(PhoneChange)
+class PhoneChangeAdmin(ReadOnlyAdmin):
+    list_display = ("user", "old_phone", "new_phone", "changed_at", "actor")
+    list_select_related = ("user", "actor")
+    search_fields = ("old_phone", "new_phone")
