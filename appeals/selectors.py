@@ -19,7 +19,7 @@ from appeals.models import (
     AppealStatus,
     AppealType,
 )
-from credit.risk.models import PendingLimitDecrease, RescoringDecision
+from credit.risk.models import RescoringDecision
 
 ATTACHMENT_VIEW_PERM = "appeals.view_appealattachment"
 
@@ -259,15 +259,3 @@ def appeal_account_context(*, appeal: Appeal, limit: int = 10) -> dict:
 def _risk_decisions(account, limit: int) -> list:
     """The latest scores and reason codes of the nightly rescoring."""
     return list(RescoringDecision.objects.filter(account=account).order_by("-pk")[:limit])
-
-
-def pending_decreases_under_appeal(pending_ids) -> set[int]:
-    """Announced decreases with an open appeal: the customer was told the change waits."""
-    target_type = ContentType.objects.get_for_model(PendingLimitDecrease)
-    return set(
-        Appeal.objects.filter(
-            target_content_type=target_type,
-            target_object_id__in=list(pending_ids),
-            status__in=OPEN_STATUSES,
-        ).values_list("target_object_id", flat=True)
-    )

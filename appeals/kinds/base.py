@@ -63,6 +63,9 @@ class AppealKind:
     def __str__(self) -> str:
         return self.key
 
+    def ready(self) -> None:
+        """Hook into the owning app at start-up (called from the appeals AppConfig.ready)."""
+
     def refusal(self, target, now: datetime) -> str | None:
         """None when the target may be appealed now, else the customer-facing refusal."""
         return None

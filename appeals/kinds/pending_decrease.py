@@ -1,15 +1,16 @@
 """A limit decrease the risk engine announced and has not applied (`PendingLimitDecrease`):
 approval cancels it. While the appeal is open nobody confirms it, as its notice promises."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appeals.errors import DecisionNotApplicable
 from appeals.kinds.base import AppealKind, AppealKindKey, EffectPlan, row_reference
-from appeals.models import AppealType
+from appeals.models import OPEN_STATUSES, Appeal, AppealType
 from credit.money import ZERO
 from credit.risk.models import PendingLimitDecrease, PendingStatus
-from credit.risk.pending import pending_decrease_cancel
+from credit.risk.pending import confirmation_hold_register, pending_decrease_cancel
 
 
 class PendingDecreaseAppeal(AppealKind):
@@ -18,6 +19,20 @@ class PendingDecreaseAppeal(AppealKind):
     model = PendingLimitDecrease
     label = gettext_lazy("Announced limit decrease")
     query_aliases = ("pending",)  # the risk engine's notice links `?type=LIMIT_DECREASE&pending=`
+
+    def ready(self):
+        # Announced decreases under appeal wait: the customer was told the change waits.
+        confirmation_hold_register(self.under_appeal)
+
+    def under_appeal(self, pending_ids) -> set[int]:
+        """The announced decreases among `pending_ids` with an open appeal (one query)."""
+        return set(
+            Appeal.objects.filter(
+                target_content_type=ContentType.objects.get_for_model(PendingLimitDecrease),
+                target_object_id__in=list(pending_ids),
+                status__in=OPEN_STATUSES,
+            ).values_list("target_object_id", flat=True)
+        )
 
     def refusal(self, pending, now):
         # Appealable while not applied: its cooling-off lasts until a later run or risk staff
