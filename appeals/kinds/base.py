@@ -18,8 +18,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from appeals.models import Appeal, AppealType
-from credit.models import AccountStatus, CreditAccount
+from core.reasons import ReasonCode
+from credit.models import AccountStatus, CreditAccount, LimitChangeKind
 from credit.money import ZERO
+from credit.services import limit_set
 
 
 class AppealKindKey(StrEnum):
@@ -42,6 +44,20 @@ class EffectPlan:
 
 def row_reference(obj: models.Model) -> str:
     return f"{obj._meta.label_lower}:{obj.pk}"
+
+
+def limit_give_back(*, account: CreditAccount, base_limit: Decimal, actor, now, note) -> str:
+    """Set the base limit as an approved appeal does; the reference of the change written."""
+    change = limit_set(
+        account=account,
+        new_base_limit=base_limit,
+        kind=LimitChangeKind.APPEAL,
+        reason_codes=[ReasonCode.APPEAL_APPROVED],
+        now=now,
+        actor=actor,
+        note=note,
+    )
+    return row_reference(change)
 
 
 class AppealKind:

@@ -6,11 +6,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appeals.errors import DecisionNotApplicable
-from appeals.kinds.base import AppealKind, AppealKindKey, EffectPlan, row_reference, usable_gain
+from appeals.kinds.base import (
+    AppealKind,
+    AppealKindKey,
+    EffectPlan,
+    limit_give_back,
+    usable_gain,
+)
 from appeals.models import AppealType
-from core.reasons import ReasonCode
-from credit.models import LimitChange, LimitChangeKind
-from credit.services import limit_set
+from credit.models import LimitChange
 
 
 class LimitChangeAppeal(AppealKind):
@@ -44,16 +48,9 @@ class LimitChangeAppeal(AppealKind):
             )
 
         def apply():
-            change = limit_set(
-                account=account,
-                new_base_limit=previous,
-                kind=LimitChangeKind.APPEAL,
-                reason_codes=[ReasonCode.APPEAL_APPROVED],
-                now=now,
-                actor=actor,
-                note=note,
+            return limit_give_back(
+                account=account, base_limit=previous, actor=actor, now=now, note=note
             )
-            return row_reference(change)
 
         return EffectPlan(usable_gain(account, base=previous), apply)
 

@@ -9,13 +9,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
-from appeals.kinds.base import AccountKind, AppealKindKey, EffectPlan, row_reference, usable_gain
+from appeals.kinds.base import (
+    AccountKind,
+    AppealKindKey,
+    EffectPlan,
+    limit_give_back,
+    row_reference,
+    usable_gain,
+)
 from appeals.models import AppealType
 from core.reasons import ReasonCode
-from credit.models import AccountStatus, LimitChangeKind
+from credit.models import AccountStatus
 from credit.money import ZERO, quantize
 from credit.risk.selectors import policy_limit_bounds
-from credit.services import account_unfreeze, limit_set
+from credit.services import account_unfreeze
 
 RESTORABLE_STATUSES = (AccountStatus.FROZEN, AccountStatus.NEGATIVE, AccountStatus.RESTORED)
 
@@ -81,25 +88,20 @@ class RestorationAppeal(AccountKind):
                 _("The base limit is already ¥%(limit)s; there is nothing to restore.")
                 % {"limit": account.base_limit}
             )
-        codes = [ReasonCode.APPEAL_APPROVED]
 
         def apply():
             reference = row_reference(account)
             if frozen:
                 account_unfreeze(
-                    account=account, now=now, actor=actor, note=note, reason_codes=codes
+                    account=account,
+                    now=now,
+                    actor=actor,
+                    note=note,
+                    reason_codes=[ReasonCode.APPEAL_APPROVED],
                 )
             if target_base > account.base_limit:
-                reference = row_reference(
-                    limit_set(
-                        account=account,
-                        new_base_limit=target_base,
-                        kind=LimitChangeKind.APPEAL,
-                        reason_codes=codes,
-                        now=now,
-                        actor=actor,
-                        note=note,
-                    )
+                reference = limit_give_back(
+                    account=account, base_limit=target_base, actor=actor, now=now, note=note
                 )
             return reference
 
