@@ -76,9 +76,6 @@ class AppealKind:
     # Inputs the reviewer may give with an approval (admin decide form, `appeal_decide`).
     decision_fields: ClassVar[dict[str, forms.Field]] = {}
 
-    def __str__(self) -> str:
-        return self.key
-
     def ready(self) -> None:
         """Hook into the owning app at start-up (called from the appeals AppConfig.ready)."""
 
