@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from appeals import selectors, services
 from appeals.forms import DecideForm, MessageForm, NoteForm, RequestInfoForm
+from appeals.kinds import kind_of
 from appeals.models import CLOCK_RUNNING_STATUSES, OPEN_STATUSES, Appeal, AppealStatus
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
@@ -95,6 +96,7 @@ class StaffAction:
     button: str
     success: str
     run: Callable  # (appeal, user, cleaned_data, now) -> object
+    form_kwargs: Callable = lambda appeal: {}  # (appeal) -> extra arguments of the form
 
 
 def _with_note(service):
@@ -124,10 +126,10 @@ STAFF_ACTIONS: dict[str, StaffAction] = {
             outcome=data["outcome"],
             note=data["note"],
             customer_reason=data["customer_reason"],
-            restore_to=data["restore_to"],
-            extension_days=data["extension_days"],
             now=now,
+            **{name: data[name] for name in kind_of(appeal).decision_fields},
         ),
+        lambda appeal: {"kind": kind_of(appeal)},
     ),
     "confirm": StaffAction(
         (CONFIRM,),
@@ -304,7 +306,7 @@ class AppealAdmin(ReadOnlyAdmin):
         if not any(request.user.has_perm(perm) for perm in spec.perms):
             raise PermissionDenied
         appeal = get_object_or_404(Appeal, pk=pk)
-        form = spec.form(request.POST or None)
+        form = spec.form(request.POST or None, **spec.form_kwargs(appeal))
         if request.method == "POST" and form.is_valid():
             try:
                 spec.run(appeal, request.user, form.cleaned_data, timezone.now())

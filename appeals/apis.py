@@ -15,8 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from appeals import selectors, services
-from appeals.models import AppealType
-from appeals.targets import KINDS
+from appeals.kinds import kind_names
 from appeals.views import attachment_response
 
 # --- input ----------------------------------------------------------------------------------
@@ -24,12 +23,16 @@ from appeals.views import attachment_response
 
 class AppealCreateInput(serializers.Serializer):
     kind = serializers.ChoiceField(
-        choices=[*KINDS.keys(), *AppealType.values],
-        help_text="Target kind, or an appeal type meaning its default kind.",
+        choices=(),  # set per request in __init__ from the registry (appeals.kinds)
+        help_text="Appeal kind, or an appeal type meaning its default kind.",
     )
     target_id = serializers.IntegerField(min_value=1)
     reason = serializers.CharField(max_length=4000, trim_whitespace=True)
     files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kind_names()
 
 
 class AnswerInput(serializers.Serializer):

@@ -8,8 +8,7 @@ class AppealsConfig(AppConfig):
     verbose_name = _("Appeals")
 
     def ready(self):
-        from appeals.selectors import pending_decreases_under_appeal
-        from credit.risk.pending import confirmation_hold_register
+        from appeals.kinds import KINDS
 
-        # Announced decreases under appeal wait: the customer was told the change waits.
-        confirmation_hold_register(pending_decreases_under_appeal)
+        for kind in KINDS.values():
+            kind.ready()

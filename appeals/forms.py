@@ -1,5 +1,7 @@
 """Portal and admin forms: they translate input only; every rule lives in the services."""
 
+import copy
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -93,21 +95,8 @@ class DecideForm(forms.Form):
         required=False,
         help_text=_("Required for a rejection."),
     )
-    restore_to = forms.DecimalField(
-        label=_("Restore the base limit to (¥)"),
-        required=False,
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
-        help_text=_(
-            "Restoration only. Empty: the policy default (the limit before the incident, "
-            "coming back in steps under probation)."
-        ),
-    )
-    extension_days = forms.IntegerField(
-        label=_("Extension (days)"),
-        required=False,
-        min_value=1,
-        max_value=366,
-        help_text=_("Repayment extension only. Empty: the default."),
-    )
+
+    def __init__(self, *args, kind, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The inputs the appeal's kind takes with an approval (restoration: the limit, …).
+        self.fields.update(copy.deepcopy(kind.decision_fields))

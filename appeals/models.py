@@ -62,8 +62,8 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
         "credit.CreditAccount", on_delete=models.PROTECT, related_name="appeals"
     )
     type = models.CharField(_("type"), max_length=32, choices=AppealType.choices)
-    # The decision appealed: a LimitChange, a PendingLimitDecrease, the CreditAccount (its
-    # freeze, or its restoration), an Installment or an Acceleration. See appeals.targets.
+    # The decision appealed: the target of one of the kinds in appeals.kinds (a LimitChange,
+    # the CreditAccount for a freeze, …).
     target_content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     target_object_id = models.PositiveBigIntegerField()
     target = GenericForeignKey("target_content_type", "target_object_id")
@@ -98,8 +98,8 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # Set by the reviewer: RESTORATION to this base limit (else the policy default applies);
-    # REPAYMENT_EXTENSION by this many days.
+    # Set by the reviewer, each read and written only by its kind's module: restoration to
+    # this base limit (else the policy default applies); installment by this many days.
     restore_to = MoneyField(_("restore the base limit to"), null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField(_("extension (days)"), null=True, blank=True)
     restored_amount = MoneyField(_("limit given back"), null=True, blank=True)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 
 from appeals.errors import AppealNotFound
+from appeals.kinds import kind_of
 from appeals.models import (
     CLOCK_RUNNING_STATUSES,
     OPEN_STATUSES,
@@ -18,9 +19,7 @@ from appeals.models import (
     AppealStatus,
     AppealType,
 )
-from appeals.targets import KINDS, kind_of
-from credit.models import CreditAccount, Installment, LimitChange
-from credit.risk.models import PendingLimitDecrease, RescoringDecision
+from credit.risk.models import RescoringDecision
 
 ATTACHMENT_VIEW_PERM = "appeals.view_appealattachment"
 
@@ -177,41 +176,15 @@ def open_appeals_by_target(*, customer) -> dict[tuple[str, int, int], int]:
     return {(t, ct, obj): pk for t, ct, obj, pk in rows}
 
 
-def appeal_target_label(appeal: Appeal) -> str:
-    try:
-        return str(kind_of(appeal).label)
-    except LookupError:
-        return appeal.get_type_display()
-
-
 def appeal_target_summary(appeal: Appeal) -> str:
     """One line describing what is appealed, for the customer (no other customer's data)."""
     target = appeal.target
-    if isinstance(target, LimitChange):
-        return str(
-            _("Limit changed from ¥%(old)s to ¥%(new)s on %(date)s")
-            % {
-                "old": target.old_effective_limit,
-                "new": target.new_effective_limit,
-                "date": timezone.localtime(target.created_at).date(),
-            }
-        )
-    if isinstance(target, Installment):
-        return str(
-            _("Installment %(seq)s of plan #%(plan)s, due %(date)s, ¥%(amount)s")
-            % {
-                "seq": target.sequence,
-                "plan": target.plan_id,
-                "date": target.due_date,
-                "amount": target.amount_due,
-            }
-        )
-    if isinstance(target, CreditAccount):
-        return str(
-            _("Your credit line: status %(status)s, base limit ¥%(limit)s")
-            % {"status": target.get_status_display(), "limit": target.base_limit}
-        )
-    return str(target) if target is not None else ""
+    if target is None:
+        return ""
+    try:
+        return kind_of(appeal).summary(target)
+    except LookupError:
+        return str(target)
 
 
 def sla_state(appeal: Appeal, *, now: datetime) -> str:
@@ -286,19 +259,3 @@ def appeal_account_context(*, appeal: Appeal, limit: int = 10) -> dict:
 def _risk_decisions(account, limit: int) -> list:
     """The latest scores and reason codes of the nightly rescoring."""
     return list(RescoringDecision.objects.filter(account=account).order_by("-pk")[:limit])
-
-
-def target_kinds_available() -> list[str]:
-    return [key for key, kind in KINDS.items() if kind.model is not None]
-
-
-def pending_decreases_under_appeal(pending_ids) -> set[int]:
-    """Announced decreases with an open appeal: the customer was told the change waits."""
-    target_type = ContentType.objects.get_for_model(PendingLimitDecrease)
-    return set(
-        Appeal.objects.filter(
-            target_content_type=target_type,
-            target_object_id__in=list(pending_ids),
-            status__in=OPEN_STATUSES,
-        ).values_list("target_object_id", flat=True)
-    )

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 from appeals import selectors, services
 from appeals.errors import AppealError, AppealNotFound
 from appeals.forms import AnswerForm, AppealForm, MessageForm
+from appeals.kinds import KINDS, target_resolve
 from appeals.models import OPEN_STATUSES, AppealStatus
-from appeals.targets import target_resolve
 from core.errors import DomainError
 
 
@@ -35,23 +35,15 @@ def appeal_list(request):
     return render(request, "appeals/list.html", {"appeals": appeals})
 
 
-# Links other apps already send in notices: ?type=LIMIT_DECREASE&pending=ID (risk engine),
-# ?acceleration=ID (servicing). The canonical form is ?kind=<target kind>&target=ID.
-QUERY_ALIASES = {
-    "pending": "pending_decrease",
-    "pending_decrease": "pending_decrease",
-    "limit_change": "limit_change",
-    "installment": "installment",
-    "acceleration": "acceleration",
-}
-
-
 def target_from_query(data) -> tuple[str, str]:
+    """(kind, target id) from a link: `?kind=<key>&target=<id>`, or the forms other apps'
+    notices already use (`?<key or alias>=<id>`, e.g. `?type=LIMIT_DECREASE&pending=<id>`)."""
     if data.get("kind"):
         return data["kind"], data.get("target", "")
-    for name, kind in QUERY_ALIASES.items():
-        if data.get(name):
-            return kind, data[name]
+    for kind in KINDS.values():
+        for name in (kind.key, *kind.query_aliases):
+            if data.get(name):
+                return kind.key, data[name]
     return data.get("type", ""), data.get("target", "")
 
 
@@ -103,9 +95,7 @@ def appeal_new(request):
             "kind": kind,
             "target": target,
             "refusal": refusal,
-            "min_reason": settings.APPEALS_RESTORATION_MIN_REASON
-            if kind is not None and kind.key == "restoration"
-            else None,
+            "min_reason": kind.min_reason if kind is not None else None,
         },
     )
 

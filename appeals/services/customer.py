@@ -16,7 +16,8 @@ from appeals.errors import (
     ReasonTooShort,
     TooManyAppeals,
 )
-from appeals.models import OPEN_STATUSES, Appeal, AppealStatus, AppealType, MessageAuthor
+from appeals.kinds import target_resolve
+from appeals.models import OPEN_STATUSES, Appeal, AppealStatus, MessageAuthor
 from appeals.services.common import (
     appeal_lock_for_customer,
     attachments_store,
@@ -24,7 +25,6 @@ from appeals.services.common import (
     message_write,
     notify_customer,
 )
-from appeals.targets import account_of, target_resolve
 from core.events import EventType
 from credit.services import status_log_stamp
 
@@ -57,8 +57,8 @@ def appeal_submit(
 ) -> Appeal:
     """Open an appeal against one of the customer's own decisions.
 
-    `kind` is a target kind ("limit_change", "pending_decrease", "freeze", "restoration",
-    "installment", "acceleration") or an appeal type meaning its default kind.
+    `kind` is the key of a kind in the registry (`appeals.kinds`) or an appeal type meaning
+    its default kind.
     Refusals write nothing: foreign or unknown target (404), not appealable now, an open
     appeal on the same target, more than the daily number of appeals, a short reason, a
     wrong file.
@@ -67,12 +67,7 @@ def appeal_submit(
     # then race-free (the partial unique constraint backs up the second).
     customer = User.objects.select_for_update().get(pk=customer.pk)
     target_kind, target = target_resolve(key=kind, target_id=target_id, customer=customer, now=now)
-    minimum = (
-        settings.APPEALS_RESTORATION_MIN_REASON
-        if target_kind.appeal_type == AppealType.RESTORATION
-        else 1
-    )
-    reason = _clean_text(reason, minimum=minimum)
+    reason = _clean_text(reason, minimum=target_kind.min_reason or 1)
     checked = attachments_check(files, already=0)
     content_type = ContentType.objects.get_for_model(target)
     if Appeal.objects.filter(
@@ -90,7 +85,7 @@ def appeal_submit(
 
     appeal = Appeal(
         customer=customer,
-        account=account_of(target_kind, target),
+        account=target_kind.account_of(target),
         type=target_kind.appeal_type,
         target_content_type=content_type,
         target_object_id=target.pk,

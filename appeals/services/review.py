@@ -1,14 +1,13 @@
 """What staff do: assign, ask for information, write, decide, and the second approval."""
 
 from datetime import datetime
-from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from appeals.effects import effect_plan
 from appeals.errors import (
     AppealAlreadyDecided,
     AppealTransitionRefused,
@@ -16,6 +15,7 @@ from appeals.errors import (
     RejectionReasonRequired,
     SameApproverRefused,
 )
+from appeals.kinds import AppealKind, EffectPlan, kind_of
 from appeals.models import (
     DECIDED_STATUSES,
     OPEN_STATUSES,
@@ -31,7 +31,6 @@ from appeals.services.common import (
     notify_customer,
 )
 from appeals.services.customer import _clean_text
-from appeals.targets import kind_of
 from core.events import EventType
 from core.permissions import permission_require
 from core.reasons import ReasonCode
@@ -136,7 +135,7 @@ def appeal_message_add(*, appeal: Appeal, author: User, body: str, now: datetime
     return message_write(appeal, author=author, side=side, body=body, now=now)
 
 
-def _apply(appeal: Appeal, *, actor: User, note: str, now: datetime, plan) -> None:
+def _apply(appeal: Appeal, *, actor: User, note: str, now: datetime, plan: EffectPlan) -> None:
     appeal.effect_reference = plan.apply()
     appeal.approve(at=now, by=actor, description=note)
     appeal.save()
@@ -152,24 +151,21 @@ def _apply(appeal: Appeal, *, actor: User, note: str, now: datetime, plan) -> No
     )
 
 
-def _plan(appeal: Appeal, *, actor: User, note: str, now: datetime):
+def _plan(appeal: Appeal, kind: AppealKind, *, actor: User, note: str, now: datetime) -> EffectPlan:
     """Lock the account, then the target's row through the appellant, and plan the effect."""
     account = account_lock(appeal.account_id)
-    kind = kind_of(appeal)
     # Not locked here: the owning service locks its rows in its own order (the appeal's lock
     # already makes the decision happen once).
     target = kind.model.objects.get(pk=appeal.target_object_id)
     if kind.account_id_of(target) != account.pk:  # stored generically, so check again
         raise AppealTransitionRefused()
-    return effect_plan(
-        kind=kind,
+    return kind.effect_plan(
+        appeal=appeal,
         target=target if kind.account_field else account,
         account=account,
         actor=actor,
         now=now,
         note=f"appeal #{appeal.pk} ({actor}): {note}",
-        restore_to=appeal.restore_to,
-        extension_days=appeal.extension_days,
     )
 
 
@@ -182,10 +178,12 @@ def appeal_decide(
     note: str,
     now: datetime,
     customer_reason: str = "",
-    restore_to: Decimal | None = None,
-    extension_days: int | None = None,
+    **decision: Any,
 ) -> Appeal:
     """Approve or reject. An approval takes effect here, once, in this transaction.
+
+    `decision`: the reviewer's inputs the appeal's kind takes with an approval (its
+    `decision_fields`, e.g. restoration's `restore_to`, installment's `extension_days`).
 
     The appeal row is locked and its state checked first, so a decision submitted twice
     (a double click, two reviewers) takes effect once; the second is refused. An approval
@@ -225,13 +223,12 @@ def appeal_decide(
         )
         return appeal
 
-    appeal.restore_to = restore_to
-    appeal.extension_days = extension_days
+    kind = kind_of(appeal)
+    kind.decision_record(appeal, **decision)
     appeal.decision_note = note
     appeal.customer_reason = customer_reason
-    plan = _plan(appeal, actor=actor, note=note, now=now)
+    plan = _plan(appeal, kind, actor=actor, note=note, now=now)
     appeal.restored_amount = plan.restored_amount
-    appeal.extension_days = plan.extension_days
     if plan.restored_amount > settings.APPEALS_SECOND_APPROVAL_ABOVE:
         appeal.approve_pending_confirmation(at=now, by=actor, description=note)
         appeal.save()
@@ -253,7 +250,7 @@ def appeal_confirm(*, appeal: Appeal, actor: User, note: str, now: datetime) -> 
         raise SameApproverRefused()
     note = _note(note)
     # Planned again now: the account may have moved since the first approval.
-    plan = _plan(appeal, actor=actor, note=note, now=now)
+    plan = _plan(appeal, kind_of(appeal), actor=actor, note=note, now=now)
     appeal.restored_amount = plan.restored_amount
     _apply(appeal, actor=actor, note=note, now=now, plan=plan)
     return appeal

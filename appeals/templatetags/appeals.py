@@ -1,21 +1,22 @@
-"""`{% appeal_link target_type target %}`: the "Appeal this" link beside a decision.
+"""`{% appeal_link kind target %}`: the "Appeal this" link beside a decision.
 
-`target_type` is a target kind ("limit_change", "pending_decrease", "freeze", "restoration",
-"installment", "acceleration") or an appeal type (its default kind); `target` is the object
-or its id (for "freeze" and "restoration": the credit account). Renders nothing when the
-customer already has an open appeal on it, when the kind is not installed, and for a limit
-change that was not a decrease. The customer's open appeals are read once per request.
+`kind` is the key of a kind in the registry (`appeals.kinds`) or an appeal type (its default
+kind); `target` is the object or its id (for a kind whose target is the account: the credit
+account). Renders nothing when the customer already has an open appeal on it, when the kind
+is unknown, and when the target, given as an object, may not be appealed now (a limit change
+that was not a decrease). The customer's open appeals are read once per request.
 """
 
 from django import template
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from appeals.errors import AppealNotFound
+from appeals.kinds import kind_named
 from appeals.selectors import open_appeals_by_target
-from appeals.targets import kind_named
 
 register = template.Library()
 
@@ -31,16 +32,16 @@ def _open_appeals(request) -> dict:
 
 
 @register.inclusion_tag("appeals/_appeal_link.html", takes_context=True)
-def appeal_link(context, target_type, target):
+def appeal_link(context, kind, target):
     request = context.get("request")
     if request is None or not request.user.is_authenticated or target in (None, ""):
         return {}
     try:
-        kind = kind_named(str(target_type))
+        kind = kind_named(str(kind))
     except AppealNotFound:
         return {}
     if isinstance(target, models.Model):
-        if kind.key == "limit_change" and not target.is_decrease:
+        if kind.refusal(target, timezone.now()) is not None:
             return {}
         target_id = target.pk
     else:

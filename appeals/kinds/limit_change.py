@@ -1,0 +1,58 @@
+"""A limit decrease already applied (a `LimitChange` that cut the base limit): approval sets
+the base limit back to its level before the cut."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from appeals.errors import DecisionNotApplicable
+from appeals.kinds.base import (
+    AppealKind,
+    AppealKindKey,
+    EffectPlan,
+    limit_give_back,
+    usable_gain,
+)
+from appeals.models import AppealType
+from credit.models import LimitChange
+
+
+class LimitChangeAppeal(AppealKind):
+    key = AppealKindKey.LIMIT_CHANGE
+    appeal_type = AppealType.LIMIT_DECREASE
+    model = LimitChange
+    label = gettext_lazy("Limit decrease")
+    default_for_type = True
+
+    def refusal(self, change, now):
+        if not change.is_decrease:
+            return _("Only a limit decrease can be appealed.")
+        return None
+
+    def summary(self, change):
+        return str(
+            _("Limit changed from ¥%(old)s to ¥%(new)s on %(date)s")
+            % {
+                "old": change.old_effective_limit,
+                "new": change.new_effective_limit,
+                "date": timezone.localtime(change.created_at).date(),
+            }
+        )
+
+    def effect_plan(self, *, appeal, target, account, actor, now, note):
+        previous = target.old_base_limit
+        if account.base_limit >= previous:
+            raise DecisionNotApplicable(
+                _("The base limit is already at or above ¥%(limit)s, its level before this cut.")
+                % {"limit": previous}
+            )
+
+        def apply():
+            return limit_give_back(
+                account=account, base_limit=previous, actor=actor, now=now, note=note
+            )
+
+        return EffectPlan(usable_gain(account, base=previous), apply)
+
+
+KIND = LimitChangeAppeal()

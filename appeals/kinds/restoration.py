@@ -1,0 +1,112 @@
+"""Asking for the limit back after it was frozen, went below zero, was put on probation or was
+used up: approval unfreezes if frozen, then sets the base limit to the pre-incident limit (the
+policy default; servicing's close caps it under probation and lifts it in steps) or to an
+amount the reviewer sets within the active risk policy's bounds."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
+from appeals.kinds.base import (
+    AccountKind,
+    AppealKindKey,
+    EffectPlan,
+    limit_give_back,
+    row_reference,
+    usable_gain,
+)
+from appeals.models import AppealType
+from core.reasons import ReasonCode
+from credit.models import AccountStatus
+from credit.money import ZERO, quantize
+from credit.risk.selectors import policy_limit_bounds
+from credit.services import account_unfreeze
+
+RESTORABLE_STATUSES = (AccountStatus.FROZEN, AccountStatus.NEGATIVE, AccountStatus.RESTORED)
+
+
+class RestorationAppeal(AccountKind):
+    key = AppealKindKey.RESTORATION
+    appeal_type = AppealType.RESTORATION
+    label = gettext_lazy("Limit restoration")
+    default_for_type = True
+    decision_fields = {
+        "restore_to": forms.DecimalField(
+            label=gettext_lazy("Restore the base limit to (¥)"),
+            required=False,
+            max_digits=14,
+            decimal_places=2,
+            min_value=0,
+            help_text=gettext_lazy(
+                "Restoration only. Empty: the policy default (the limit before the incident, "
+                "coming back in steps under probation)."
+            ),
+        )
+    }
+
+    def refusal(self, account, now):
+        if account.status == AccountStatus.CLOSED:
+            return _("This credit line is closed.")
+        if account.status in RESTORABLE_STATUSES or account.available <= 0:
+            return None
+        return _(
+            "You can ask for your limit back after it was used up, went below zero or was frozen."
+        )
+
+    @property
+    def min_reason(self):
+        return settings.APPEALS_RESTORATION_MIN_REASON
+
+    def decision_record(self, appeal, *, restore_to=None):
+        # The Appeal column is this kind's alone; a second approval plans again from it.
+        appeal.restore_to = restore_to
+
+    def _target_base(self, appeal, account):
+        if appeal.restore_to is not None:
+            restore_to = quantize(appeal.restore_to)
+            bounds = policy_limit_bounds()
+            low, high = bounds if bounds is not None else (ZERO, None)
+            if restore_to < low or (high is not None and restore_to > high):
+                raise RestoreAmountOutOfBounds(
+                    _("Choose a limit between ¥%(low)s and ¥%(high)s (the risk policy's bounds).")
+                    % {"low": low, "high": high if high is not None else "—"}
+                )
+            return restore_to
+        if account.pre_incident_limit is not None:
+            return account.pre_incident_limit  # the policy default
+        raise DecisionNotApplicable(
+            _("This account has no limit from before an incident; set the limit to restore.")
+        )
+
+    def effect_plan(self, *, appeal, target, account, actor, now, note):
+        target_base = self._target_base(appeal, account)
+        frozen = account.status == AccountStatus.FROZEN
+        if target_base <= account.base_limit and not frozen:
+            raise DecisionNotApplicable(
+                _("The base limit is already ¥%(limit)s; there is nothing to restore.")
+                % {"limit": account.base_limit}
+            )
+
+        def apply():
+            reference = row_reference(account)
+            if frozen:
+                account_unfreeze(
+                    account=account,
+                    now=now,
+                    actor=actor,
+                    note=note,
+                    reason_codes=[ReasonCode.APPEAL_APPROVED],
+                )
+            if target_base > account.base_limit:
+                reference = limit_give_back(
+                    account=account, base_limit=target_base, actor=actor, now=now, note=note
+                )
+            return reference
+
+        gain = usable_gain(account, base=max(target_base, account.base_limit), unfreeze=frozen)
+        return EffectPlan(gain, apply)
+
+
+KIND = RestorationAppeal()
