@@ -11,8 +11,9 @@ from datetime import timedelta
 
 from core.events import EventType
 from core.reasons import ReasonCode
+from credit.formulas import available_sql, effective_limit_sql
 from credit.models import LimitChangeKind
-from credit.servicing.services.context import AVAILABLE, EFFECTIVE, CloseContext, effective_sql
+from credit.servicing.services.context import CloseContext
 
 _APPLY = """
 WITH per AS (
@@ -79,10 +80,10 @@ WITH per AS (
 )
 SELECT m.* FROM moved m ORDER BY m.id
 """.format(  # noqa: S608 - constant SQL fragments, values are parameters
-    effective=EFFECTIVE,
-    available=AVAILABLE,
-    mid=effective_sql("(a.temporary_limit - per.expired)"),
-    new=effective_sql("(a.temporary_limit - per.expired + per.started)"),
+    effective=effective_limit_sql("a"),
+    available=available_sql("a"),
+    mid=effective_limit_sql("a", temporary="(a.temporary_limit - per.expired)"),
+    new=effective_limit_sql("a", temporary="(a.temporary_limit - per.expired + per.started)"),
 )
 
 
