@@ -23,7 +23,7 @@ WITH per AS (
       FROM _svc_grants WHERE action IN ('EXPIRE', 'START') GROUP BY account_id
 ), old AS (
     SELECT a.id, a.status, a.base_limit, {effective} AS effective_limit, per.expired, per.started,
-           {mid} AS mid_effective, {new} - a.outstanding_principal AS new_available
+           {mid} AS mid_effective, {new_available} AS new_available
       FROM credit_creditaccount a JOIN per ON per.account_id = a.id
 ), moved AS (
     UPDATE credit_creditaccount a SET
@@ -83,7 +83,9 @@ SELECT m.* FROM moved m ORDER BY m.id
     effective=effective_limit_sql("a"),
     available=available_sql("a"),
     mid=effective_limit_sql("a", temporary="(a.temporary_limit - per.expired)"),
-    new=effective_limit_sql("a", temporary="(a.temporary_limit - per.expired + per.started)"),
+    new_available=available_sql(
+        "a", effective_limit_sql("a", temporary="(a.temporary_limit - per.expired + per.started)")
+    ),
 )
 
 
