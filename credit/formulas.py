@@ -102,6 +102,19 @@ def status_agrees_sql(alias: str, available: str | None = None) -> str:
     )
 
 
+# --- who may buy: good standing or probation; FROZEN, NEGATIVE and CLOSED accounts may not
+
+PURCHASING_STATUSES = (AccountStatus.ACTIVE, AccountStatus.RESTORED)
+
+
+def may_purchase(*, status: str) -> bool:
+    return status in PURCHASING_STATUSES
+
+
+def may_purchase_sql(alias: str) -> str:
+    return f"{alias}.status IN {sql_list(PURCHASING_STATUSES)}"
+
+
 # --- amounts due on an installment: what remains after refunds, waivers and payments
 
 

@@ -17,6 +17,7 @@ from credit.formulas import (
     effective_limit_sql,
     fee_due_sql,
     installment_open_sql,
+    may_purchase_sql,
     penalty_due_sql,
     principal_due_sql,
     sql_list,
@@ -24,7 +25,7 @@ from credit.formulas import (
     status_agrees_sql,
 )
 from credit.models import CreditAccount, LimitChangeKind
-from credit.statuses import AccountStatus, InstallmentStatus
+from credit.statuses import InstallmentStatus
 
 # Kinds a system process records without a person or a run (opening, the daily close).
 AUTOMATIC_LIMIT_CHANGE_KINDS = (
@@ -38,7 +39,6 @@ _EFFECTIVE = effective_limit_sql("a")
 _AVAILABLE = available_sql("a")
 _PRINCIPAL_DUE = principal_due_sql("i")
 _AMOUNT_DUE = amount_due_sql("i")
-_NOT_PURCHASING = sql_list((AccountStatus.NEGATIVE, AccountStatus.FROZEN, AccountStatus.CLOSED))
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,7 @@ CHECKS: tuple[Check, ...] = (
         SELECT a.id, NULL::bigint,
                'status ' || a.status || ' with available ' || {_AVAILABLE}
           FROM credit_creditaccount a
-         WHERE a.status NOT IN {_NOT_PURCHASING}
-           AND {_AVAILABLE} < 0
+         WHERE {may_purchase_sql("a")} AND {_AVAILABLE} < 0
         """,  # noqa: S608 - constants only
     ),
     Check(

@@ -116,7 +116,7 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
 
     @property
     def can_purchase(self) -> bool:
-        return self.status in (AccountStatus.ACTIVE, AccountStatus.RESTORED)
+        return formulas.may_purchase(status=self.status)
 
     # --- transitions (change only this model's fields; services save, audit and notify) --
     @fsm_log_by

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.events import EventType, publish
 from core.reasons import ReasonCode
-from credit.formulas import available_sql
+from credit.formulas import available_sql, may_purchase_sql
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -119,7 +119,7 @@ _STATUS_REFUSALS = {
 _AUTHORIZE = f"""
 WITH acct AS (
     SELECT a.id FROM credit_creditaccount a
-     WHERE a.id = %(account)s AND a.status IN ('ACTIVE', 'RESTORED')
+     WHERE a.id = %(account)s AND {may_purchase_sql("a")}
        AND a.due_day = %(due_day)s
        AND {available_sql("a")} >= %(amount)s
        AND EXISTS (SELECT 1 FROM credit_feeschedule f WHERE f.id = %(schedule)s AND f.is_active)

@@ -118,7 +118,7 @@ UPDATE credit_creditaccount a
 RETURNING a.id, {formulas.effective_limit_sql("a")}, {formulas.available_sql("a")},
           {formulas.effective_limit_sql("a", "v.alt_base", "v.alt_temporary")},
           {formulas.available_sql("a", formulas.effective_limit_sql("a", "v.alt_base"))},
-          {formulas.status_agrees_sql("a")}
+          {formulas.status_agrees_sql("a")}, {formulas.may_purchase_sql("a")}
 """  # noqa: S608 - constant SQL fragments, values are parameters
 
 
@@ -166,6 +166,7 @@ def test_effective_limit_and_available_are_the_same_in_python_the_orm_and_sql(ac
             replaced,
             formulas.available(effective=new_base, outstanding=state["outstanding"]),
             formulas.status_agrees(status=account.status, available=account.available),
+            account.can_purchase,
         )
         assert by_sql[account.pk] == python
         assert (account.orm_effective, account.orm_available, account.orm_agrees) == (
