@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts.demo import DEMO_PASSWORD, STAFF_PHONES, DemoLogin, customer_ensure, staff_ensure
 from accounts.roles import Role
 from core.reasons import ReasonCode
+from credit.formulas import INSTALLMENT_OPEN
 from credit.models import (
     CreditAccount,
     FreezeReason,
@@ -30,7 +31,6 @@ from credit.models import (
     Merchant,
     Purchase,
 )
-from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.services import (
     account_close,
     account_freeze,
@@ -108,7 +108,7 @@ class History:
             (
                 inst.amount_due
                 for inst in Installment.objects.filter(
-                    account=self.account, status__in=OPEN_INSTALLMENT_STATUSES, due_date__lte=due
+                    INSTALLMENT_OPEN, account=self.account, due_date__lte=due
                 )
             ),
             D("0.00"),

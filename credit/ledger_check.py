@@ -11,8 +11,21 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
+from credit.formulas import (
+    amount_due_sql,
+    available_sql,
+    effective_limit_sql,
+    fee_due_sql,
+    installment_open_sql,
+    may_purchase_sql,
+    penalty_due_sql,
+    principal_due_sql,
+    sql_list,
+    sql_literal,
+    status_agrees_sql,
+)
 from credit.models import CreditAccount, LimitChangeKind
-from credit.models.accounts import effective_limit_sql
+from credit.statuses import InstallmentStatus
 
 # Kinds a system process records without a person or a run (opening, the daily close).
 AUTOMATIC_LIMIT_CHANGE_KINDS = (
@@ -23,7 +36,9 @@ AUTOMATIC_LIMIT_CHANGE_KINDS = (
 )
 
 _EFFECTIVE = effective_limit_sql("a")
-_OPEN = "('PENDING', 'OVERDUE')"
+_AVAILABLE = available_sql("a")
+_PRINCIPAL_DUE = principal_due_sql("i")
+_AMOUNT_DUE = amount_due_sql("i")
 
 
 @dataclass(frozen=True)
@@ -40,37 +55,31 @@ CHECKS: tuple[Check, ...] = (
         f"""
         SELECT a.id, NULL::bigint,
                'outstanding ' || a.outstanding_principal || ' ≠ unpaid installments '
-               || COALESCE(SUM(i.principal - i.principal_refunded - i.principal_paid), 0)
+               || COALESCE(SUM({_PRINCIPAL_DUE}), 0)
           FROM credit_creditaccount a
-          LEFT JOIN credit_installment i ON i.account_id = a.id AND i.status IN {_OPEN}
+          LEFT JOIN credit_installment i ON i.account_id = a.id AND {installment_open_sql("i")}
          GROUP BY a.id
-        HAVING a.outstanding_principal
-               <> COALESCE(SUM(i.principal - i.principal_refunded - i.principal_paid), 0)
+        HAVING a.outstanding_principal <> COALESCE(SUM({_PRINCIPAL_DUE}), 0)
         """,  # noqa: S608 - constants only
     ),
     Check(
         1,
         "a paid installment owes nothing",
-        """
+        f"""
         SELECT i.account_id, i.id,
-               'installment ' || i.id || ' is PAID but still owes '
-               || (i.principal - i.principal_refunded - i.principal_paid)
-               + (i.fee - i.fee_waived - i.fee_paid) + (i.penalty - i.penalty_waived - i.penalty_paid)
+               'installment ' || i.id || ' is PAID but still owes ' || {_AMOUNT_DUE}
           FROM credit_installment i
-         WHERE i.status = 'PAID'
-           AND (i.principal - i.principal_refunded - i.principal_paid) + (i.fee - i.fee_waived - i.fee_paid)
-               + (i.penalty - i.penalty_waived - i.penalty_paid) <> 0
-        """,
+         WHERE i.status = {sql_literal(InstallmentStatus.PAID)} AND {_AMOUNT_DUE} <> 0
+        """,  # noqa: S608 - constants only
     ),
     Check(
         2,
         "NEGATIVE ⇔ available < 0 (outside FROZEN and CLOSED)",
         f"""
         SELECT a.id, NULL::bigint,
-               'status ' || a.status || ' with available ' || ({_EFFECTIVE} - a.outstanding_principal)
+               'status ' || a.status || ' with available ' || {_AVAILABLE}
           FROM credit_creditaccount a
-         WHERE a.status NOT IN ('FROZEN', 'CLOSED')
-           AND (a.status = 'NEGATIVE') <> ({_EFFECTIVE} - a.outstanding_principal < 0)
+         WHERE NOT {status_agrees_sql("a")}
         """,  # noqa: S608 - constants only
     ),
     Check(
@@ -78,10 +87,9 @@ CHECKS: tuple[Check, ...] = (
         "available ≥ 0 on every account that may purchase or is in good standing",
         f"""
         SELECT a.id, NULL::bigint,
-               'status ' || a.status || ' with available ' || ({_EFFECTIVE} - a.outstanding_principal)
+               'status ' || a.status || ' with available ' || {_AVAILABLE}
           FROM credit_creditaccount a
-         WHERE a.status NOT IN ('NEGATIVE', 'FROZEN', 'CLOSED')
-           AND {_EFFECTIVE} - a.outstanding_principal < 0
+         WHERE {may_purchase_sql("a")} AND {_AVAILABLE} < 0
         """,  # noqa: S608 - constants only
     ),
     Check(
@@ -115,11 +123,9 @@ CHECKS: tuple[Check, ...] = (
         f"""
         SELECT a.id, MIN(i.id),
                'credit balance ' || a.credit_balance || ' beside ' || COUNT(i.id)
-               || ' open installment(s) owing ' || SUM(i.principal - i.principal_refunded
-               - i.principal_paid + i.fee - i.fee_waived - i.fee_paid + i.penalty
-               - i.penalty_waived - i.penalty_paid)
+               || ' open installment(s) owing ' || SUM({_AMOUNT_DUE})
           FROM credit_creditaccount a
-          JOIN credit_installment i ON i.account_id = a.id AND i.status IN {_OPEN}
+          JOIN credit_installment i ON i.account_id = a.id AND {installment_open_sql("i")}
          WHERE a.credit_balance > 0
          GROUP BY a.id
         """,  # noqa: S608 - constants only
@@ -148,7 +154,7 @@ CHECKS: tuple[Check, ...] = (
           FROM credit_limitchange c
          WHERE cardinality(c.reason_codes) = 0
             OR (c.actor_id IS NULL AND c.run_id IS NULL
-                AND c.kind NOT IN ({", ".join(f"'{k}'" for k in AUTOMATIC_LIMIT_CHANGE_KINDS)}))
+                AND c.kind NOT IN {sql_list(AUTOMATIC_LIMIT_CHANGE_KINDS)})
         """,  # noqa: S608 - constants only
     ),
     Check(
@@ -157,7 +163,7 @@ CHECKS: tuple[Check, ...] = (
         f"""
         SELECT a.id, last.id,
                CASE WHEN last.id IS NULL THEN 'limit ' || a.base_limit || ' with no limit change'
-                    ELSE 'base ' || a.base_limit || ' / effective ' || ({_EFFECTIVE})
+                    ELSE 'base ' || a.base_limit || ' / effective ' || {_EFFECTIVE}
                          || ' but last limit change ' || last.id || ' recorded base '
                          || last.new_base_limit || ' / effective ' || last.new_effective_limit END
           FROM credit_creditaccount a
@@ -233,10 +239,9 @@ CHECKS: tuple[Check, ...] = (
              GROUP BY l.account_id
         ), owed AS (
             SELECT i.account_id,
-                   SUM(i.fee - i.fee_waived - i.fee_paid) AS fee,
-                   SUM(i.penalty - i.penalty_waived - i.penalty_paid) AS penalty
+                   SUM({fee_due_sql("i")}) AS fee, SUM({penalty_due_sql("i")}) AS penalty
               FROM credit_installment i
-             WHERE i.status IN {_OPEN}
+             WHERE {installment_open_sql("i")}
              GROUP BY i.account_id
         ), compared AS (
             SELECT a.id,

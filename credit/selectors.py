@@ -12,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 
 from core.reasons import reason_texts
+from credit.formulas import INSTALLMENT_OPEN
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -24,7 +25,6 @@ from credit.models import (
     Repayment,
     TemporaryLimitGrant,
 )
-from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.money import ZERO
 
 
@@ -151,7 +151,7 @@ def account_status_explanation(account: CreditAccount) -> StatusExplanation:
 
 def installments_upcoming(*, account: CreditAccount, limit: int = 12) -> list[Installment]:
     return list(
-        Installment.objects.filter(account=account, status__in=OPEN_INSTALLMENT_STATUSES)
+        Installment.objects.filter(INSTALLMENT_OPEN, account=account)
         .select_related("plan__purchase__merchant")
         .order_by("due_date", "plan_id", "sequence")[:limit]
     )
@@ -170,7 +170,7 @@ def amount_due_by(*, account: CreditAccount, on_or_before) -> Decimal:
         (
             inst.amount_due
             for inst in Installment.objects.filter(
-                account=account, status__in=OPEN_INSTALLMENT_STATUSES, due_date__lte=on_or_before
+                INSTALLMENT_OPEN, account=account, due_date__lte=on_or_before
             )
         ),
         ZERO,
@@ -179,12 +179,7 @@ def amount_due_by(*, account: CreditAccount, on_or_before) -> Decimal:
 
 def amount_owed_total(*, account: CreditAccount) -> Decimal:
     return sum(
-        (
-            inst.amount_due
-            for inst in Installment.objects.filter(
-                account=account, status__in=OPEN_INSTALLMENT_STATUSES
-            )
-        ),
+        (inst.amount_due for inst in Installment.objects.filter(INSTALLMENT_OPEN, account=account)),
         ZERO,
     )
 

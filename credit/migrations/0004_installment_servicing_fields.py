@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 # Invariant 2 as raw SQL: the same rule as before, but Django's autodetector cannot compare
 # Case/lookup expressions between migration states, so as a Meta constraint it was re-created
-# by every makemigrations. EFFECTIVE_LIMIT_SQL in credit/models/accounts.py is the same formula.
+# by every makemigrations. Migration 0009 puts it back in Meta, built from credit.formulas.
 NEGATIVE_IFF_BELOW_ZERO = """
 ALTER TABLE credit_creditaccount ADD CONSTRAINT account_negative_iff_available_below_zero CHECK (
     status IN ('FROZEN', 'CLOSED')

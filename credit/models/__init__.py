@@ -1,7 +1,6 @@
 """Credit models, one module per concern; import them from `credit.models`."""
 
 from credit.models.accounts import (
-    AccountStatus,
     CreditAccount,
     FreezeReason,
     GrantStatus,
@@ -15,7 +14,6 @@ from credit.models.ledger import JournalEntry, JournalEntryKind, JournalLine, Le
 from credit.models.purchases import (
     Installment,
     InstallmentPlan,
-    InstallmentStatus,
     Merchant,
     PlanStatus,
     Purchase,
@@ -28,6 +26,7 @@ from credit.models.repayments import (
     RepaymentAllocation,
     RepaymentChannel,
 )
+from credit.statuses import AccountStatus, InstallmentStatus
 
 __all__ = [
     "AccountStatus",

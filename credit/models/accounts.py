@@ -4,21 +4,14 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Least
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from core.reasons import reason_texts
+from credit import formulas
 from credit.models.fields import MoneyField
-
-
-class AccountStatus(models.TextChoices):
-    ACTIVE = "ACTIVE", _("Active")
-    FROZEN = "FROZEN", _("Frozen")
-    NEGATIVE = "NEGATIVE", _("Over limit")
-    RESTORED = "RESTORED", _("Restored (probation)")
-    CLOSED = "CLOSED", _("Closed")
+from credit.statuses import AccountStatus
 
 
 class FreezeReason(models.TextChoices):
@@ -29,41 +22,12 @@ class FreezeReason(models.TextChoices):
     COMPLIANCE = "COMPLIANCE", _("Compliance")
 
 
-# The limit a customer can use, in SQL: base + applied temporary grants, capped by the
-# probation cap while one is set. `CreditAccount.effective_limit` computes the same in Python.
-_MONEY = models.DecimalField(max_digits=14, decimal_places=2)
-EFFECTIVE_LIMIT_SQL = models.Case(
-    models.When(
-        probation_limit_cap__isnull=False,
-        then=Least(F("base_limit") + F("temporary_limit"), F("probation_limit_cap")),
-    ),
-    default=F("base_limit") + F("temporary_limit"),
-    output_field=MoneyField(),
-)
-AVAILABLE_SQL = models.ExpressionWrapper(
-    EFFECTIVE_LIMIT_SQL - F("outstanding_principal"), output_field=MoneyField()
-)
-
-
-def effective_limit_sql(alias: str, base: str | None = None, temporary: str | None = None) -> str:
-    """The same formula as raw SQL for set-based statements (and the CHECK constraint of
-    migration 0004): `alias` is the account table's alias; `base` and `temporary` replace
-    the base and temporary limit columns (e.g. with a proposed base limit)."""
-    base = base or f"{alias}.base_limit"
-    temporary = temporary or f"{alias}.temporary_limit"
-    return (
-        f"(CASE WHEN {alias}.probation_limit_cap IS NOT NULL "
-        f"THEN LEAST({base} + {temporary}, {alias}.probation_limit_cap) "
-        f"ELSE {base} + {temporary} END)"
-    )
-
-
 class CreditAccount(ConcurrentTransitionMixin, models.Model):
     """A customer's revolving credit line. Numbers and status change only through services.
 
-    The database holds invariant 2 itself: a CHECK constraint (migration 0004, raw SQL since
-    Django cannot compare such expressions between states) says that outside FROZEN and
-    CLOSED an account is NEGATIVE exactly when its available credit is below zero.
+    The database holds invariant 2 itself: a CHECK constraint (`formulas.STATUS_AGREES`) says
+    that outside FROZEN and CLOSED an account is NEGATIVE exactly when its available credit is
+    below zero.
     """
 
     customer = models.OneToOneField(
@@ -124,6 +88,9 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
                 condition=Q(due_day__gte=1, due_day__lte=31), name="account_due_day_in_month"
             ),
             models.CheckConstraint(
+                condition=formulas.STATUS_AGREES, name="account_negative_iff_available_below_zero"
+            ),
+            models.CheckConstraint(
                 condition=~Q(status=AccountStatus.CLOSED)
                 | Q(outstanding_principal=0, credit_balance=0),
                 name="account_closed_only_at_zero_balance",
@@ -136,19 +103,20 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
     # --- derived numbers ---------------------------------------------------------------
     @property
     def effective_limit(self) -> Decimal:
-        limit = self.base_limit + self.temporary_limit
-        if self.probation_limit_cap is not None:
-            limit = min(limit, self.probation_limit_cap)
-        return limit
+        return formulas.effective_limit(
+            base=self.base_limit, temporary=self.temporary_limit, cap=self.probation_limit_cap
+        )
 
     @property
     def available(self) -> Decimal:
         """May be negative: a limit cut below what is owed (the customer is told why)."""
-        return self.effective_limit - self.outstanding_principal
+        return formulas.available(
+            effective=self.effective_limit, outstanding=self.outstanding_principal
+        )
 
     @property
     def can_purchase(self) -> bool:
-        return self.status in (AccountStatus.ACTIVE, AccountStatus.RESTORED)
+        return formulas.may_purchase(status=self.status)
 
     # --- transitions (change only this model's fields; services save, audit and notify) --
     @fsm_log_by

@@ -2,9 +2,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from credit import formulas
 from credit.models.accounts import CreditAccount
 from credit.models.fees import FeeSchedule
 from credit.models.fields import MoneyField, RateField
+from credit.statuses import InstallmentStatus
 
 
 class Merchant(models.Model):
@@ -96,16 +98,6 @@ class InstallmentPlan(models.Model):
         return f"plan #{self.pk}: ¥{self.principal} / {self.term_months}"
 
 
-class InstallmentStatus(models.TextChoices):
-    PENDING = "PENDING", _("Upcoming")
-    OVERDUE = "OVERDUE", _("Overdue")
-    PAID = "PAID", _("Paid")
-    WAIVED = "WAIVED", _("Waived")
-
-
-OPEN_INSTALLMENT_STATUSES = (InstallmentStatus.PENDING, InstallmentStatus.OVERDUE)
-
-
 class Installment(models.Model):
     """One period of a plan; due = principal − refunded, fee − waived, penalty − waived."""
 
@@ -183,15 +175,19 @@ class Installment(models.Model):
 
     @property
     def principal_due(self):
-        return self.principal - self.principal_refunded - self.principal_paid
+        return formulas.principal_due(
+            principal=self.principal, refunded=self.principal_refunded, paid=self.principal_paid
+        )
 
     @property
     def fee_due(self):
-        return self.fee - self.fee_waived - self.fee_paid
+        return formulas.fee_due(fee=self.fee, waived=self.fee_waived, paid=self.fee_paid)
 
     @property
     def penalty_due(self):
-        return self.penalty - self.penalty_waived - self.penalty_paid
+        return formulas.penalty_due(
+            penalty=self.penalty, waived=self.penalty_waived, paid=self.penalty_paid
+        )
 
     @property
     def amount_due(self):
@@ -199,4 +195,4 @@ class Installment(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in OPEN_INSTALLMENT_STATUSES
+        return formulas.installment_is_open(status=self.status)

@@ -24,14 +24,11 @@ from accounts.models import User
 from accounts.selectors import users_by_id
 from core.events import EventType, Notice, publish_many
 from core.reasons import reason_texts
-from credit.models.accounts import effective_limit_sql
+from credit.formulas import available_sql, effective_limit_sql, status_agrees_sql
 from credit.risk.features import SHANGHAI
 
 # After the change, the status agrees with the numbers without a transition.
-STATUS_STAYS_CONSISTENT = (
-    "(a.status IN ('FROZEN', 'CLOSED') OR "
-    f"(a.status = 'NEGATIVE') = ({effective_limit_sql('a')} - a.outstanding_principal < 0))"
-)
+STATUS_STAYS_CONSISTENT = status_agrees_sql("a")
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ def base_limits_set(
         RETURNING id, account_id, old_effective_limit, new_effective_limit, reason_codes
     )
     SELECT ins.id, ins.account_id, u.customer_id, ins.old_effective_limit,
-           ins.new_effective_limit, ins.new_effective_limit - u.outstanding_principal,
+           ins.new_effective_limit, {available_sql("u", "ins.new_effective_limit")},
            ins.reason_codes
       FROM ins JOIN upd u ON u.id = ins.account_id
      ORDER BY ins.id

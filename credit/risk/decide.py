@@ -37,12 +37,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from credit.risk.features import (
-    FEATURES_SQL,
-    effective_limit_sql,
-    feature_params,
-    features_session,
-)
+from credit.formulas import available_sql, effective_limit_sql
+from credit.risk.features import FEATURES_SQL, feature_params, features_session
 from credit.risk.models import RescoringRun, SeasonalCampaign
 from credit.risk.policy import band_limit_sql, multipliers_cte, proposed_limit_sql
 from credit.risk.scorecard import FEATURES, ScoringModel
@@ -119,7 +115,7 @@ targets AS MATERIALIZED (
            p.reason_codes AS pending_reasons, p.kind AS pending_kind,
            (t.proposed < t.base_limit AND (
                 t.status = 'NEGATIVE'
-                OR {new_effective} - t.outstanding_principal < 0
+                OR {available_sql("t", new_effective)} < 0
                 OR (t.base_limit > 0
                     AND (t.base_limit - t.proposed) * 100 > {cooling} * t.base_limit)
            )) AS needs_cooling,

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
-from credit.models.accounts import effective_limit_sql
+from credit.formulas import effective_limit_sql, installment_open_sql
 from credit.risk.scorecard import FEATURES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -72,7 +72,7 @@ acc AS (
       ) x
      WHERE i.account_id BETWEEN %(lo)s AND %(hi)s
        AND i.status <> 'WAIVED'
-       AND (i.due_date > %(year_ago)s::date OR i.status IN ('PENDING', 'OVERDUE'))
+       AND (i.due_date > %(year_ago)s::date OR {installment_open_sql("i")})
      GROUP BY i.account_id
 ), pur AS (
     SELECT pu.account_id, count(*) AS purchases

@@ -27,8 +27,8 @@ from django.db import connection, transaction
 from accounts.models import User
 from core.permissions import permission_require
 from core.reasons import ReasonCode
+from credit.formulas import available_sql, effective_limit_sql, status_agrees_sql
 from credit.models import GrantStatus, LimitChangeKind, TemporaryLimitGrant
-from credit.models.accounts import effective_limit_sql
 from credit.risk import bulk
 from credit.risk.errors import RunNotInState
 from credit.risk.features import jit_off
@@ -70,8 +70,7 @@ _NEW_EFFECTIVE = effective_limit_sql(
 # The accounts whose status needs no transition after the revert.
 _SET_BASED = f"""
     p.later_id IS NULL AND a.base_limit = p.run_base
-    AND (a.status IN ('FROZEN', 'CLOSED')
-         OR (a.status = 'NEGATIVE') = ({_NEW_EFFECTIVE} - a.outstanding_principal < 0))
+    AND {status_agrees_sql("a", available_sql("a", _NEW_EFFECTIVE))}
 """
 
 
@@ -180,7 +179,7 @@ def _revert_set_based(*, run: RescoringRun, actor: User, now: datetime, note: st
         RETURNING id, account_id, old_effective_limit, new_effective_limit, reason_codes
     )
     SELECT ins.id, ins.account_id, u.customer_id, ins.old_effective_limit,
-           ins.new_effective_limit, ins.new_effective_limit - u.outstanding_principal,
+           ins.new_effective_limit, {available_sql("u", "ins.new_effective_limit")},
            ins.reason_codes
       FROM ins JOIN upd u ON u.id = ins.account_id ORDER BY ins.id
     """  # noqa: S608 - SQL built from code constants; values are bound parameters

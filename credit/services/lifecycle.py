@@ -11,8 +11,8 @@ from accounts.models import User
 from core.events import EventType, publish
 from core.permissions import permission_require
 from core.reasons import ReasonCode, reason_texts
+from credit.formulas import INSTALLMENT_OPEN
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChange, LimitChangeKind
-from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.services.errors import AccountHasBalance, ReasonRequired, TransitionRefused
 from credit.services.permissions import FREEZE_ACCOUNT
 
@@ -210,10 +210,7 @@ def account_close(
 ) -> CreditAccount:
     account = account_lock(account)
     # Zero principal is not enough: fees and penalties still owed keep the line open.
-    if (
-        not can_proceed(account.close)
-        or account.installments.filter(status__in=OPEN_INSTALLMENT_STATUSES).exists()
-    ):
+    if not can_proceed(account.close) or account.installments.filter(INSTALLMENT_OPEN).exists():
         raise AccountHasBalance()
     codes = [ReasonCode.CUSTOMER_REQUEST]
     account.close(at=now, by=actor, description=audit_description(codes, note))

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.events import EventType, publish
 from core.reasons import ReasonCode
+from credit.formulas import available_sql, may_purchase_sql
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -25,7 +26,6 @@ from credit.models import (
     Refund,
 )
 from credit.models import LedgerAccount as L
-from credit.models.accounts import effective_limit_sql
 from credit.money import CENT, ZERO, quantize
 from credit.pricing import Quote, build_quote
 from credit.services.amounts import amount_validate
@@ -119,9 +119,9 @@ _STATUS_REFUSALS = {
 _AUTHORIZE = f"""
 WITH acct AS (
     SELECT a.id FROM credit_creditaccount a
-     WHERE a.id = %(account)s AND a.status IN ('ACTIVE', 'RESTORED')
+     WHERE a.id = %(account)s AND {may_purchase_sql("a")}
        AND a.due_day = %(due_day)s
-       AND {effective_limit_sql("a")} - a.outstanding_principal >= %(amount)s
+       AND {available_sql("a")} >= %(amount)s
        AND EXISTS (SELECT 1 FROM credit_feeschedule f WHERE f.id = %(schedule)s AND f.is_active)
        FOR UPDATE
 ), purchase AS (

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.events import EventType, publish
 from core.reasons import ReasonCode
+from credit.formulas import INSTALLMENT_OPEN
 from credit.models import (
     AccountStatus,
     AllocationComponent,
@@ -24,7 +25,6 @@ from credit.models import (
     RepaymentChannel,
 )
 from credit.models import LedgerAccount as L
-from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.money import ZERO
 from credit.services.amounts import amount_validate
 from credit.services.errors import AccountClosed, IdempotencyKeyConflict, NothingToRepay
@@ -43,9 +43,7 @@ def _open_installments(
     account: CreditAccount, plan: InstallmentPlan | None = None
 ) -> list[Installment]:
     """Oldest due first; locked, since the waterfall writes them."""
-    query = Installment.objects.select_for_update().filter(
-        account=account, status__in=OPEN_INSTALLMENT_STATUSES
-    )
+    query = Installment.objects.select_for_update().filter(INSTALLMENT_OPEN, account=account)
     if plan is not None:
         query = query.filter(plan=plan)
     return list(query.order_by("due_date", "plan_id", "sequence"))
@@ -93,9 +91,9 @@ def _allocate(
 
 def _close_finished_plans(plan_ids: set[int], now: datetime) -> None:
     still_open = set(
-        Installment.objects.filter(
-            plan_id__in=plan_ids, status__in=OPEN_INSTALLMENT_STATUSES
-        ).values_list("plan_id", flat=True)
+        Installment.objects.filter(INSTALLMENT_OPEN, plan_id__in=plan_ids).values_list(
+            "plan_id", flat=True
+        )
     )
     InstallmentPlan.objects.filter(pk__in=plan_ids - still_open, status=PlanStatus.ACTIVE).update(
         status=PlanStatus.PAID_OFF, closed_at=now

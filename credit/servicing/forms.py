@@ -4,8 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from credit.formulas import INSTALLMENT_OPEN
 from credit.models import AccountStatus, CreditAccount, Installment
-from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 
 
 class AccelerationDemandForm(forms.Form):
@@ -32,7 +32,7 @@ class AccelerationWithdrawForm(forms.Form):
 class InstallmentExtendForm(forms.Form):
     installment = forms.ModelChoiceField(
         label=_("Installment"),
-        queryset=Installment.objects.filter(status__in=OPEN_INSTALLMENT_STATUSES),
+        queryset=Installment.objects.filter(INSTALLMENT_OPEN),
         widget=forms.NumberInput,
         help_text=_("The installment id (open installments only)."),
     )

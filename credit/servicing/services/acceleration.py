@@ -20,6 +20,7 @@ from accounts.models import User
 from core.events import EventType, publish
 from core.permissions import permission_require
 from core.reasons import ReasonCode, reason_texts
+from credit.formulas import AMOUNT_DUE, INSTALLMENT_OPEN
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -28,7 +29,6 @@ from credit.models import (
     JournalEntryKind,
 )
 from credit.models import LedgerAccount as L
-from credit.models.purchases import OPEN_INSTALLMENT_STATUSES
 from credit.money import ZERO
 from credit.services.errors import ReasonRequired
 from credit.services.ledger import credit, debit, journal_post
@@ -44,18 +44,6 @@ from credit.servicing.services.permissions import DEMAND_ACCELERATION, WITHDRAW_
 
 # Where the customer contests a demand (the appeals portal; see notifications' catalogue).
 APPEAL_URL = "/appeals/new/?acceleration={id}"
-
-_AMOUNT_DUE = (
-    F("principal")
-    - F("principal_refunded")
-    - F("principal_paid")
-    + F("fee")
-    - F("fee_waived")
-    - F("fee_paid")
-    + F("penalty")
-    - F("penalty_waived")
-    - F("penalty_paid")
-)
 
 
 @transaction.atomic
@@ -73,10 +61,8 @@ def acceleration_demand(
         raise AccelerationNeedsFrozenAccount()
     if Acceleration.objects.filter(account=account, status=AccelerationStatus.ACTIVE).exists():
         raise AccelerationAlreadyActive()
-    open_installments = Installment.objects.filter(
-        account=account, status__in=OPEN_INSTALLMENT_STATUSES
-    )
-    owed = open_installments.aggregate(owed=Sum(_AMOUNT_DUE))["owed"]
+    open_installments = Installment.objects.filter(INSTALLMENT_OPEN, account=account)
+    owed = open_installments.aggregate(owed=Sum(AMOUNT_DUE))["owed"]
     if owed is None:
         raise NothingToAccelerate()
     due_date = timezone.localdate(now) + timedelta(days=settings.SERVICING_ACCELERATION_DAYS)

@@ -5,7 +5,8 @@ status it changed and a LimitChange row for each limit it changed, and returns t
 rows (old and new numbers) so the caller can publish the notices.
 """
 
-from credit.servicing.services.context import AVAILABLE, EFFECTIVE, CloseContext
+from credit.formulas import available_sql, effective_limit_sql
+from credit.servicing.services.context import CloseContext
 
 _TEMPLATE = """
 WITH old AS (
@@ -62,8 +63,8 @@ def accounts_update(
     `limit_change_id` (None when no limit changed).
     """
     sql = _TEMPLATE.format(
-        effective=EFFECTIVE,
-        available=AVAILABLE,
+        effective=effective_limit_sql("a"),
+        available=available_sql("a"),
         old_extra=old_extra,
         old_from=old_from,
         sets=sets,

@@ -23,26 +23,6 @@ from core.reasons import reason_texts
 from credit.models import CreditAccount
 
 
-# The usable limit in SQL (same formula as credit.models.accounts.EFFECTIVE_LIMIT_SQL and the
-# CHECK constraint of credit migration 0004), over the account row aliased `a`.
-def effective_sql(temporary: str = "a.temporary_limit") -> str:
-    """The usable limit of account row `a`, with `temporary` as its temporary limit."""
-    return (
-        "(CASE WHEN a.probation_limit_cap IS NOT NULL"
-        f" THEN LEAST(a.base_limit + {temporary}, a.probation_limit_cap)"
-        f" ELSE a.base_limit + {temporary} END)"
-    )
-
-
-EFFECTIVE = effective_sql()
-AVAILABLE = f"({EFFECTIVE} - a.outstanding_principal)"
-
-# What an installment (aliased `i`) still owes, by component.
-PRINCIPAL_DUE = "(i.principal - i.principal_refunded - i.principal_paid)"
-FEE_DUE = "(i.fee - i.fee_waived - i.fee_paid)"
-OPEN = "('PENDING', 'OVERDUE')"
-
-
 def bucket_sql(days: str) -> str:
     """The delinquency bucket of a days-past-due expression (models.bucket_for in SQL)."""
     return (

@@ -2,8 +2,9 @@
 
 from decimal import Decimal
 
+from credit.formulas import fee_due_sql, installment_open_sql, principal_due_sql
 from credit.models import JournalEntryKind, LedgerAccount
-from credit.servicing.services.context import FEE_DUE, OPEN, PRINCIPAL_DUE, CloseContext, bucket_sql
+from credit.servicing.services.context import CloseContext, bucket_sql
 
 
 def accounts_lock(ctx: CloseContext) -> None:
@@ -20,7 +21,7 @@ def accounts_lock(ctx: CloseContext) -> None:
                 SELECT a.id FROM credit_creditaccount a
                 WHERE a.id IN (
                     SELECT i.account_id FROM credit_installment i
-                    WHERE i.status IN {OPEN} AND i.due_date < %(d)s
+                    WHERE {installment_open_sql("i")} AND i.due_date < %(d)s
                     UNION
                     SELECT s.account_id FROM servicing_accountdelinquency s
                     WHERE s.days_past_due > 0
@@ -53,13 +54,13 @@ SELECT x.id, x.account_id, LEAST(x.days * x.daily, GREATEST(x.cap - x.charged, 0
     SELECT i.id, i.account_id,
            %(d)s - GREATEST(COALESCE(i.penalty_accrued_through, i.due_date),
                             i.due_date + f.grace_days) AS days,
-           ROUND(({PRINCIPAL_DUE} + {FEE_DUE}) * f.penalty_daily_rate, 2) AS daily,
-           ROUND(({PRINCIPAL_DUE} + {FEE_DUE}) * f.penalty_cap_ratio, 2) AS cap,
+           ROUND(({principal_due_sql("i")} + {fee_due_sql("i")}) * f.penalty_daily_rate, 2) AS daily,
+           ROUND(({principal_due_sql("i")} + {fee_due_sql("i")}) * f.penalty_cap_ratio, 2) AS cap,
            i.penalty - i.penalty_waived AS charged
       FROM credit_installment i
       JOIN credit_installmentplan p ON p.id = i.plan_id
       JOIN credit_feeschedule f ON f.id = p.fee_schedule_id
-     WHERE i.status IN {OPEN} AND i.due_date < %(d)s
+     WHERE {installment_open_sql("i")} AND i.due_date < %(d)s
        AND i.due_date + f.grace_days < %(d)s
        AND (i.penalty_accrued_through IS NULL OR i.penalty_accrued_through < %(d)s)
   ) x
@@ -93,7 +94,7 @@ def installments_age(ctx: CloseContext) -> None:
                 SELECT c.id, p.amount
                   FROM credit_installment c
                   LEFT JOIN _svc_penalty p ON p.id = c.id
-                 WHERE c.status IN {OPEN} AND c.due_date < %(d)s
+                 WHERE {installment_open_sql("c")} AND c.due_date < %(d)s
                    AND (c.status = 'PENDING' OR c.days_past_due <> %(d)s - c.due_date
                         OR p.id IS NOT NULL)
               ) x
@@ -123,7 +124,7 @@ def delinquency_update(ctx: CloseContext) -> None:
             f"""
             CREATE TEMP TABLE _svc_delinquency AS
             SELECT i.account_id, max(i.days_past_due) AS dpd,
-                   sum({PRINCIPAL_DUE} + {FEE_DUE}) AS amount
+                   sum({principal_due_sql("i")} + {fee_due_sql("i")}) AS amount
               FROM credit_installment i
              WHERE i.status = 'OVERDUE'
              GROUP BY i.account_id

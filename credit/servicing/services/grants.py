@@ -11,8 +11,9 @@ from datetime import timedelta
 
 from core.events import EventType
 from core.reasons import ReasonCode
+from credit.formulas import available_sql, effective_limit_sql
 from credit.models import LimitChangeKind
-from credit.servicing.services.context import AVAILABLE, EFFECTIVE, CloseContext, effective_sql
+from credit.servicing.services.context import CloseContext
 
 _APPLY = """
 WITH per AS (
@@ -22,7 +23,7 @@ WITH per AS (
       FROM _svc_grants WHERE action IN ('EXPIRE', 'START') GROUP BY account_id
 ), old AS (
     SELECT a.id, a.status, a.base_limit, {effective} AS effective_limit, per.expired, per.started,
-           {mid} AS mid_effective, {new} - a.outstanding_principal AS new_available
+           {mid} AS mid_effective, {new_available} AS new_available
       FROM credit_creditaccount a JOIN per ON per.account_id = a.id
 ), moved AS (
     UPDATE credit_creditaccount a SET
@@ -79,10 +80,12 @@ WITH per AS (
 )
 SELECT m.* FROM moved m ORDER BY m.id
 """.format(  # noqa: S608 - constant SQL fragments, values are parameters
-    effective=EFFECTIVE,
-    available=AVAILABLE,
-    mid=effective_sql("(a.temporary_limit - per.expired)"),
-    new=effective_sql("(a.temporary_limit - per.expired + per.started)"),
+    effective=effective_limit_sql("a"),
+    available=available_sql("a"),
+    mid=effective_limit_sql("a", temporary="(a.temporary_limit - per.expired)"),
+    new_available=available_sql(
+        "a", effective_limit_sql("a", temporary="(a.temporary_limit - per.expired + per.started)")
+    ),
 )
 
 

@@ -39,7 +39,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.events import EventType, publish_select
-from credit.models import InstallmentStatus
+from credit.formulas import amount_due_sql, installment_open_sql
 from credit.servicing.errors import ReminderDateInFuture
 
 
@@ -58,23 +58,19 @@ REMINDER_RULES = (
     ReminderRule(EventType.OVERDUE_DAY_7, days_after_due=7, stale_from=14),
 )
 
-OPEN_STATUSES = [InstallmentStatus.PENDING, InstallmentStatus.OVERDUE]
-
 # The reminders of each (account, due date) as notices (user_id, event, context, dedupe_key).
 # The amount due of an installment is what remains of its principal, fee and penalty. The
 # texts (context, dedupe key) are built once per reminder, in the aggregate. The dedupe key
 # starts with the zero-padded account, so the outbox's rows go in in account order.
-_REMINDERS = """
+_REMINDERS = f"""
 WITH kinds AS (
     SELECT * FROM unnest(%(due_dates)s::date[], %(events)s::text[]) AS k(due_date, event)
 ), open_installments AS (
     SELECT i.account_id, i.due_date, k.event,
-           (i.principal - i.principal_refunded - i.principal_paid)
-           + (i.fee - i.fee_waived - i.fee_paid)
-           + (i.penalty - i.penalty_waived - i.penalty_paid) AS amount
+           {amount_due_sql("i")} AS amount
     FROM credit_installment AS i
     JOIN kinds AS k ON k.due_date = i.due_date
-    WHERE i.due_date = ANY(%(due_dates)s::date[]) AND i.status = ANY(%(open)s::text[])
+    WHERE i.due_date = ANY(%(due_dates)s::date[]) AND {installment_open_sql("i")}
 ), reminders AS (
     SELECT account_id, event,
            jsonb_build_object(
@@ -90,7 +86,7 @@ WITH kinds AS (
 SELECT a.customer_id AS user_id, r.event, r.context, r.dedupe_key
 FROM reminders AS r
 JOIN credit_creditaccount AS a ON a.id = r.account_id
-"""
+"""  # noqa: S608 - constant SQL fragments, values are parameters
 
 # Grouping a million installments in memory instead of spilling to disk (this transaction only).
 _WORK_MEM = "SET LOCAL work_mem = '256MB'"
@@ -123,7 +119,6 @@ def reminders_generate(*, business_date: date, now: datetime) -> int:
         params={
             "due_dates": [due_date for due_date, _event in kinds],
             "events": [event for _due_date, event in kinds],
-            "open": OPEN_STATUSES,
         },
         events=[rule.event for rule in REMINDER_RULES],
         now=now,
