@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appeals.models import Appeal, AppealType
 from core.reasons import ReasonCode
+from credit.formulas import available, effective_limit
 from credit.models import AccountStatus, CreditAccount, LimitChangeKind
 from credit.money import ZERO
 from credit.services import limit_set
@@ -141,10 +142,8 @@ def usable_limit(
     """The limit a customer can buy against: nothing while frozen, closed or below zero."""
     if frozen or closed:
         return ZERO
-    effective = base + temporary
-    if cap is not None:
-        effective = min(effective, cap)
-    if effective - outstanding < 0:
+    effective = effective_limit(base=base, temporary=temporary, cap=cap)
+    if available(effective=effective, outstanding=outstanding) < 0:
         return ZERO
     return effective
 
