@@ -46,7 +46,6 @@ class ProviderError(Exception):
 
 
 class Provider:
-    channel: str = ""
     # Records messages instead of delivering them (`check --deploy` warns about it).
     sandbox: bool = False
 

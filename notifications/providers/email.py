@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from notifications.models import Channel
 from notifications.providers import OutgoingMessage, Provider, SendResult
 
 
@@ -19,8 +18,6 @@ def message_id_for(key: str) -> str:
 
 
 class DjangoEmailProvider(Provider):
-    channel = Channel.EMAIL
-
     def send_many(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         results = []
         # One connection for the batch; each message succeeds or fails on its own.

@@ -23,7 +23,6 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from notifications.models import Channel
 from notifications.providers import OutgoingMessage, Provider, ProviderError
 
 RETRYABLE_CLIENT_ERRORS = {408, 429}
@@ -35,8 +34,6 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
 
 
 class HttpSmsGateway(Provider):
-    channel = Channel.SMS
-
     def __init__(self, *, url: str | None = None, secret: str | None = None, timeout=None):
         self.url = url if url is not None else settings.NOTIFICATIONS_SMS_GATEWAY_URL
         self.secret = secret if secret is not None else settings.NOTIFICATIONS_SMS_GATEWAY_SECRET

@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from notifications.models import Channel
 from notifications.providers import OutgoingMessage, Provider, SendResult
 from notifications.sms import sms_segments
 
@@ -34,7 +33,6 @@ RETURNING s.idempotency_key, s.message_id
 
 
 class SandboxSmsProvider(Provider):
-    channel = Channel.SMS
     sandbox = True
 
     def send(self, message: OutgoingMessage) -> str:

@@ -1,13 +1,11 @@
 """Test doubles selected through the provider settings (dotted paths)."""
 
-from notifications.models import Channel
 from notifications.providers import OutgoingMessage, Provider, ProviderError
 
 
 class BrokenSmsProvider(Provider):
     """A gateway that is down (or, with `permanent`, refuses every message)."""
 
-    channel = Channel.SMS
     permanent = False
     calls: list[str] = []
 
