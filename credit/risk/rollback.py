@@ -35,6 +35,7 @@ from credit.risk.features import jit_off
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringRun, RunStatus
 from credit.risk.runs import _log
 from credit.services import account_lock, account_status_settle, limit_change_record
+from credit.transitions import sql_status_agrees
 
 ROLLBACK_PERMISSION = "risk.rollback_rescoringrun"
 
@@ -70,8 +71,7 @@ _NEW_EFFECTIVE = effective_limit_sql(
 # The accounts whose status needs no transition after the revert.
 _SET_BASED = f"""
     p.later_id IS NULL AND a.base_limit = p.run_base
-    AND (a.status IN ('FROZEN', 'CLOSED')
-         OR (a.status = 'NEGATIVE') = ({_NEW_EFFECTIVE} - a.outstanding_principal < 0))
+    AND {sql_status_agrees(f"{_NEW_EFFECTIVE} - a.outstanding_principal")}
 """
 
 

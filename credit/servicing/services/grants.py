@@ -13,6 +13,14 @@ from core.events import EventType
 from core.reasons import ReasonCode
 from credit.models import LimitChangeKind
 from credit.servicing.services.context import AVAILABLE, EFFECTIVE, CloseContext, effective_sql
+from credit.transitions import (
+    GO_NEGATIVE,
+    RECOVER,
+    sql_by_target,
+    sql_literal,
+    sql_set_branches,
+    state_log_sql,
+)
 
 _APPLY = """
 WITH per AS (
@@ -27,39 +35,12 @@ WITH per AS (
 ), moved AS (
     UPDATE credit_creditaccount a SET
         temporary_limit = a.temporary_limit - old.expired + old.started,
-        status = CASE
-            WHEN a.status IN ('ACTIVE', 'RESTORED') AND old.new_available < 0 THEN 'NEGATIVE'
-            WHEN a.status = 'NEGATIVE' AND old.new_available >= 0 THEN 'RESTORED'
-            ELSE a.status END,
-        pre_incident_limit = CASE
-            WHEN a.status IN ('ACTIVE', 'RESTORED') AND old.new_available < 0
-            THEN COALESCE(a.pre_incident_limit, a.base_limit) ELSE a.pre_incident_limit END,
-        restored_at = CASE WHEN a.status = 'NEGATIVE' AND old.new_available >= 0
-                           THEN %(at)s ELSE a.restored_at END,
-        status_changed_at = CASE
-            WHEN (a.status IN ('ACTIVE', 'RESTORED') AND old.new_available < 0)
-              OR (a.status = 'NEGATIVE' AND old.new_available >= 0)
-            THEN %(at)s ELSE a.status_changed_at END,
-        status_reason_codes = CASE
-            WHEN a.status IN ('ACTIVE', 'RESTORED') AND old.new_available < 0
-            THEN %(negative_codes)s::varchar[]
-            WHEN a.status = 'NEGATIVE' AND old.new_available >= 0
-            THEN %(restored_codes)s::varchar[]
-            ELSE a.status_reason_codes END
+        {statuses}
       FROM old WHERE a.id = old.id
     RETURNING a.id, a.customer_id, old.status AS source_state, a.status AS state,
               a.base_limit AS base, old.effective_limit AS old_effective, old.mid_effective,
               {effective} AS new_effective, {available} AS available, old.expired, old.started
-), logged AS (
-    INSERT INTO django_fsm_log_statelog
-        ("timestamp", by_id, source_state, state, transition, content_type_id, object_id,
-         description)
-    SELECT %(now)s, NULL, m.source_state, m.state,
-           CASE WHEN m.state = 'NEGATIVE' THEN 'go_negative' ELSE 'recover' END,
-           %(content_type)s, m.id,
-           CASE WHEN m.state = 'NEGATIVE' THEN %(negative_description)s
-                ELSE %(restored_description)s END
-      FROM moved m WHERE m.source_state <> m.state
+), logged AS ({logged}
 ), limited AS (
     INSERT INTO credit_limitchange
         (account_id, kind, old_base_limit, new_base_limit, old_effective_limit,
@@ -79,6 +60,31 @@ WITH per AS (
 )
 SELECT m.* FROM moved m ORDER BY m.id
 """.format(  # noqa: S608 - constant SQL fragments, values are parameters
+    statuses=sql_set_branches(
+        [
+            (
+                f"{GO_NEGATIVE.sql_source_filter('a')} AND old.new_available < 0",
+                GO_NEGATIVE,
+                "%(negative_codes)s::varchar[]",
+            ),
+            (
+                f"{RECOVER.sql_source_filter('a')} AND old.new_available >= 0",
+                RECOVER,
+                "%(restored_codes)s::varchar[]",
+            ),
+        ]
+    ),
+    logged=state_log_sql(
+        "moved m",
+        transition=sql_by_target(
+            "m.state",
+            {GO_NEGATIVE: sql_literal(GO_NEGATIVE.name), RECOVER: sql_literal(RECOVER.name)},
+        ),
+        description=sql_by_target(
+            "m.state",
+            {GO_NEGATIVE: "%(negative_description)s", RECOVER: "%(restored_description)s"},
+        ),
+    ),
     effective=EFFECTIVE,
     available=AVAILABLE,
     mid=effective_sql("(a.temporary_limit - per.expired)"),
@@ -126,6 +132,7 @@ def grants_expire_and_start(ctx: CloseContext) -> None:
                     restored_description=ctx.description(restored_codes),
                     expiry=LimitChangeKind.TEMPORARY_EXPIRY,
                     grant=LimitChangeKind.TEMPORARY_GRANT,
+                    by=None,
                 ),
             )
         }
@@ -134,9 +141,9 @@ def grants_expire_and_start(ctx: CloseContext) -> None:
             action.lower(): sum(1 for g in grants if g["action"] == action)
             for action in ("EXPIRE", "START", "LAPSE")
         }
-        step.extra["negative"] = sum(1 for r in moved.values() if r["state"] == "NEGATIVE")
+        step.extra["negative"] = sum(1 for r in moved.values() if r["state"] == GO_NEGATIVE.target)
         step.extra["restored"] = sum(
-            1 for r in moved.values() if r["state"] == "RESTORED" != r["source_state"]
+            1 for r in moved.values() if r["state"] == RECOVER.target != r["source_state"]
         )
 
         def grant_notice(grant):
@@ -163,8 +170,8 @@ def grants_expire_and_start(ctx: CloseContext) -> None:
         status_rows = [r for r in moved.values() if r["state"] != r["source_state"]]
 
         def status_notice(row):
-            negative = row["state"] == "NEGATIVE"
-            event = EventType.ACCOUNT_NEGATIVE if negative else EventType.ACCOUNT_RESTORED
+            negative = row["state"] == GO_NEGATIVE.target
+            event = GO_NEGATIVE.event if negative else RECOVER.event
             codes = negative_codes if negative else restored_codes
             return event, ctx.status_context(row, codes), f"{ctx.note}:{event}:{row['id']}"
 
