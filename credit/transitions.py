@@ -57,6 +57,16 @@ def sql_status_in(alias: str, states) -> str:
     return f"{alias}.status IN ({', '.join(sql_literal(s) for s in states)})"
 
 
+def sql_freeze_reason(reason: str) -> str:
+    """A freeze reason as an element of `freeze_reasons` in SQL."""
+    return f"{sql_literal(reason)}::varchar"
+
+
+def freeze_reasons_with(reasons: list[str], reason: str) -> list[str]:
+    """The freeze reasons once `reason` joins them (sorted, as the SQL side sorts them)."""
+    return sorted({*reasons, reason})
+
+
 @dataclass(frozen=True)
 class Change:
     """What a transition knows besides the row: when, why, and which freeze reason."""
@@ -156,7 +166,9 @@ FREEZE = Transition(
         _KEEP_PRE_INCIDENT,
         Assignment(
             "freeze_reasons",
-            lambda account, change: sorted({*account.freeze_reasons, change.freeze_reason}),
+            lambda account, change: freeze_reasons_with(
+                account.freeze_reasons, change.freeze_reason
+            ),
             "ARRAY(SELECT DISTINCT r FROM unnest(array_append({a}.freeze_reasons,"
             " %(freeze_reason)s::varchar)) AS r ORDER BY r)",
         ),

@@ -24,6 +24,7 @@ from credit.transitions import (
     RECOVER,
     UNFREEZE,
     audit_description,
+    freeze_reasons_with,
 )
 
 
@@ -138,7 +139,7 @@ def account_freeze(
     codes = [FREEZE_REASON_CODES[reason]]
     if account.status == AccountStatus.FROZEN:
         if reason not in account.freeze_reasons:
-            account.freeze_reasons = sorted({*account.freeze_reasons, reason})
+            account.freeze_reasons = freeze_reasons_with(account.freeze_reasons, reason)
             account.save(update_fields=["freeze_reasons"])
         return account
     if not can_proceed(account.freeze):

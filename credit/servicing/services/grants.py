@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from core.events import EventType
 from core.reasons import ReasonCode
-from credit.models import LimitChangeKind
+from credit.models import AccountStatus, LimitChangeKind
 from credit.servicing.services.context import AVAILABLE, EFFECTIVE, CloseContext, effective_sql
 from credit.transitions import (
     GO_NEGATIVE,
@@ -19,6 +19,7 @@ from credit.transitions import (
     sql_by_target,
     sql_literal,
     sql_set_branches,
+    sql_status_in,
     state_log_sql,
 )
 
@@ -183,14 +184,14 @@ def grants_ending_notice(ctx: CloseContext) -> None:
     with ctx.step("grants_ending") as step:
         start = ctx.cutoff + timedelta(days=ctx.ending_notice_days)
         ending = ctx.fetch(
-            """
+            f"""
             SELECT g.id, g.amount, g.ends_at, a.customer_id
               FROM credit_temporarylimitgrant g
               JOIN credit_creditaccount a ON a.id = g.account_id
              WHERE g.status = 'ACTIVE' AND g.ends_at >= %(start)s AND g.ends_at < %(end)s
-               AND g.ends_at > %(now)s AND a.status <> 'CLOSED'
+               AND g.ends_at > %(now)s AND NOT {sql_status_in("a", [AccountStatus.CLOSED])}
              ORDER BY g.id
-            """,
+            """,  # noqa: S608 - constant SQL fragments, values are parameters
             ctx.params(start=start, end=start + timedelta(days=1)),
         )
         step.rows = len(ending)

@@ -15,12 +15,19 @@ from credit.models import AccountStatus, FreezeReason, LimitChangeKind
 from credit.services.notices import limit_notice
 from credit.servicing.services.audit import accounts_update
 from credit.servicing.services.context import CloseContext
-from credit.transitions import FREEZE, GO_NEGATIVE, GRADUATE, UNFREEZE, sql_literal, sql_status_in
+from credit.transitions import (
+    FREEZE,
+    GO_NEGATIVE,
+    GRADUATE,
+    UNFREEZE,
+    sql_freeze_reason,
+    sql_status_in,
+)
 
 # A restoration's cap: a share of the pre-incident limit, at least what is owed.
 _INITIAL_CAP = "GREATEST(ROUND(a.pre_incident_limit * %(ratio)s, 2), a.outstanding_principal)"
 _FROZEN = sql_status_in("a", [AccountStatus.FROZEN])
-_OVERDUE = f"{sql_literal(FreezeReason.OVERDUE)}::varchar"
+_OVERDUE = sql_freeze_reason(FreezeReason.OVERDUE)
 
 
 def _status_event(ctx: CloseContext, event: str, codes: list[str]):
