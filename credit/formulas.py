@@ -15,7 +15,7 @@ from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, When
 from django.db.models.functions import Least
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 
-from credit.statuses import AccountStatus, InstallmentStatus
+from credit.choices import AccountStatus, InstallmentStatus
 
 # A plain DecimalField, not MoneyField: migration states hold a DecimalField, and a CHECK
 # constraint whose expression names another output type is re-created by every makemigrations.

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 
+from credit.choices import InstallmentStatus
 from credit.formulas import (
     amount_due_sql,
     available_sql,
@@ -25,7 +26,6 @@ from credit.formulas import (
     status_agrees_sql,
 )
 from credit.models import CreditAccount, LimitChangeKind
-from credit.statuses import InstallmentStatus
 
 # Kinds a system process records without a person or a run (opening, the daily close).
 AUTOMATIC_LIMIT_CHANGE_KINDS = (

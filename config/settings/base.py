@@ -86,6 +86,9 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Credit accounts write their own StateLog rows, dated at the injected instant
+# (credit.transitions.state_log_write).
+DJANGO_FSM_LOG_IGNORED_MODELS = ["credit.models.accounts.CreditAccount"]
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

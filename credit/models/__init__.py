@@ -1,5 +1,6 @@
 """Credit models, one module per concern; import them from `credit.models`."""
 
+from credit.choices import AccountStatus, InstallmentStatus
 from credit.models.accounts import (
     CreditAccount,
     FreezeReason,
@@ -26,7 +27,6 @@ from credit.models.repayments import (
     RepaymentAllocation,
     RepaymentChannel,
 )
-from credit.statuses import AccountStatus, InstallmentStatus
 
 __all__ = [
     "AccountStatus",

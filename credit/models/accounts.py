@@ -5,21 +5,22 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
-from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.reasons import reason_texts
 from credit import formulas
+from credit.choices import AccountStatus, FreezeReason, LimitChangeKind
 from credit.models.fields import MoneyField
-from credit.statuses import AccountStatus
-
-
-class FreezeReason(models.TextChoices):
-    OVERDUE = "OVERDUE", _("Overdue installments")
-    RISK_RULE = "RISK_RULE", _("A risk rule")
-    SHARED_IP = "SHARED_IP", _("Shared network address")
-    STAFF = "STAFF", _("Staff decision")
-    COMPLIANCE = "COMPLIANCE", _("Compliance")
+from credit.transitions import (
+    CLOSE,
+    FREEZE,
+    FREEZE_REASON_CODES,
+    GO_NEGATIVE,
+    GRADUATE,
+    RECOVER,
+    UNFREEZE,
+    Change,
+)
 
 
 class CreditAccount(ConcurrentTransitionMixin, models.Model):
@@ -118,34 +119,18 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
     def can_purchase(self) -> bool:
         return formulas.may_purchase(status=self.status)
 
-    # --- transitions (change only this model's fields; services save, audit and notify) --
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=status,
-        source=[AccountStatus.ACTIVE, AccountStatus.NEGATIVE, AccountStatus.RESTORED],
-        target=AccountStatus.FROZEN,
-    )
-    def freeze(self, *, reason: str, at, by=None, description=None):
-        if self.pre_incident_limit is None:
-            self.pre_incident_limit = self.base_limit
-        self.freeze_reasons = sorted({*self.freeze_reasons, reason})
-        self.status_changed_at = at
+    # --- transitions (change only this model's fields; services save and notify) --------
+    # Source, target and assignments come from credit.transitions, which the set-based
+    # paths share; the StateLog row is written by its post_transition receiver (`by`,
+    # `description` and `at` are read from the call).
+    @transition(field=status, source=FREEZE.source, target=FREEZE.fsm_target)
+    def freeze(self, *, reason: str, at, by=None, description=None, reason_codes=None):
+        codes = reason_codes or [FREEZE_REASON_CODES[reason]]
+        return FREEZE.apply(self, Change(at, codes, freeze_reason=reason))
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(
-        field=status,
-        source=AccountStatus.FROZEN,
-        target=RETURN_VALUE(AccountStatus.RESTORED, AccountStatus.NEGATIVE),
-    )
-    def unfreeze(self, *, at, by=None, description=None):
-        self.freeze_reasons = []
-        self.status_changed_at = at
-        if self.available < 0:
-            return AccountStatus.NEGATIVE
-        self.restored_at = at
-        return AccountStatus.RESTORED
+    @transition(field=status, source=UNFREEZE.source, target=UNFREEZE.fsm_target)
+    def unfreeze(self, *, at, by=None, description=None, reason_codes=None):
+        return UNFREEZE.apply(self, Change(at, reason_codes or list(UNFREEZE.reasons)))
 
     def _available_below_zero(self) -> bool:
         return self.available < 0
@@ -153,54 +138,39 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
     def _available_at_least_zero(self) -> bool:
         return self.available >= 0
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=status,
-        source=[AccountStatus.ACTIVE, AccountStatus.RESTORED],
-        target=AccountStatus.NEGATIVE,
+        source=GO_NEGATIVE.source,
+        target=GO_NEGATIVE.fsm_target,
         conditions=[_available_below_zero],
     )
-    def go_negative(self, *, at, by=None, description=None):
-        if self.pre_incident_limit is None:
-            self.pre_incident_limit = self.base_limit
-        self.status_changed_at = at
+    def go_negative(self, *, at, by=None, description=None, reason_codes=()):
+        return GO_NEGATIVE.apply(self, Change(at, list(reason_codes)))
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=status,
-        source=AccountStatus.NEGATIVE,
-        target=AccountStatus.RESTORED,
+        source=RECOVER.source,
+        target=RECOVER.fsm_target,
         conditions=[_available_at_least_zero],
     )
-    def recover(self, *, at, by=None, description=None):
-        self.restored_at = at
-        self.status_changed_at = at
+    def recover(self, *, at, by=None, description=None, reason_codes=()):
+        return RECOVER.apply(self, Change(at, list(reason_codes)))
 
-    @fsm_log_by
-    @fsm_log_description
-    @transition(field=status, source=AccountStatus.RESTORED, target=AccountStatus.ACTIVE)
-    def graduate(self, *, at, by=None, description=None):
-        self.pre_incident_limit = None
-        self.probation_limit_cap = None
-        self.restored_at = None
-        self.status_changed_at = at
+    @transition(field=status, source=GRADUATE.source, target=GRADUATE.fsm_target)
+    def graduate(self, *, at, by=None, description=None, reason_codes=None):
+        return GRADUATE.apply(self, Change(at, reason_codes or list(GRADUATE.reasons)))
 
     def _zero_balance(self) -> bool:
         return self.outstanding_principal == 0 and self.credit_balance == 0
 
-    @fsm_log_by
-    @fsm_log_description
     @transition(
         field=status,
-        source=[AccountStatus.ACTIVE, AccountStatus.RESTORED, AccountStatus.FROZEN],
-        target=AccountStatus.CLOSED,
+        source=CLOSE.source,
+        target=CLOSE.fsm_target,
         conditions=[_zero_balance],
     )
-    def close(self, *, at, by=None, description=None):
-        self.closed_at = at
-        self.status_changed_at = at
+    def close(self, *, at, by=None, description=None, reason_codes=None):
+        return CLOSE.apply(self, Change(at, reason_codes or list(CLOSE.reasons)))
 
 
 class GrantStatus(models.TextChoices):
@@ -243,18 +213,6 @@ class TemporaryLimitGrant(models.Model):
 
     def __str__(self):
         return f"+{self.amount} {self.starts_at:%Y-%m-%d}→{self.ends_at:%Y-%m-%d} ({self.status})"
-
-
-class LimitChangeKind(models.TextChoices):
-    ACCOUNT_OPEN = "ACCOUNT_OPEN", _("Account opened")
-    RESCORE = "RESCORE", _("Regular review")
-    MANUAL_OVERRIDE = "MANUAL_OVERRIDE", _("Set by staff")
-    APPEAL = "APPEAL", _("Appeal decision")
-    REGIONAL_POLICY = "REGIONAL_POLICY", _("Regional policy")
-    TEMPORARY_GRANT = "TEMPORARY_GRANT", _("Temporary limit added")
-    TEMPORARY_EXPIRY = "TEMPORARY_EXPIRY", _("Temporary limit ended")
-    PROBATION_STEP = "PROBATION_STEP", _("Probation step")
-    ROLLBACK = "ROLLBACK", _("Reverted")
 
 
 class LimitChange(models.Model):

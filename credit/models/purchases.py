@@ -3,10 +3,10 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from credit import formulas
+from credit.choices import InstallmentStatus
 from credit.models.accounts import CreditAccount
 from credit.models.fees import FeeSchedule
 from credit.models.fields import MoneyField, RateField
-from credit.statuses import InstallmentStatus
 
 
 class Merchant(models.Model):

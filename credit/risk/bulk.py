@@ -23,9 +23,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import users_by_id
 from core.events import EventType, Notice, publish_many
-from core.reasons import reason_texts
 from credit.formulas import available_sql, effective_limit_sql, status_agrees_sql
 from credit.risk.features import SHANGHAI
+from credit.services.notices import limit_notice, reason_words
 
 # After the change, the status agrees with the numbers without a transition.
 STATUS_STAYS_CONSISTENT = status_agrees_sql("a")
@@ -91,7 +91,7 @@ def base_limits_set(
 
 class _ReasonTexts(dict):
     def __missing__(self, codes: tuple[str, ...]) -> list[str]:
-        texts = [str(text) for text in reason_texts(codes)]
+        texts = reason_words(codes)
         self[codes] = texts
         return texts
 
@@ -100,28 +100,22 @@ def publish_limit_changes(rows: list[ChangedLimit], *, now: datetime) -> None:
     """LIMIT_RAISED / LIMIT_CUT for each change of the usable limit (as limit_change_record)."""
     users = users_by_id(r.customer_id for r in rows)
     texts = _ReasonTexts()
-    publish_many(
-        (
-            Notice(
-                EventType.LIMIT_RAISED
-                if row.new_effective > row.old_effective
-                else EventType.LIMIT_CUT,
-                users[row.customer_id],
-                {
-                    "old_limit": str(row.old_effective),
-                    "new_limit": str(row.new_effective),
-                    "available": str(row.available),
-                    "reason_codes": list(row.reason_codes),
-                    "reasons": texts[tuple(row.reason_codes)],
-                    "limit_change_id": row.limit_change_id,
-                },
-                f"limit-change:{row.limit_change_id}",
+
+    def notices():
+        for row in rows:
+            built = limit_notice(
+                old_limit=row.old_effective,
+                new_limit=row.new_effective,
+                available=row.available,
+                reason_codes=row.reason_codes,
+                limit_change_id=row.limit_change_id,
+                reasons=texts[tuple(row.reason_codes)],
             )
-            for row in rows
-            if row.new_effective != row.old_effective
-        ),
-        now=now,
-    )
+            if built is not None:
+                event, context, dedupe_key = built
+                yield Notice(event, users[row.customer_id], context, dedupe_key)
+
+    publish_many(notices(), now=now)
 
 
 def appeal_path(pending_id: int) -> str:

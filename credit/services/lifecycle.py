@@ -8,13 +8,24 @@ from django_fsm import can_proceed
 from django_fsm_log.models import StateLog
 
 from accounts.models import User
-from core.events import EventType, publish
+from core.events import publish
 from core.permissions import permission_require
-from core.reasons import ReasonCode, reason_texts
+from core.reasons import ReasonCode
 from credit.formulas import INSTALLMENT_OPEN
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChange, LimitChangeKind
 from credit.services.errors import AccountHasBalance, ReasonRequired, TransitionRefused
+from credit.services.notices import status_notice_context
 from credit.services.permissions import FREEZE_ACCOUNT
+from credit.transitions import (
+    CLOSE,
+    FREEZE,
+    FREEZE_REASON_CODES,
+    GO_NEGATIVE,
+    RECOVER,
+    UNFREEZE,
+    audit_description,
+    freeze_reasons_with,
+)
 
 
 def account_lock(account: CreditAccount | int) -> CreditAccount:
@@ -26,22 +37,11 @@ def account_lock(account: CreditAccount | int) -> CreditAccount:
     )
 
 
-def audit_description(reason_codes: list[str], note: str = "", run_id: int | None = None) -> str:
-    """The StateLog description: machine-readable codes first, then who/what and the note."""
-    parts = [",".join(reason_codes)]
-    if run_id is not None:
-        parts.append(f"run={run_id}")
-    if note:
-        parts.append(note)
-    return " | ".join(parts)
-
-
 def status_log_stamp(obj, now: datetime) -> None:
     """Date the StateLog row the transition of `obj` just wrote at the business instant `now`.
 
-    django-fsm-log stamps the wall clock; the audit's "when" is the injected `now`, as
-    `status_changed_at` and the servicing close's set-based StateLog rows have it. Every
-    FSM model's services (accounts, appeals) use it.
+    django-fsm-log stamps the wall clock; the audit's "when" is the injected `now`. Appeals
+    use it; credit accounts write their StateLog rows dated already (credit.transitions).
     """
     last = StateLog.objects.for_(obj).order_by("-pk").values("pk")[:1]
     StateLog.objects.filter(pk__in=last).update(timestamp=now)
@@ -53,13 +53,12 @@ def _status_event(
     publish(
         event=event,
         user=account.customer,
-        context={
-            "status": account.status,
-            "reason_codes": list(reason_codes),
-            "reasons": [str(text) for text in reason_texts(reason_codes)],
-            "available": str(account.available),
-            "effective_limit": str(account.effective_limit),
-        },
+        context=status_notice_context(
+            status=account.status,
+            reason_codes=reason_codes,
+            available=account.available,
+            effective_limit=account.effective_limit,
+        ),
         dedupe_key=f"status:{account.pk}:{event}:{now.isoformat()}",
         now=now,
     )
@@ -109,32 +108,20 @@ def account_status_settle(
     restoration gives back, not the cut one.
     """
     description = audit_description(reason_codes, note, run_id)
-    if account.status in (AccountStatus.ACTIVE, AccountStatus.RESTORED) and account.available < 0:
+    codes = list(reason_codes)
+    if account.status in GO_NEGATIVE.source and account.available < 0:
         if account.pre_incident_limit is None and limit_before is not None:
             account.pre_incident_limit = limit_before
-        account.go_negative(at=now, by=by, description=description)
-        status_log_stamp(account, now)
-        account.status_reason_codes = list(reason_codes)
-        _status_event(account, EventType.ACCOUNT_NEGATIVE, reason_codes, now)
-        return "go_negative"
-    if account.status == AccountStatus.NEGATIVE and account.available >= 0:
+        account.go_negative(at=now, by=by, description=description, reason_codes=codes)
+        _status_event(account, GO_NEGATIVE.event, codes, now)
+        return GO_NEGATIVE.name
+    if account.status in RECOVER.source and account.available >= 0:
         # The caller's codes name the real cause (a repayment, a refund, a raise, an appeal),
         # which is what the customer reads on the status banner.
-        account.recover(at=now, by=by, description=description)
-        status_log_stamp(account, now)
-        account.status_reason_codes = list(reason_codes)
-        _status_event(account, EventType.ACCOUNT_RESTORED, reason_codes, now)
-        return "recover"
+        account.recover(at=now, by=by, description=description, reason_codes=codes)
+        _status_event(account, RECOVER.event, codes, now)
+        return RECOVER.name
     return None
-
-
-FREEZE_REASON_CODES = {
-    FreezeReason.OVERDUE: ReasonCode.OVERDUE,
-    FreezeReason.RISK_RULE: ReasonCode.RISK_FLAG,
-    FreezeReason.SHARED_IP: ReasonCode.SHARED_IP,
-    FreezeReason.STAFF: ReasonCode.STAFF_DECISION,
-    FreezeReason.COMPLIANCE: ReasonCode.COMPLIANCE,
-}
 
 
 @transaction.atomic
@@ -152,16 +139,20 @@ def account_freeze(
     codes = [FREEZE_REASON_CODES[reason]]
     if account.status == AccountStatus.FROZEN:
         if reason not in account.freeze_reasons:
-            account.freeze_reasons = sorted({*account.freeze_reasons, reason})
+            account.freeze_reasons = freeze_reasons_with(account.freeze_reasons, reason)
             account.save(update_fields=["freeze_reasons"])
         return account
     if not can_proceed(account.freeze):
         raise TransitionRefused()
-    account.freeze(reason=reason, at=now, by=actor, description=audit_description(codes, note))
-    status_log_stamp(account, now)
-    account.status_reason_codes = codes
+    account.freeze(
+        reason=reason,
+        at=now,
+        by=actor,
+        description=audit_description(codes, note),
+        reason_codes=codes,
+    )
     account.save()
-    _status_event(account, EventType.ACCOUNT_FROZEN, codes, now)
+    _status_event(account, FREEZE.event, codes, now)
     return account
 
 
@@ -193,14 +184,14 @@ def account_unfreeze(
             account.freeze_reasons = remaining
             account.save(update_fields=["freeze_reasons"])
             return account
-    codes = list(reason_codes or [ReasonCode.STAFF_DECISION])
-    account.unfreeze(at=now, by=actor, description=audit_description(codes, note))
-    status_log_stamp(account, now)
-    account.status_reason_codes = codes
+    codes = list(reason_codes or UNFREEZE.reasons)
+    account.unfreeze(
+        at=now, by=actor, description=audit_description(codes, note), reason_codes=codes
+    )
     account.save()
-    _status_event(account, EventType.ACCOUNT_UNFROZEN, codes, now)
-    if account.status == AccountStatus.NEGATIVE:
-        _status_event(account, EventType.ACCOUNT_NEGATIVE, codes, now)
+    _status_event(account, UNFREEZE.event, codes, now)
+    if account.status == UNFREEZE.target_when_short:
+        _status_event(account, GO_NEGATIVE.event, codes, now)
     return account
 
 
@@ -212,9 +203,7 @@ def account_close(
     # Zero principal is not enough: fees and penalties still owed keep the line open.
     if not can_proceed(account.close) or account.installments.filter(INSTALLMENT_OPEN).exists():
         raise AccountHasBalance()
-    codes = [ReasonCode.CUSTOMER_REQUEST]
-    account.close(at=now, by=actor, description=audit_description(codes, note))
-    status_log_stamp(account, now)
-    account.status_reason_codes = codes
+    codes = list(CLOSE.reasons)
+    account.close(at=now, by=actor, description=audit_description(codes, note), reason_codes=codes)
     account.save()
     return account

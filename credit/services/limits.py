@@ -8,7 +8,7 @@ from django.db import transaction
 from accounts.models import User
 from core.events import EventType, publish
 from core.permissions import permission_require
-from core.reasons import ReasonCode, reason_texts
+from core.reasons import ReasonCode
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -20,6 +20,7 @@ from credit.models import (
 from credit.money import quantize
 from credit.services.errors import AccountClosed, InvalidAmount, ReasonRequired
 from credit.services.lifecycle import account_lock, account_status_settle
+from credit.services.notices import limit_notice
 from credit.services.permissions import GRANT_TEMPORARY_LIMIT, SET_LIMIT
 
 
@@ -49,29 +50,20 @@ def limit_change_record(
         note=note,
         created_at=now,
     )
-    if change.new_effective_limit != change.old_effective_limit and kind not in (
+    notice = limit_notice(
+        old_limit=old_effective,
+        new_limit=change.new_effective_limit,
+        available=account.available,
+        reason_codes=reason_codes,
+        limit_change_id=change.pk,
+    )
+    # A temporary grant or its expiry has its own notice.
+    if notice is not None and kind not in (
         LimitChangeKind.TEMPORARY_GRANT,
         LimitChangeKind.TEMPORARY_EXPIRY,
     ):
-        event = (
-            EventType.LIMIT_RAISED
-            if change.new_effective_limit > old_effective
-            else EventType.LIMIT_CUT
-        )
-        publish(
-            event=event,
-            user=account.customer,
-            context={
-                "old_limit": str(old_effective),
-                "new_limit": str(change.new_effective_limit),
-                "available": str(account.available),
-                "reason_codes": list(reason_codes),
-                "reasons": [str(text) for text in reason_texts(reason_codes)],
-                "limit_change_id": change.pk,
-            },
-            dedupe_key=f"limit-change:{change.pk}",
-            now=now,
-        )
+        event, context, dedupe_key = notice
+        publish(event=event, user=account.customer, context=context, dedupe_key=dedupe_key, now=now)
     return change
 
 

@@ -12,11 +12,25 @@ from django_fsm_log.models import StateLog
 
 from conftest import shanghai
 from core.reasons import ReasonCode
+from credit.formulas import available_sql
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChangeKind
 from credit.services import account_close, account_freeze, account_unfreeze, limit_set
+from credit.servicing.services.audit import accounts_update
+from credit.servicing.services.context import CloseContext
 from credit.tests.builders import buy, open_account, repay
 from credit.tests.factories import CreditAccountFactory
+from credit.transitions import (
+    CLOSE,
+    FREEZE,
+    GO_NEGATIVE,
+    GRADUATE,
+    RECOVER,
+    UNFREEZE,
+)
+from credit.transitions import (
+    TRANSITIONS as SPECS,
+)
 from testkit import people
 
 D = Decimal
@@ -193,3 +207,156 @@ def test_a_full_lifecycle_through_the_services_logs_every_transition():
         ("ACTIVE", "CLOSED", "close"),
     ]
     assert ledger_check().ok
+
+
+# --- one spec, two paths: the FSM method and the set-based statement agree --------------
+
+# (spec, source state, numbers saved, numbers changed in the same step, freeze reason)
+PARITY_CASES = [
+    (FREEZE, S.ACTIVE, {}, {}, FreezeReason.OVERDUE),
+    (FREEZE, S.NEGATIVE, {"outstanding_principal": D("1500.00")}, {}, FreezeReason.OVERDUE),
+    (  # on probation: the limit before the first incident is kept
+        FREEZE,
+        S.RESTORED,
+        {"pre_incident_limit": D("1500.00"), "probation_limit_cap": D("800.00")},
+        {},
+        FreezeReason.STAFF,
+    ),
+    (UNFREEZE, S.FROZEN, {"outstanding_principal": D("400.00")}, {}, None),
+    (UNFREEZE, S.FROZEN, {"outstanding_principal": D("1200.00")}, {}, None),
+    (  # a temporary limit ends under what is owed
+        GO_NEGATIVE,
+        S.ACTIVE,
+        {"temporary_limit": D("500.00"), "outstanding_principal": D("1200.00")},
+        {"temporary_limit": D("0.00")},
+        None,
+    ),
+    (
+        GO_NEGATIVE,
+        S.RESTORED,
+        {"temporary_limit": D("500.00"), "outstanding_principal": D("1200.00")},
+        {"temporary_limit": D("0.00")},
+        None,
+    ),
+    (  # a temporary limit starts and covers what is owed
+        RECOVER,
+        S.NEGATIVE,
+        {"outstanding_principal": D("1200.00")},
+        {"temporary_limit": D("500.00")},
+        None,
+    ),
+    (
+        GRADUATE,
+        S.RESTORED,
+        {
+            "pre_incident_limit": D("1000.00"),
+            "probation_limit_cap": D("500.00"),
+            "restored_at": shanghai(2025, 12, 1, 9, 0),
+            "outstanding_principal": D("300.00"),
+        },
+        {},
+        None,
+    ),
+    *[(CLOSE, state, {}, {}, None) for state in (S.ACTIVE, S.RESTORED, S.FROZEN)],
+]
+ROW_FIELDS = [
+    f.attname
+    for f in CreditAccount._meta.concrete_fields
+    if f.attname not in ("id", "customer_id", "opened_at")
+]
+
+
+def twin(state: str, saved: dict) -> CreditAccount:
+    return CreditAccountFactory(
+        status=state, base_limit=D("1000.00"), status_changed_at=shanghai(2026, 1, 1, 9, 0), **saved
+    )
+
+
+def row_and_log(account: CreditAccount) -> tuple[dict, tuple]:
+    account.refresh_from_db()
+    log = StateLog.objects.for_(account).get()
+    return (
+        {name: getattr(account, name) for name in ROW_FIELDS},
+        (log.source_state, log.state, log.transition, log.by_id, log.description, log.timestamp),
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "state", "saved", "changed", "freeze_reason"),
+    PARITY_CASES,
+    ids=[f"{case[0].name}-{case[1]}-{i}" for i, case in enumerate(PARITY_CASES)],
+)
+def test_a_bulk_transition_leaves_the_same_row_and_log_as_the_fsm_method(
+    spec, state, saved, changed, freeze_reason
+):
+    ctx = CloseContext(business_date=NOW.date(), now=NOW)
+    codes = [ReasonCode.OVERDUE] if spec is FREEZE else list(spec.reasons or [ReasonCode.RESCORE])
+    by_method, by_statement = twin(state, saved), twin(state, saved)
+
+    for name, value in changed.items():
+        setattr(by_method, name, value)
+    transition = getattr(by_method, spec.name)
+    extra = {"reason": freeze_reason} if freeze_reason else {}
+    transition(at=NOW, description=ctx.description(codes), reason_codes=codes, **extra)
+    by_method.save()
+
+    moved = accounts_update(
+        ctx,
+        old_from=f"credit_creditaccount a WHERE a.id = %(id)s AND {spec.sql_source_filter('a')}",
+        sets=", ".join(
+            [f"{name} = %(new_{name})s" for name in changed]
+            + [spec.sql_set(available=available_sql("a"))]
+        ),
+        transition=spec,
+        status_codes=codes,
+        params={
+            "id": by_statement.pk,
+            "freeze_reason": freeze_reason,
+            **{f"new_{name}": value for name, value in changed.items()},
+        },
+    )
+
+    assert len(moved) == 1
+    method_row, method_log = row_and_log(by_method)
+    statement_row, statement_log = row_and_log(by_statement)
+    assert method_row["status"] in (spec.target, spec.target_when_short)
+    assert statement_row == method_row
+    assert statement_log == method_log
+    assert method_log[5] == NOW
+
+
+def test_the_statement_leaves_an_account_outside_the_source_states_alone():
+    ctx = CloseContext(business_date=NOW.date(), now=NOW)
+    active = twin(S.ACTIVE, {})
+    moved = accounts_update(
+        ctx,
+        old_from=f"credit_creditaccount a WHERE a.id = %(id)s AND {UNFREEZE.sql_source_filter()}",
+        sets=UNFREEZE.sql_set(available=available_sql("a")),
+        transition=UNFREEZE,
+        status_codes=[ReasonCode.OVERDUE_CURED],
+        params={"id": active.pk},
+    )
+    assert moved == []
+    active.refresh_from_db()
+    assert active.status == S.ACTIVE
+
+
+def test_a_transition_called_directly_is_logged_once_at_its_instant_with_who_and_why():
+    officer = people.officer()
+    account = account_in(S.RESTORED)
+    account.graduate(at=NOW, by=officer, description="PROBATION_COMPLETE | test")
+    log = StateLog.objects.for_(account).get()
+    assert (log.timestamp, log.by, log.description) == (NOW, officer, "PROBATION_COMPLETE | test")
+    assert account.status_reason_codes == [ReasonCode.PROBATION_COMPLETE]
+
+
+def test_the_fsm_takes_sources_and_targets_from_the_specs():
+    for spec in SPECS:
+        fsm = getattr(CreditAccount, spec.name)._django_fsm
+        targets = {fsm.next_state(source) for source in spec.source}
+        assert set(fsm.transitions) == set(spec.source), spec.name
+        if spec.target_when_short is None:
+            assert targets == {spec.target}, spec.name
+        else:
+            (returned,) = targets
+            assert set(returned.allowed_states) == {spec.target, spec.target_when_short}

@@ -32,7 +32,7 @@ from credit.models import LedgerAccount as L
 from credit.money import ZERO
 from credit.services.errors import ReasonRequired
 from credit.services.ledger import credit, debit, journal_post
-from credit.services.lifecycle import FREEZE_REASON_CODES, account_lock
+from credit.services.lifecycle import account_lock
 from credit.servicing.errors import (
     AccelerationAlreadyActive,
     AccelerationNeedsFrozenAccount,
@@ -41,6 +41,7 @@ from credit.servicing.errors import (
 )
 from credit.servicing.models import Acceleration, AccelerationStatus
 from credit.servicing.services.permissions import DEMAND_ACCELERATION, WITHDRAW_ACCELERATION
+from credit.transitions import FREEZE_REASON_CODES
 
 # Where the customer contests a demand (the appeals portal; see notifications' catalogue).
 APPEAL_URL = "/appeals/new/?acceleration={id}"

@@ -7,6 +7,7 @@ rows (old and new numbers) so the caller can publish the notices.
 
 from credit.formulas import available_sql, effective_limit_sql
 from credit.servicing.services.context import CloseContext
+from credit.transitions import Transition, state_log_sql
 
 _TEMPLATE = """
 WITH old AS (
@@ -19,14 +20,7 @@ WITH old AS (
               old.base_limit AS old_base, a.base_limit AS new_base,
               old.effective_limit AS old_effective, {effective} AS new_effective,
               {available} AS available{moved_extra}
-), logged AS (
-    INSERT INTO django_fsm_log_statelog
-        ("timestamp", by_id, source_state, state, transition, content_type_id, object_id,
-         description)
-    SELECT %(now)s, NULL, m.source_state, m.state, %(transition)s, %(content_type)s, m.id,
-           %(description)s
-    FROM moved m WHERE m.source_state <> m.state
-){limited}
+){logged}{limited}
 SELECT m.*{limit_column} FROM moved m{limit_join} ORDER BY m.id
 """
 
@@ -47,7 +41,7 @@ def accounts_update(
     *,
     old_from: str,
     sets: str,
-    transition: str,
+    transition: Transition | None,
     status_codes: list[str],
     limit_kind: str | None = None,
     limit_codes: list[str] | None = None,
@@ -57,10 +51,11 @@ def accounts_update(
 ) -> list[dict]:
     """Update the accounts `old_from` selects (`FROM … WHERE …` over `credit_creditaccount a`).
 
-    `sets` may read the old row (`a.`) and the selected extras (`old.`). Rows whose status
-    changed get a StateLog (`transition`, `status_codes`); rows whose limits changed get a
-    LimitChange of `limit_kind` when one is given. Returns the moved rows with
-    `limit_change_id` (None when no limit changed).
+    `sets` may read the old row (`a.`) and the selected extras (`old.`); a status change
+    takes its SET clause from the `transition` spec. Rows whose status changed get a
+    StateLog (`transition`, `status_codes`); rows whose limits changed get a LimitChange of
+    `limit_kind` when one is given. Returns the moved rows with `limit_change_id` (None when
+    no limit changed).
     """
     sql = _TEMPLATE.format(
         effective=effective_limit_sql("a"),
@@ -69,6 +64,7 @@ def accounts_update(
         old_from=old_from,
         sets=sets,
         moved_extra=moved_extra,
+        logged=f", logged AS ({state_log_sql('moved m')})" if transition else "",
         limited=_LIMITED if limit_kind else "",
         limit_column=", l.id AS limit_change_id" if limit_kind else ", NULL AS limit_change_id",
         limit_join=" LEFT JOIN limited l ON l.account_id = m.id" if limit_kind else "",
@@ -76,8 +72,10 @@ def accounts_update(
     return ctx.fetch(
         sql,
         ctx.params(
-            transition=transition,
+            transition=transition.name if transition else None,
             description=ctx.description(status_codes),
+            by=None,
+            status_codes=list(status_codes),
             limit_kind=limit_kind,
             limit_codes=list(limit_codes or []),
             **(params or {}),

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from accounts.selectors import users_by_id
 from core.events import Notice, publish_many
-from core.reasons import reason_texts
 from credit.models import CreditAccount
+from credit.services.notices import status_notice_context
+from credit.transitions import audit_description
 
 
 def bucket_sql(days: str) -> str:
@@ -83,8 +84,7 @@ class CloseContext:
         }
 
     def description(self, codes: list[str]) -> str:
-        """StateLog description, as credit.services.lifecycle.audit_description writes it."""
-        return f"{','.join(codes)} | {self.note}"
+        return audit_description(codes, self.note)
 
     def step(self, name: str) -> "StepTimer":
         return StepTimer(self, name)
@@ -124,14 +124,12 @@ class CloseContext:
         return len(notices)
 
     def status_context(self, row: dict, codes: list[str]) -> dict:
-        """The context credit.services.lifecycle sends with status events."""
-        return {
-            "status": row["state"],
-            "reason_codes": list(codes),
-            "reasons": [str(text) for text in reason_texts(codes)],
-            "available": str(row["available"]),
-            "effective_limit": str(row["new_effective"]),
-        }
+        return status_notice_context(
+            status=row["state"],
+            reason_codes=codes,
+            available=row["available"],
+            effective_limit=row["new_effective"],
+        )
 
 
 class StepTimer:

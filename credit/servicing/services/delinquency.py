@@ -3,8 +3,11 @@
 from decimal import Decimal
 
 from credit.formulas import fee_due_sql, installment_open_sql, principal_due_sql
-from credit.models import JournalEntryKind, LedgerAccount
+from credit.models import FreezeReason, JournalEntryKind, LedgerAccount
 from credit.servicing.services.context import CloseContext, bucket_sql
+from credit.transitions import GRADUATE, UNFREEZE, sql_freeze_reason
+
+_OVERDUE = sql_freeze_reason(FreezeReason.OVERDUE)
 
 
 def accounts_lock(ctx: CloseContext) -> None:
@@ -30,8 +33,8 @@ def accounts_lock(ctx: CloseContext) -> None:
                     WHERE (g.status = 'ACTIVE' AND g.ends_at <= %(cutoff)s)
                        OR (g.status = 'SCHEDULED' AND g.starts_at <= %(cutoff)s)
                 )
-                OR a.status = 'RESTORED'
-                OR (a.status = 'FROZEN' AND 'OVERDUE' = ANY(a.freeze_reasons))
+                OR {GRADUATE.sql_source_filter("a")}
+                OR ({UNFREEZE.sql_source_filter("a")} AND {_OVERDUE} = ANY(a.freeze_reasons))
                 ORDER BY a.id
                 FOR UPDATE
             ) locked

@@ -11,9 +11,17 @@ from datetime import timedelta
 
 from core.events import EventType
 from core.reasons import ReasonCode
-from credit.formulas import available_sql, effective_limit_sql
-from credit.models import LimitChangeKind
+from credit.formulas import available_sql, effective_limit_sql, sql_literal
+from credit.models import AccountStatus, LimitChangeKind
 from credit.servicing.services.context import CloseContext
+from credit.transitions import (
+    GO_NEGATIVE,
+    RECOVER,
+    sql_by_target,
+    sql_set_branches,
+    sql_status_in,
+    state_log_sql,
+)
 
 _APPLY = """
 WITH per AS (
@@ -28,39 +36,12 @@ WITH per AS (
 ), moved AS (
     UPDATE credit_creditaccount a SET
         temporary_limit = a.temporary_limit - old.expired + old.started,
-        status = CASE
-            WHEN a.status IN ('ACTIVE', 'RESTORED') AND old.new_available < 0 THEN 'NEGATIVE'
-            WHEN a.status = 'NEGATIVE' AND old.new_available >= 0 THEN 'RESTORED'
-            ELSE a.status END,
-        pre_incident_limit = CASE
-            WHEN a.status IN ('ACTIVE', 'RESTORED') AND old.new_available < 0
-            THEN COALESCE(a.pre_incident_limit, a.base_limit) ELSE a.pre_incident_limit END,
-        restored_at = CASE WHEN a.status = 'NEGATIVE' AND old.new_available >= 0
-                           THEN %(at)s ELSE a.restored_at END,
-        status_changed_at = CASE
-            WHEN (a.status IN ('ACTIVE', 'RESTORED') AND old.new_available < 0)
-              OR (a.status = 'NEGATIVE' AND old.new_available >= 0)
-            THEN %(at)s ELSE a.status_changed_at END,
-        status_reason_codes = CASE
-            WHEN a.status IN ('ACTIVE', 'RESTORED') AND old.new_available < 0
-            THEN %(negative_codes)s::varchar[]
-            WHEN a.status = 'NEGATIVE' AND old.new_available >= 0
-            THEN %(restored_codes)s::varchar[]
-            ELSE a.status_reason_codes END
+        {statuses}
       FROM old WHERE a.id = old.id
     RETURNING a.id, a.customer_id, old.status AS source_state, a.status AS state,
               a.base_limit AS base, old.effective_limit AS old_effective, old.mid_effective,
               {effective} AS new_effective, {available} AS available, old.expired, old.started
-), logged AS (
-    INSERT INTO django_fsm_log_statelog
-        ("timestamp", by_id, source_state, state, transition, content_type_id, object_id,
-         description)
-    SELECT %(now)s, NULL, m.source_state, m.state,
-           CASE WHEN m.state = 'NEGATIVE' THEN 'go_negative' ELSE 'recover' END,
-           %(content_type)s, m.id,
-           CASE WHEN m.state = 'NEGATIVE' THEN %(negative_description)s
-                ELSE %(restored_description)s END
-      FROM moved m WHERE m.source_state <> m.state
+), logged AS ({logged}
 ), limited AS (
     INSERT INTO credit_limitchange
         (account_id, kind, old_base_limit, new_base_limit, old_effective_limit,
@@ -80,6 +61,31 @@ WITH per AS (
 )
 SELECT m.* FROM moved m ORDER BY m.id
 """.format(  # noqa: S608 - constant SQL fragments, values are parameters
+    statuses=sql_set_branches(
+        [
+            (
+                f"{GO_NEGATIVE.sql_source_filter('a')} AND old.new_available < 0",
+                GO_NEGATIVE,
+                "%(negative_codes)s::varchar[]",
+            ),
+            (
+                f"{RECOVER.sql_source_filter('a')} AND old.new_available >= 0",
+                RECOVER,
+                "%(restored_codes)s::varchar[]",
+            ),
+        ]
+    ),
+    logged=state_log_sql(
+        "moved m",
+        transition=sql_by_target(
+            "m.state",
+            {GO_NEGATIVE: sql_literal(GO_NEGATIVE.name), RECOVER: sql_literal(RECOVER.name)},
+        ),
+        description=sql_by_target(
+            "m.state",
+            {GO_NEGATIVE: "%(negative_description)s", RECOVER: "%(restored_description)s"},
+        ),
+    ),
     effective=effective_limit_sql("a"),
     available=available_sql("a"),
     mid=effective_limit_sql("a", temporary="(a.temporary_limit - per.expired)"),
@@ -129,6 +135,7 @@ def grants_expire_and_start(ctx: CloseContext) -> None:
                     restored_description=ctx.description(restored_codes),
                     expiry=LimitChangeKind.TEMPORARY_EXPIRY,
                     grant=LimitChangeKind.TEMPORARY_GRANT,
+                    by=None,
                 ),
             )
         }
@@ -137,9 +144,9 @@ def grants_expire_and_start(ctx: CloseContext) -> None:
             action.lower(): sum(1 for g in grants if g["action"] == action)
             for action in ("EXPIRE", "START", "LAPSE")
         }
-        step.extra["negative"] = sum(1 for r in moved.values() if r["state"] == "NEGATIVE")
+        step.extra["negative"] = sum(1 for r in moved.values() if r["state"] == GO_NEGATIVE.target)
         step.extra["restored"] = sum(
-            1 for r in moved.values() if r["state"] == "RESTORED" != r["source_state"]
+            1 for r in moved.values() if r["state"] == RECOVER.target != r["source_state"]
         )
 
         def grant_notice(grant):
@@ -166,8 +173,8 @@ def grants_expire_and_start(ctx: CloseContext) -> None:
         status_rows = [r for r in moved.values() if r["state"] != r["source_state"]]
 
         def status_notice(row):
-            negative = row["state"] == "NEGATIVE"
-            event = EventType.ACCOUNT_NEGATIVE if negative else EventType.ACCOUNT_RESTORED
+            negative = row["state"] == GO_NEGATIVE.target
+            event = GO_NEGATIVE.event if negative else RECOVER.event
             codes = negative_codes if negative else restored_codes
             return event, ctx.status_context(row, codes), f"{ctx.note}:{event}:{row['id']}"
 
@@ -179,14 +186,14 @@ def grants_ending_notice(ctx: CloseContext) -> None:
     with ctx.step("grants_ending") as step:
         start = ctx.cutoff + timedelta(days=ctx.ending_notice_days)
         ending = ctx.fetch(
-            """
+            f"""
             SELECT g.id, g.amount, g.ends_at, a.customer_id
               FROM credit_temporarylimitgrant g
               JOIN credit_creditaccount a ON a.id = g.account_id
              WHERE g.status = 'ACTIVE' AND g.ends_at >= %(start)s AND g.ends_at < %(end)s
-               AND g.ends_at > %(now)s AND a.status <> 'CLOSED'
+               AND g.ends_at > %(now)s AND NOT {sql_status_in("a", [AccountStatus.CLOSED])}
              ORDER BY g.id
-            """,
+            """,  # noqa: S608 - constant SQL fragments, values are parameters
             ctx.params(start=start, end=start + timedelta(days=1)),
         )
         step.rows = len(ending)

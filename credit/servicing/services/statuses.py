@@ -10,18 +10,24 @@ count from the later of the restoration and the day after anything was last over
 late payment during probation restarts the count.
 """
 
-from core.events import EventType
-from core.reasons import ReasonCode, reason_texts
-from credit.models import LimitChangeKind
+from core.reasons import ReasonCode
+from credit.models import AccountStatus, FreezeReason, LimitChangeKind
+from credit.services.notices import limit_notice
 from credit.servicing.services.audit import accounts_update
 from credit.servicing.services.context import CloseContext
+from credit.transitions import (
+    FREEZE,
+    GO_NEGATIVE,
+    GRADUATE,
+    UNFREEZE,
+    sql_freeze_reason,
+    sql_status_in,
+)
 
 # A restoration's cap: a share of the pre-incident limit, at least what is owed.
 _INITIAL_CAP = "GREATEST(ROUND(a.pre_incident_limit * %(ratio)s, 2), a.outstanding_principal)"
-_SORTED_WITH_OVERDUE = (
-    "ARRAY(SELECT DISTINCT r FROM unnest(array_append(a.freeze_reasons,"
-    " 'OVERDUE'::varchar)) AS r ORDER BY r)"
-)
+_FROZEN = sql_status_in("a", [AccountStatus.FROZEN])
+_OVERDUE = sql_freeze_reason(FreezeReason.OVERDUE)
 
 
 def _status_event(ctx: CloseContext, event: str, codes: list[str]):
@@ -32,23 +38,19 @@ def _status_event(ctx: CloseContext, event: str, codes: list[str]):
     return build
 
 
-def _limit_event(ctx: CloseContext, codes: list[str]):
+def _limit_event(codes: list[str]):
     """LIMIT_RAISED / LIMIT_CUT as credit.services.limits.limit_change_record sends them."""
 
     def build(row):
-        if row["limit_change_id"] is None or row["old_effective"] == row["new_effective"]:
+        if row["limit_change_id"] is None:
             return None
-        raised = row["new_effective"] > row["old_effective"]
-        context = {
-            "old_limit": str(row["old_effective"]),
-            "new_limit": str(row["new_effective"]),
-            "available": str(row["available"]),
-            "reason_codes": list(codes),
-            "reasons": [str(text) for text in reason_texts(codes)],
-            "limit_change_id": row["limit_change_id"],
-        }
-        event = EventType.LIMIT_RAISED if raised else EventType.LIMIT_CUT
-        return event, context, f"limit-change:{row['limit_change_id']}"
+        return limit_notice(
+            old_limit=row["old_effective"],
+            new_limit=row["new_effective"],
+            available=row["available"],
+            reason_codes=codes,
+            limit_change_id=row["limit_change_id"],
+        )
 
     return build
 
@@ -59,27 +61,25 @@ def overdue_freeze(ctx: CloseContext) -> None:
     with ctx.step("freezes") as step:
         frozen = accounts_update(
             ctx,
-            old_from="""credit_creditaccount a JOIN _svc_delinquency c ON c.account_id = a.id
-                        WHERE c.dpd >= %(threshold)s
-                          AND a.status IN ('ACTIVE', 'NEGATIVE', 'RESTORED')""",
-            sets=f"""status = 'FROZEN', freeze_reasons = {_SORTED_WITH_OVERDUE},
-                     pre_incident_limit = COALESCE(a.pre_incident_limit, a.base_limit),
-                     status_changed_at = %(at)s, status_reason_codes = %(codes)s::varchar[]""",
-            transition="freeze",
+            old_from=f"""credit_creditaccount a JOIN _svc_delinquency c ON c.account_id = a.id
+                         WHERE c.dpd >= %(threshold)s AND {FREEZE.sql_source_filter("a")}""",
+            sets=FREEZE.sql_set(),
+            transition=FREEZE,
             status_codes=codes,
-            params={"threshold": ctx.freeze_days, "codes": codes},
+            params={"threshold": ctx.freeze_days, "freeze_reason": FreezeReason.OVERDUE},
         )
         step.rows = len(frozen)
-        step.events = ctx.publish_each(frozen, _status_event(ctx, EventType.ACCOUNT_FROZEN, codes))
+        step.events = ctx.publish_each(frozen, _status_event(ctx, FREEZE.event, codes))
         # Already frozen for another reason: OVERDUE joins the reasons (no transition).
         step.extra["reason_added"] = ctx.execute(
             f"""
-            UPDATE credit_creditaccount a SET freeze_reasons = {_SORTED_WITH_OVERDUE}
+            UPDATE credit_creditaccount a
+               SET freeze_reasons = {FREEZE.sql_values()["freeze_reasons"]}
               FROM _svc_delinquency c
-             WHERE c.account_id = a.id AND c.dpd >= %(threshold)s AND a.status = 'FROZEN'
-               AND NOT ('OVERDUE' = ANY(a.freeze_reasons))
+             WHERE c.account_id = a.id AND c.dpd >= %(threshold)s AND {_FROZEN}
+               AND NOT ({_OVERDUE} = ANY(a.freeze_reasons))
             """,  # noqa: S608 - constant SQL fragments, values are parameters
-            ctx.params(threshold=ctx.freeze_days),
+            ctx.params(threshold=ctx.freeze_days, freeze_reason=FreezeReason.OVERDUE),
         )
 
 
@@ -91,38 +91,36 @@ def overdue_cure(ctx: CloseContext) -> None:
     """
     codes = [ReasonCode.OVERDUE_CURED]
     not_overdue = "NOT EXISTS (SELECT 1 FROM _svc_delinquency c WHERE c.account_id = a.id)"
-    restored = "a.base_limit + a.temporary_limit - a.outstanding_principal >= 0"
+    # The available credit after the unfreeze: the new probation cap is at least what is
+    # owed, so only base + temporary limit can leave it below zero.
+    available = "(a.base_limit + a.temporary_limit - a.outstanding_principal)"
     with ctx.step("unfreezes") as step:
         unfrozen = accounts_update(
             ctx,
             old_from=f"""credit_creditaccount a
-                         WHERE a.status = 'FROZEN' AND a.freeze_reasons = ARRAY['OVERDUE']::varchar[]
-                           AND {not_overdue}""",
-            sets=f"""status = CASE WHEN {restored} THEN 'RESTORED' ELSE 'NEGATIVE' END,
-                     freeze_reasons = '{{}}',
-                     probation_limit_cap = CASE WHEN {restored} AND a.pre_incident_limit IS NOT NULL
-                                                THEN {_INITIAL_CAP} END,
-                     restored_at = CASE WHEN {restored} THEN %(at)s ELSE a.restored_at END,
-                     status_changed_at = %(at)s, status_reason_codes = %(codes)s::varchar[]""",
-            transition="unfreeze",
+                         WHERE {UNFREEZE.sql_source_filter("a")}
+                           AND a.freeze_reasons = ARRAY[{_OVERDUE}] AND {not_overdue}""",
+            sets=f"""{UNFREEZE.sql_set(available=available)},
+                     probation_limit_cap = CASE WHEN {available} >= 0
+                                                 AND a.pre_incident_limit IS NOT NULL
+                                                THEN {_INITIAL_CAP} END""",
+            transition=UNFREEZE,
             status_codes=codes,
-            limit_kind=LimitChangeKind.PROBATION_STEP,
+            limit_kind=UNFREEZE.limit_kind,
             limit_codes=[ReasonCode.OVERDUE_CURED, ReasonCode.PROBATION_CAP],
-            params={"ratio": ctx.cap_ratio, "codes": codes},
+            params={"ratio": ctx.cap_ratio},
         )
         step.rows = len(unfrozen)
-        step.events = ctx.publish_each(
-            unfrozen, _status_event(ctx, EventType.ACCOUNT_UNFROZEN, codes)
-        )
+        step.events = ctx.publish_each(unfrozen, _status_event(ctx, UNFREEZE.event, codes))
         step.events += ctx.publish_each(
-            [row for row in unfrozen if row["state"] == "NEGATIVE"],
-            _status_event(ctx, EventType.ACCOUNT_NEGATIVE, codes),
+            [row for row in unfrozen if row["state"] == UNFREEZE.target_when_short],
+            _status_event(ctx, GO_NEGATIVE.event, codes),
         )
         step.extra["reason_dropped"] = ctx.execute(
             f"""
             UPDATE credit_creditaccount a
-               SET freeze_reasons = array_remove(a.freeze_reasons, 'OVERDUE'::varchar)
-             WHERE a.status = 'FROZEN' AND 'OVERDUE' = ANY(a.freeze_reasons)
+               SET freeze_reasons = array_remove(a.freeze_reasons, {_OVERDUE})
+             WHERE {_FROZEN} AND {_OVERDUE} = ANY(a.freeze_reasons)
                AND cardinality(a.freeze_reasons) > 1 AND {not_overdue}
             """  # noqa: S608 - constant SQL fragments, values are parameters
         )
@@ -132,9 +130,10 @@ def overdue_cure(ctx: CloseContext) -> None:
 _CLEAN_DAYS = """(%(d)s - GREATEST(
     (COALESCE(a.restored_at, a.status_changed_at, %(at)s) AT TIME ZONE %(zone)s)::date,
     COALESCE(s.last_overdue_date + 1, '-infinity'::date)))"""
-_RESTORED = """credit_creditaccount a
+# Accounts on probation: those graduation takes.
+_RESTORED = f"""credit_creditaccount a
     LEFT JOIN servicing_accountdelinquency s ON s.account_id = a.id
-    WHERE a.status = 'RESTORED'"""
+    WHERE {GRADUATE.sql_source_filter("a")}"""
 
 
 def probation_step(ctx: CloseContext) -> None:
@@ -147,7 +146,7 @@ def probation_step(ctx: CloseContext) -> None:
             old_from=f"""{_RESTORED} AND a.probation_limit_cap IS NULL
                          AND a.pre_incident_limit IS NOT NULL""",
             sets=f"probation_limit_cap = {_INITIAL_CAP}",
-            transition="",
+            transition=None,
             status_codes=[],
             limit_kind=LimitChangeKind.PROBATION_STEP,
             limit_codes=[ReasonCode.PROBATION_CAP],
@@ -156,25 +155,19 @@ def probation_step(ctx: CloseContext) -> None:
         graduated = accounts_update(
             ctx,
             old_from=f"{_RESTORED} AND {_CLEAN_DAYS} >= %(probation_days)s",
-            sets="""status = 'ACTIVE', pre_incident_limit = NULL, probation_limit_cap = NULL,
-                    restored_at = NULL, status_changed_at = %(at)s,
-                    status_reason_codes = %(codes)s::varchar[]""",
-            transition="graduate",
-            status_codes=[ReasonCode.PROBATION_COMPLETE],
-            limit_kind=LimitChangeKind.PROBATION_STEP,
-            limit_codes=[ReasonCode.PROBATION_COMPLETE],
-            params={
-                **zone,
-                "probation_days": ctx.probation_days,
-                "codes": [ReasonCode.PROBATION_COMPLETE],
-            },
+            sets=GRADUATE.sql_set(),
+            transition=GRADUATE,
+            status_codes=list(GRADUATE.reasons),
+            limit_kind=GRADUATE.limit_kind,
+            limit_codes=list(GRADUATE.reasons),
+            params={**zone, "probation_days": ctx.probation_days},
         )
         full = accounts_update(
             ctx,
             old_from=f"""{_RESTORED} AND a.probation_limit_cap < a.pre_incident_limit
                          AND {_CLEAN_DAYS} >= %(full_days)s""",
             sets="probation_limit_cap = GREATEST(a.pre_incident_limit, a.probation_limit_cap)",
-            transition="",
+            transition=None,
             status_codes=[],
             limit_kind=LimitChangeKind.PROBATION_STEP,
             limit_codes=[ReasonCode.PROBATION_STEP],
@@ -182,8 +175,6 @@ def probation_step(ctx: CloseContext) -> None:
         )
         step.rows = len(capped) + len(graduated) + len(full)
         step.extra |= {"capped": len(capped), "graduated": len(graduated), "full": len(full)}
-        step.events = ctx.publish_each(capped, _limit_event(ctx, [ReasonCode.PROBATION_CAP]))
-        step.events += ctx.publish_each(
-            graduated, _limit_event(ctx, [ReasonCode.PROBATION_COMPLETE])
-        )
-        step.events += ctx.publish_each(full, _limit_event(ctx, [ReasonCode.PROBATION_STEP]))
+        step.events = ctx.publish_each(capped, _limit_event([ReasonCode.PROBATION_CAP]))
+        step.events += ctx.publish_each(graduated, _limit_event(list(GRADUATE.reasons)))
+        step.events += ctx.publish_each(full, _limit_event([ReasonCode.PROBATION_STEP]))
