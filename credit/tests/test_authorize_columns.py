@@ -6,11 +6,12 @@ from decimal import Decimal
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import shanghai
-from credit.models import FeeSchedule, FeeScheduleTerm, InstallmentPlan, Purchase
+from credit.models import FeeSchedule, FeeScheduleTerm, Installment, InstallmentPlan, Purchase
 from credit.services import fee_schedule_activate, purchase_authorize, purchase_quote
 from credit.services import purchases as authorisation
 from credit.tests.builders import LAUNCH_RATES, buy, key, merchant, open_account
@@ -71,6 +72,15 @@ def test_a_planted_column_list_mistake_is_caught(plant, caught):
     planted = authorisation._AUTHORIZE.replace(*plant, 1)
     assert planted != authorisation._AUTHORIZE
     assert column_mismatches(planted) == caught
+
+
+def test_a_column_left_to_a_callable_python_default_is_refused(monkeypatch):
+    # Written into the statement once, a callable's value would be the same for every purchase.
+    days_past_due = Installment._meta.get_field("days_past_due")
+    assert authorisation._default_sql(days_past_due) == "0"
+    monkeypatch.setattr(days_past_due, "default", lambda: 0)
+    with pytest.raises(ImproperlyConfigured, match="days_past_due"):
+        authorisation._default_sql(days_past_due)
 
 
 @pytest.mark.django_db
