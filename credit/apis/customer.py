@@ -15,7 +15,8 @@ from rest_framework.response import Response
 
 from credit.apis.base import CustomerAPIView, CustomerScoped
 from credit.apis.idempotency import HEADER, idempotent
-from credit.apis.serializers import (
+from credit.apis.serializers.inputs import PurchaseAuthorizeIn, QuoteQueryIn, RepaymentIn
+from credit.apis.serializers.outputs import (
     AccountOut,
     InstallmentOut,
     LimitChangeOut,
@@ -23,13 +24,10 @@ from credit.apis.serializers import (
     PayoffQuoteOut,
     PlanDetailOut,
     PlanOut,
-    PurchaseAuthorizeIn,
     PurchaseDetailOut,
     PurchaseOut,
     QuoteOut,
-    QuoteQueryIn,
     RepaymentDetailOut,
-    RepaymentIn,
     RepaymentOut,
 )
 from credit.models import InstallmentStatus, RepaymentChannel

@@ -15,10 +15,9 @@ from credit.apis.customer import (
     validated,
 )
 from credit.apis.idempotency import HEADER, idempotent
-from credit.apis.serializers import (
-    MerchantPurchaseAuthorizeIn,
+from credit.apis.serializers.inputs import MerchantPurchaseAuthorizeIn, RefundIn
+from credit.apis.serializers.outputs import (
     MerchantPurchaseOut,
-    RefundIn,
     RefundOut,
 )
 from credit.models import CreditAccount

@@ -12,12 +12,8 @@ from credit.services.lifecycle import (
     status_log_stamp,
 )
 from credit.services.limits import limit_change_record, limit_set, temporary_limit_grant
-from credit.services.purchases import (
-    purchase_authorize,
-    purchase_quote,
-    purchase_quotes,
-    purchase_refund,
-)
+from credit.services.purchases import purchase_authorize, purchase_quote, purchase_quotes
+from credit.services.refunds import purchase_refund
 from credit.services.repayments import plan_payoff, plan_payoff_quote, repayment_apply
 
 __all__ = [

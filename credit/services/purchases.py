@@ -1,15 +1,16 @@
-"""Purchases: quote, authorise (split into installments), refund."""
+"""Purchases: quote, authorise (split into installments). Refunds are in refunds.py."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection, models, transaction
 from django.utils import timezone
+from psycopg import sql
 
 from core.events import EventType, publish
-from core.reasons import ReasonCode
 from credit.formulas import available_sql, may_purchase_sql
 from credit.models import (
     AccountStatus,
@@ -17,16 +18,14 @@ from credit.models import (
     FeeSchedule,
     Installment,
     InstallmentPlan,
-    InstallmentStatus,
+    JournalEntry,
     JournalEntryKind,
+    JournalLine,
     Merchant,
-    PlanStatus,
     Purchase,
-    PurchaseStatus,
-    Refund,
 )
 from credit.models import LedgerAccount as L
-from credit.money import CENT, ZERO, quantize
+from credit.money import CENT
 from credit.pricing import Quote, build_quote
 from credit.services.amounts import amount_validate
 from credit.services.errors import (
@@ -37,7 +36,6 @@ from credit.services.errors import (
     AmountTooSmallForTerm,
     IdempotencyKeyConflict,
     InsufficientCredit,
-    RefundTooLarge,
     UnknownTerm,
 )
 from credit.services.fees import (
@@ -45,8 +43,8 @@ from credit.services.fees import (
     fee_schedule_active_cached,
     fee_schedule_cache_clear,
 )
-from credit.services.ledger import balanced_lines, credit, debit, journal_post
-from credit.services.lifecycle import account_lock, account_status_settle
+from credit.services.ledger import balanced_lines, credit, debit
+from credit.services.lifecycle import account_lock
 from credit.services.repayments import credit_balance_apply
 
 
@@ -56,34 +54,49 @@ def _single_purchase_max(merchant: Merchant | None) -> Decimal:
     return Decimal(settings.CREDIT_SINGLE_PURCHASE_MAX)
 
 
-def purchase_quote(
-    *,
-    account: CreditAccount,
-    amount,
-    term: int,
-    now: datetime,
-    schedule: FeeSchedule | None = None,
-    merchant: Merchant | None = None,
-) -> Quote:
-    """The schedule and annualised rate the customer will get, before any commitment."""
+def _amount_checked(amount, merchant: Merchant | None) -> Decimal:
     amount = amount_validate(amount)
     if amount > _single_purchase_max(merchant):
         raise AmountTooLarge()
-    schedule = schedule or fee_schedule_active()
+    return amount
+
+
+def _term_checked(term) -> int:
     try:
-        rate = schedule.monthly_rate(int(term))
-    except (KeyError, TypeError, ValueError) as exc:
+        return int(term)
+    except (TypeError, ValueError) as exc:
         raise UnknownTerm() from exc
-    if amount < CENT * int(term):
+
+
+def _price(
+    *, amount: Decimal, term: int, due_day: int, now: datetime, schedule: FeeSchedule
+) -> Quote:
+    """The quote for a checked amount and term; UnknownTerm if the schedule does not offer it."""
+    try:
+        rate = schedule.monthly_rate(term)
+    except KeyError as exc:
+        raise UnknownTerm() from exc
+    if amount < CENT * term:
         # Every installment must carry principal: one of 0.00 would sit open with nothing to
         # pay, then turn overdue and count against the customer.
-        raise AmountTooSmallForTerm(term=int(term), minimum=str(CENT * int(term)))
+        raise AmountTooSmallForTerm(term=term, minimum=str(CENT * term))
     return build_quote(
         amount=amount,
-        term=int(term),
+        term=term,
         monthly_fee_rate=rate,
         purchase_date=timezone.localdate(now),
-        due_day=account.due_day,
+        due_day=due_day,
+    )
+
+
+def purchase_quote(
+    *, account: CreditAccount, amount, term: int, now: datetime, merchant: Merchant | None = None
+) -> Quote:
+    """The schedule and annualised rate the customer will get, before any commitment."""
+    amount = _amount_checked(amount, merchant)
+    schedule = fee_schedule_active()
+    return _price(
+        amount=amount, term=_term_checked(term), due_day=account.due_day, now=now, schedule=schedule
     )
 
 
@@ -92,11 +105,9 @@ def purchase_quotes(
 ) -> list[Quote]:
     """A quote for every term offered for this amount, for the checkout's term picker."""
     schedule = fee_schedule_active()
-    amount = amount_validate(amount)
+    amount = _amount_checked(amount, merchant)
     return [
-        purchase_quote(
-            account=account, amount=amount, term=term, now=now, schedule=schedule, merchant=merchant
-        )
+        _price(amount=amount, term=term, due_day=account.due_day, now=now, schedule=schedule)
         for term in schedule.offered_terms
         if amount >= CENT * term
     ]
@@ -109,6 +120,84 @@ _STATUS_REFUSALS = {
 }
 
 
+# --- the authorisation statement, its column lists generated from the models ------------------
+
+
+def _written(model: type[models.Model]) -> list[models.Field]:
+    """The fields an INSERT must write: all but the serial id and the `db_default` columns."""
+    return [f for f in model._meta.concrete_fields if not (f.primary_key or f.has_db_default())]
+
+
+def _insert(model: type[models.Model], *, source: str) -> str:
+    """`INSERT INTO <table> (…) SELECT … FROM <source>` over every written column. `_SELECTED`
+    gives the SQL of some columns; every other one gets its Python default, so a column added
+    later gets what `Model()` would give it, never silently the database's default."""
+    select = _SELECTED[model]
+    columns = [f.column for f in _written(model)]
+    values = ", ".join(select.get(f.column) or _default_sql(f) for f in _written(model))
+    table = model._meta.db_table
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {values} FROM {source}"  # noqa: S608
+
+
+def _default_sql(f: models.Field) -> str:
+    """The field's Python default as an SQL literal: a constant of the code, like the rest of
+    the statement, so it costs no parameter per purchase."""
+    if f.has_default() and callable(f.default):  # read once, at import, for every purchase
+        raise ImproperlyConfigured(f"{f} has a callable default: give its SQL in _SELECTED")
+    return sql.Literal(f.get_default()).as_string()
+
+
+def _returning(model: type[models.Model]) -> str:
+    """Every column, in the order `Model.from_db` takes them."""
+    return "RETURNING " + ", ".join(f.column for f in model._meta.concrete_fields)
+
+
+# The SQL of each inserted column the statement computes or binds itself.
+_SELECTED = {
+    Purchase: {
+        "account_id": "acct.id",
+        "merchant_id": "%(merchant)s",
+        "amount": "%(amount)s",
+        "term_months": "%(term)s",
+        "description": "%(description)s",
+        "merchant_reference": "%(reference)s",
+        "idempotency_key": "%(key)s",
+        "created_at": "%(now)s",
+    },
+    InstallmentPlan: {
+        "purchase_id": "purchase.id",
+        "account_id": "purchase.account_id",
+        "fee_schedule_id": "%(schedule)s",
+        "principal": "%(amount)s",
+        "term_months": "%(term)s",
+        "monthly_fee_rate": "%(rate)s",
+        "total_fee": "%(total_fee)s",
+        "annual_rate": "%(annual_rate)s",
+        "created_at": "%(now)s",
+    },
+    Installment: {
+        "plan_id": "plan.id",
+        "account_id": "plan.account_id",
+        "sequence": "p.sequence",
+        "due_date": "p.due_date",
+        "original_due_date": "p.due_date",
+        "principal": "p.principal",
+        "fee": "p.fee",
+    },
+    JournalEntry: {
+        "kind": "e.kind",
+        "account_id": "purchase.account_id",
+        "reference": "'purchase:' || purchase.id",
+        "created_at": "%(now)s",
+    },
+    JournalLine: {
+        "entry_id": "entries.id",
+        "ledger_account": "l.ledger_account",
+        "account_id": "%(account)s",
+        "debit": "l.debit",
+        "credit": "l.credit",
+    },
+}
 # One statement authorises a purchase: lock the account if it may buy this much, insert the
 # purchase (a repeated idempotency key inserts nothing), its plan, installments and journal
 # entries, and add the principal to what the account owes. Every part hangs off the row
@@ -116,6 +205,15 @@ _STATUS_REFUSALS = {
 # schedule is no longer the active one, nothing at all is written and the caller finds out
 # why (`_authorize_refusal`). FOR UPDATE re-checks the conditions after waiting for a
 # concurrent writer, so concurrent purchases can never together exceed the available credit.
+# The purchase and plan rows come back whole, so they are hydrated without another query.
+_PERIODS = """plan, unnest(%(sequences)s::smallint[], %(due_dates)s::date[],
+                  %(principals)s::numeric[], %(fees)s::numeric[])
+            AS p(sequence, due_date, principal, fee)"""
+_KINDS = "purchase, unnest(%(entry_kinds)s::text[]) AS e(kind)"
+_LINES = """entries
+      JOIN unnest(%(line_kinds)s::text[], %(line_accounts)s::text[], %(debits)s::numeric[],
+                  %(credits)s::numeric[]) AS l(kind, ledger_account, debit, credit)
+        ON l.kind = entries.kind"""
 _AUTHORIZE = f"""
 WITH acct AS (
     SELECT a.id FROM credit_creditaccount a
@@ -125,53 +223,30 @@ WITH acct AS (
        AND EXISTS (SELECT 1 FROM credit_feeschedule f WHERE f.id = %(schedule)s AND f.is_active)
        FOR UPDATE
 ), purchase AS (
-    INSERT INTO credit_purchase (account_id, merchant_id, amount, term_months, description,
-                                 merchant_reference, idempotency_key, status, refunded_amount,
-                                 created_at)
-    SELECT acct.id, %(merchant)s, %(amount)s, %(term)s, %(description)s, %(reference)s, %(key)s,
-           %(status)s, 0, %(now)s
-      FROM acct
+    {_insert(Purchase, source="acct")}
     ON CONFLICT (account_id, idempotency_key) DO NOTHING
-    RETURNING id, account_id
+    {_returning(Purchase)}
 ), owed AS (
     UPDATE credit_creditaccount a SET outstanding_principal = a.outstanding_principal + %(amount)s
       FROM purchase WHERE a.id = purchase.account_id
     RETURNING a.outstanding_principal, a.credit_balance
 ), plan AS (
-    INSERT INTO credit_installmentplan (purchase_id, account_id, fee_schedule_id, principal,
-                                        term_months, monthly_fee_rate, total_fee, annual_rate,
-                                        status, extended_at, created_at, closed_at)
-    SELECT purchase.id, purchase.account_id, %(schedule)s, %(amount)s, %(term)s, %(rate)s,
-           %(total_fee)s, %(annual_rate)s, %(plan_status)s, NULL, %(now)s, NULL
-      FROM purchase
-    RETURNING id, account_id
+    {_insert(InstallmentPlan, source="purchase")}
+    {_returning(InstallmentPlan)}
 ), installments AS (
-    INSERT INTO credit_installment (plan_id, account_id, sequence, due_date, original_due_date,
-                                    principal, fee, penalty, principal_paid, fee_paid,
-                                    penalty_paid, principal_refunded, fee_waived, penalty_waived,
-                                    status, paid_at, days_past_due,
-                                    due_date_before_acceleration, penalty_accrued_through)
-    SELECT plan.id, plan.account_id, p.sequence, p.due_date, p.due_date, p.principal, p.fee,
-           0, 0, 0, 0, 0, 0, 0, %(installment_status)s, NULL, 0, NULL, NULL
-      FROM plan, unnest(%(sequences)s::smallint[], %(due_dates)s::date[],
-                        %(principals)s::numeric[], %(fees)s::numeric[])
-                 AS p(sequence, due_date, principal, fee)
+    {_insert(Installment, source=_PERIODS)}
 ), entries AS (
-    INSERT INTO credit_journalentry (kind, account_id, reference, memo, created_at)
-    SELECT e.kind, purchase.account_id, 'purchase:' || purchase.id, '', %(now)s
-      FROM purchase, unnest(%(entry_kinds)s::text[]) AS e(kind)
+    {_insert(JournalEntry, source=_KINDS)}
     RETURNING id, kind
 ), lines AS (
-    INSERT INTO credit_journalline (entry_id, ledger_account, account_id, debit, credit)
-    SELECT entries.id, l.ledger_account, %(account)s, l.debit, l.credit
-      FROM entries
-      JOIN unnest(%(line_kinds)s::text[], %(line_accounts)s::text[], %(debits)s::numeric[],
-                  %(credits)s::numeric[]) AS l(kind, ledger_account, debit, credit)
-        ON l.kind = entries.kind
+    {_insert(JournalLine, source=_LINES)}
 )
-SELECT purchase.id, plan.id, owed.outstanding_principal, owed.credit_balance
+SELECT purchase.*, plan.*, owed.outstanding_principal, owed.credit_balance
   FROM purchase, plan, owed
 """  # noqa: S608 - SQL built from code constants; values are bound parameters
+
+_PURCHASE_FIELDS = [f.attname for f in Purchase._meta.concrete_fields]
+_PLAN_FIELDS = [f.attname for f in InstallmentPlan._meta.concrete_fields]
 
 
 def purchase_authorize(
@@ -191,8 +266,16 @@ def purchase_authorize(
     the account row is locked for the check and the update. The same idempotency key on the
     account returns the purchase it made (or IdempotencyKeyConflict if the terms differ).
     """
-    order = _Order(merchant, amount, term, idempotency_key, now, description, merchant_reference)
     schedule = fee_schedule_active_cached()
+    order = _Order(
+        merchant=merchant,
+        amount=_amount_checked(amount, merchant),
+        term=_term_checked(term),
+        idempotency_key=idempotency_key,
+        now=now,
+        description=description,
+        merchant_reference=merchant_reference,
+    )
     try:
         quote = order.quote(account=account, schedule=schedule)
     except UnknownTerm:  # perhaps offered by a schedule activated since the copy was taken
@@ -209,7 +292,7 @@ def purchase_authorize(
     # or due day is priced again and tried once more.
     with transaction.atomic():
         account = account_lock(account)
-        existing = _authorize_refusal(account=account, order=order, quote=quote)
+        existing = _authorize_refusal(account=account, order=order)
         if existing is not None:
             return existing
         fee_schedule_cache_clear()
@@ -221,82 +304,70 @@ def purchase_authorize(
         return purchase
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Order:
+    """A purchase request, checked once, and its quote: priced again only when the fee
+    schedule or the account's due day it was priced with has changed."""
+
     merchant: Merchant
-    amount: object  # as given; purchase_quote validates it
+    amount: Decimal
     term: int
     idempotency_key: str
     now: datetime
     description: str
     merchant_reference: str
+    _priced: tuple[tuple[int, int], Quote] | None = field(default=None, repr=False)
 
     def quote(self, *, account: CreditAccount, schedule: FeeSchedule) -> Quote:
-        return purchase_quote(
-            account=account,
-            amount=self.amount,
-            term=self.term,
-            now=self.now,
-            schedule=schedule,
-            merchant=self.merchant,
-        )
+        priced_with = (schedule.pk, account.due_day)
+        if self._priced is None or self._priced[0] != priced_with:
+            quote = _price(
+                amount=self.amount,
+                term=self.term,
+                due_day=account.due_day,
+                now=self.now,
+                schedule=schedule,
+            )
+            self._priced = (priced_with, quote)
+        return self._priced[1]
 
 
 def _authorize_once(
     *, account: CreditAccount, order: _Order, quote: Quote, schedule: FeeSchedule
 ) -> Purchase | None:
     """Run the statement and announce the purchase; None when it wrote nothing."""
-    authorized = _authorize_statement(account=account, order=order, quote=quote, schedule=schedule)
-    if authorized is None:
+    row = _authorize_statement(account=account, order=order, quote=quote, schedule=schedule)
+    if row is None:
         return None
-    purchase_id, plan_id, outstanding, balance = authorized
-    account.outstanding_principal, account.credit_balance = outstanding, balance
-    purchase = Purchase(
-        id=purchase_id,
-        account=account,
-        merchant=order.merchant,
-        amount=quote.amount,
-        term_months=quote.term_months,
-        description=order.description,
-        merchant_reference=order.merchant_reference,
-        idempotency_key=order.idempotency_key,
-        status=PurchaseStatus.AUTHORIZED,
-        refunded_amount=ZERO,
-        created_at=order.now,
-    )
-    purchase.plan = InstallmentPlan(
-        id=plan_id,
-        purchase=purchase,
-        account=account,
-        fee_schedule=schedule,
-        principal=quote.amount,
-        term_months=quote.term_months,
-        monthly_fee_rate=quote.monthly_fee_rate,
-        total_fee=quote.total_fee,
-        annual_rate=quote.annual_rate,
-        status=PlanStatus.ACTIVE,
-        created_at=order.now,
-    )
-    purchase._state.adding = purchase.plan._state.adding = False  # both rows exist
+    plan_at = len(_PURCHASE_FIELDS)
+    owed_at = plan_at + len(_PLAN_FIELDS)
+    purchase = Purchase.from_db(connection.alias, _PURCHASE_FIELDS, row[:plan_at])
+    plan = InstallmentPlan.from_db(connection.alias, _PLAN_FIELDS, row[plan_at:owed_at])
+    account.outstanding_principal, account.credit_balance = row[owed_at:]
+    # The related objects in hand, so reading them (the event, the API's answer) costs nothing.
+    purchase.account = plan.account = account
+    purchase.merchant = order.merchant
+    plan.fee_schedule = schedule
+    purchase.plan = plan
     publish(
         event=EventType.PURCHASE_CONFIRMED,
         user=account.customer,
-        context={"purchase_id": purchase_id, "merchant": order.merchant.name, **quote.as_dict()},
-        dedupe_key=f"purchase:{purchase_id}:confirmed",
+        context={"purchase_id": purchase.pk, "merchant": order.merchant.name, **quote.as_dict()},
+        dedupe_key=f"purchase:{purchase.pk}:confirmed",
         now=order.now,
     )
-    if balance > 0:  # the customer's balance pays the new installments (rare: a slower path)
+    if account.credit_balance > 0:  # the balance pays the new installments (rare: slower path)
         account = account_lock(account)
-        credit_balance_apply(account=account, now=order.now, source=f"purchase:{purchase_id}")
-        purchase.account = purchase.plan.account = account
+        credit_balance_apply(account=account, now=order.now, source=f"purchase:{purchase.pk}")
+        purchase.account = plan.account = account
     return purchase
 
 
 def _authorize_statement(
     *, account: CreditAccount, order: _Order, quote: Quote, schedule: FeeSchedule
-) -> tuple[int, int, Decimal, Decimal] | None:
-    """(purchase id, plan id, new outstanding principal, credit balance), or None when nothing
-    was written."""
+) -> tuple | None:
+    """The purchase row, the plan row, the new outstanding principal and the credit balance,
+    or None when nothing was written."""
     entries = [
         (kind, balanced_lines(f"a purchase on account {account.pk}", lines))
         for kind, lines in (
@@ -325,13 +396,10 @@ def _authorize_statement(
         "description": order.description,
         "reference": order.merchant_reference,
         "key": order.idempotency_key,
-        "status": PurchaseStatus.AUTHORIZED,
         "now": order.now,
         "rate": quote.monthly_fee_rate,
         "total_fee": quote.total_fee,
         "annual_rate": quote.annual_rate,
-        "plan_status": PlanStatus.ACTIVE,
-        "installment_status": InstallmentStatus.PENDING,
         "sequences": [p.sequence for p in quote.periods],
         "due_dates": [p.due_date for p in quote.periods],
         "principals": [p.principal for p in quote.periods],
@@ -347,7 +415,7 @@ def _authorize_statement(
         return cursor.fetchone()
 
 
-def _authorize_refusal(*, account: CreditAccount, order: _Order, quote: Quote) -> Purchase | None:
+def _authorize_refusal(*, account: CreditAccount, order: _Order) -> Purchase | None:
     """Why the statement wrote nothing, read under the account's lock: the purchase this
     idempotency key already made (returned), or the refusal (raised). None: nothing is in
     the way any more (the fee schedule or due day had changed; price again)."""
@@ -356,185 +424,14 @@ def _authorize_refusal(*, account: CreditAccount, order: _Order, quote: Quote) -
     ).first()
     if existing is not None:
         if (existing.amount, existing.term_months, existing.merchant_id) != (
-            quote.amount,
-            quote.term_months,
+            order.amount,
+            order.term,
             order.merchant.pk,
         ):
             raise IdempotencyKeyConflict()
         return existing
     if account.status in _STATUS_REFUSALS:
         raise _STATUS_REFUSALS[account.status]()
-    if quote.amount > account.available:
+    if order.amount > account.available:
         raise InsufficientCredit(available=str(account.available))
     return None
-
-
-def _fee_on_refunded(inst: Installment, take: Decimal) -> Decimal:
-    """The fee on `take` more refunded principal: the step in the fee on everything refunded.
-
-    Rounding the cumulative share (not each slice on its own) makes the slices add up to the
-    whole fee once the whole principal is refunded, so no cent of fee is left owed.
-    """
-    refunded = inst.principal_refunded + inst.principal_paid_refunded
-    before = quantize(inst.fee * refunded / inst.principal)
-    after = quantize(inst.fee * (refunded + take) / inst.principal)
-    return after - before
-
-
-def _fee_relieve(inst: Installment, take: Decimal) -> tuple[Decimal, Decimal]:
-    """The fee on `take` more refunded principal of `inst`: waived while it is owed, returned
-    (as credit balance) where the customer already paid it. Returns (waived, returned)."""
-    share = _fee_on_refunded(inst, take)
-    waived = min(inst.fee_due, share)
-    returned = min(share - waived, inst.fee_paid - inst.fee_returned)
-    inst.fee_waived += waived
-    inst.fee_returned += returned
-    return waived, returned
-
-
-# A refund takes principal from the last installment back: first what is still owed, then
-# (a refund larger than that) what was already repaid, which goes back as credit balance.
-_REFUND_PASSES = (
-    ("principal_refunded", lambda inst: inst.principal_due),
-    ("principal_paid_refunded", lambda inst: inst.principal_paid - inst.principal_paid_refunded),
-)
-
-
-@transaction.atomic
-def purchase_refund(
-    *, purchase: Purchase, amount, idempotency_key: str, now: datetime, merchant_reference: str = ""
-) -> Refund:
-    """A merchant refund: remaining principal falls from the last installment backwards.
-
-    Fees on the refunded principal are waived. A refund larger than what remains owed reaches
-    principal the customer already repaid (again from the last installment back): that
-    principal and the fee they paid on it come back as credit balance, so a purchase
-    refunded in full costs the customer nothing.
-    """
-    amount = amount_validate(amount)
-    account = account_lock(purchase.account_id)
-    purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
-    existing = Refund.objects.filter(purchase=purchase, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        if existing.amount != amount:
-            raise IdempotencyKeyConflict()
-        return existing
-    if amount > purchase.amount - purchase.refunded_amount:
-        raise RefundTooLarge(refundable=str(purchase.amount - purchase.refunded_amount))
-    if account.status == AccountStatus.CLOSED:
-        # A closed line owes nothing and may hold no balance: the refund would have nowhere
-        # to go (the CHECK constraint would refuse it); the merchant returns it another way.
-        raise AccountClosed()
-
-    plan = purchase.plan
-    installments = list(plan.installments.select_for_update().order_by("-sequence"))
-    left, fees_waived, fees_returned = amount, ZERO, ZERO
-    taken = {field: ZERO for field, _refundable in _REFUND_PASSES}
-    for field, refundable in _REFUND_PASSES:
-        for inst in installments:
-            take = min(left, refundable(inst))
-            if take <= 0:
-                continue
-            waived, returned = _fee_relieve(inst, take)
-            setattr(inst, field, getattr(inst, field) + take)
-            left -= take
-            taken[field] += take
-            fees_waived += waived
-            fees_returned += returned
-    principal_reduced = taken["principal_refunded"]
-    for inst in installments:
-        if inst.is_open and inst.amount_due == 0:
-            paid_anything = inst.principal_paid or inst.fee_paid or inst.penalty_paid
-            inst.status = InstallmentStatus.PAID if paid_anything else InstallmentStatus.WAIVED
-            inst.paid_at = inst.paid_at or now
-    Installment.objects.bulk_update(
-        installments,
-        [
-            "principal_refunded",
-            "principal_paid_refunded",
-            "fee_waived",
-            "fee_returned",
-            "status",
-            "paid_at",
-        ],
-    )
-    # What did not reduce the debt goes back to the customer, with the fees they paid on it.
-    principal_returned = amount - principal_reduced
-    credit_added = principal_returned + fees_returned
-
-    purchase.refunded_amount += amount
-    purchase.status = (
-        PurchaseStatus.REFUNDED
-        if purchase.refunded_amount == purchase.amount
-        else PurchaseStatus.PARTIALLY_REFUNDED
-    )
-    purchase.save(update_fields=["refunded_amount", "status"])
-    if all(not inst.is_open for inst in installments):
-        plan.status = (
-            PlanStatus.REFUNDED
-            if purchase.status == PurchaseStatus.REFUNDED
-            else PlanStatus.PAID_OFF
-        )
-        plan.closed_at = now
-        plan.save(update_fields=["status", "closed_at"])
-
-    account.outstanding_principal -= principal_reduced
-    account.credit_balance += credit_added
-    account_status_settle(account=account, now=now, reason_codes=[ReasonCode.REFUNDED_ABOVE_ZERO])
-    account.save()
-
-    refund = Refund.objects.create(
-        purchase=purchase,
-        amount=amount,
-        principal_reduced=principal_reduced,
-        fees_waived=fees_waived,
-        fees_returned=fees_returned,
-        credit_balance_added=credit_added,
-        merchant_reference=merchant_reference,
-        idempotency_key=idempotency_key,
-        created_at=now,
-    )
-    reference = f"refund:{refund.pk}"
-    journal_post(
-        kind=JournalEntryKind.REFUND,
-        account=account,
-        reference=reference,
-        now=now,
-        lines=[
-            debit(L.MERCHANT_PAYABLE, amount),
-            credit(L.RECEIVABLE_PRINCIPAL, principal_reduced),
-            credit(L.CUSTOMER_CREDIT, principal_returned),
-        ],
-    )
-    journal_post(
-        kind=JournalEntryKind.FEE_WAIVER,
-        account=account,
-        reference=reference,
-        now=now,
-        lines=[debit(L.FEE_INCOME, fees_waived), credit(L.RECEIVABLE_FEE, fees_waived)],
-    )
-    journal_post(
-        kind=JournalEntryKind.FEE_RETURN,
-        account=account,
-        reference=reference,
-        now=now,
-        lines=[debit(L.FEE_INCOME, fees_returned), credit(L.CUSTOMER_CREDIT, fees_returned)],
-    )
-    if credit_added > 0:  # money back while other plans are open pays them first
-        credit_balance_apply(account=account, now=now, source=f"refund:{refund.pk}")
-    publish(
-        event=EventType.REFUND_RECEIVED,
-        user=account.customer,
-        context={
-            "purchase_id": purchase.pk,
-            "merchant": purchase.merchant.name,
-            "amount": str(amount),
-            "principal_reduced": str(principal_reduced),
-            "fees_waived": str(fees_waived),
-            "fees_returned": str(fees_returned),
-            "credit_balance_added": str(credit_added),
-        },
-        dedupe_key=f"refund:{refund.pk}",
-        now=now,
-    )
-    return refund
