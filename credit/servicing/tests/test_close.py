@@ -1,19 +1,24 @@
 """The close itself: overdue and days past due, buckets with history, the calendar (month
 ends, 29–31 February, the leap day), catch-up, idempotence, ordering and concurrency."""
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from importlib import import_module
+from queue import Queue
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from conftest import shanghai
 from credit.models import InstallmentStatus, JournalEntry
+from credit.services import account_lock, repayment_apply
 from credit.servicing.errors import BusinessDateInFuture, CloseOutOfOrder
 from credit.servicing.models import (
     AccountDelinquency,
@@ -26,10 +31,12 @@ from credit.servicing.selectors import delinquency_bucket_on
 from credit.servicing.services import business_day_close, business_day_close_one
 from credit.servicing.tasks import close_business_day
 from credit.servicing.tests.helpers import (
+    assert_invariants,
     buy,
     close,
     close_instant,
     close_through,
+    fee_schedule,
     installments,
     open_account,
     repay,
@@ -277,8 +284,6 @@ def test_the_command_and_the_task_run_the_same_close(capsys):
 
 
 def test_beat_runs_the_close_at_half_past_midnight_shanghai_time():
-    from django.apps import apps
-
     schedule = import_module("credit.servicing.migrations.0002_close_schedule")
     # The migration registered it; running its step again (as a database reused after a
     # transactional test's flush needs) finds the same task, not a second one.
@@ -291,8 +296,6 @@ def test_beat_runs_the_close_at_half_past_midnight_shanghai_time():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_closes_of_the_same_day_take_effect_once():
-    from credit.servicing.tests.helpers import fee_schedule
-
     fee_schedule()
     account = open_account()
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
@@ -317,19 +320,20 @@ def test_concurrent_closes_of_the_same_day_take_effect_once():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not_deadlocked():
-    import threading
-    import time
-
-    from django.db import connection, transaction
-
-    from credit.services import account_lock, repayment_apply
-    from credit.servicing.tests.helpers import assert_invariants, fee_schedule
-
     fee_schedule()
     account = open_account()
     buy(account, "1010.00", term=1, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 14))  # 4 days late, 0.51 of penalty
-    holding, errors = threading.Event(), []
+    holding, errors, close_backend, waits = threading.Event(), [], Queue(), []
+
+    def close_waits_on_a_lock(pid: int) -> bool:
+        """Whether the close's backend waits on a lock now. pg_stat_activity's list of
+        backends is a snapshot taken once per transaction, so it is cleared before each look."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cursor.fetchone()
+        return row is not None and row[0] == "Lock"
 
     def repay_while_the_close_waits():
         try:
@@ -338,16 +342,11 @@ def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not
                 holding.set()
                 # Wait until the close blocks on this account's row lock, then touch the
                 # installments the close is about to age: it must not hold them yet.
+                pid = close_backend.get(timeout=10)
                 deadline = time.monotonic() + 20
-                while time.monotonic() < deadline:
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                            " AND datname = current_database()"
-                        )
-                        if cursor.fetchone()[0]:
-                            break
+                while time.monotonic() < deadline and not close_waits_on_a_lock(pid):
                     time.sleep(0.05)
+                waits.append(close_waits_on_a_lock(pid))
                 repayment_apply(
                     account=locked,
                     amount=D("1010.51"),
@@ -361,6 +360,9 @@ def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not
 
     def close_the_day():
         try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                close_backend.put(cursor.fetchone()[0])
             holding.wait(10)
             business_day_close(business_date=date(2026, 2, 15), now=shanghai(2026, 2, 15, 0, 30))
         except Exception as exc:  # reported below
@@ -377,6 +379,7 @@ def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not
     for thread in threads:
         thread.join(60)
     assert errors == []
+    assert waits == [True], "the close never waited for the repayment's account lock"
     first = installments(account)[0]
     # The close ran after the repayment committed: nothing left to age or to charge.
     assert (first.status, first.penalty) == (InstallmentStatus.PAID, D("0.51"))
