@@ -16,13 +16,13 @@ from appeals.tests.factories import (
     freeze,
     frozen_appeal,
     in_review,
-    open_account,
     pdf,
     reload,
     renamed_exe,
     submit,
 )
 from credit.models import LimitChange
+from testkit.credit import open_account
 from testkit.people import officer
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,10 @@ from appeals.errors import (
     TooManyAppeals,
 )
 from appeals.models import Appeal, AppealAttachment, AppealStatus, AppealType
-from appeals.tests.factories import NOW, cut, freeze, open_account, pdf, reload, submit
+from appeals.tests.factories import NOW, cut, freeze, pdf, reload, submit
 from core.events import EventType
 from credit.services import limit_set
-from credit.tests.builders import buy, launch_fee_schedule
+from testkit.credit import buy, launch_fee_schedule, open_account
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,8 @@ from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChangeKind
 from credit.services import account_close, account_freeze, account_unfreeze, limit_set
-from credit.tests.builders import buy, open_account, repay
-from credit.tests.factories import CreditAccountFactory
 from testkit import people
+from testkit.credit import buy, open_account, repay
 
 D = Decimal
 S = AccountStatus
@@ -43,16 +42,18 @@ ALLOWED = {
 
 
 def account_in(status: str, *, outstanding: str | None = None) -> CreditAccount:
-    """A saved account in `status` (set once, at creation: the field is protected).
+    """An account opened by the service, then put in `status` with one UPDATE (the field is
+    protected, and reaching every state through the services is what the service tests do).
 
     It is saved coherent (the CHECK constraint holds); `outstanding` then changes the number
     in memory only, as a service does just before it calls a transition.
     """
-    account = CreditAccountFactory(
+    opened = open_account(base_limit="1000.00")
+    CreditAccount.objects.filter(pk=opened.pk).update(
         status=status,
-        base_limit=D("1000.00"),
         outstanding_principal=D("1500.00") if status == S.NEGATIVE else D("0.00"),
     )
+    account = CreditAccount.objects.get(pk=opened.pk)
     if outstanding is not None:
         account.outstanding_principal = D(outstanding)
     return account

@@ -9,16 +9,15 @@ from conftest import shanghai
 from credit.models import AccountStatus, FreezeReason
 from credit.services import account_freeze
 from credit.servicing.tests.helpers import (
-    buy,
-    capture_events,
+    OPENED_AT,
     close,
     close_through,
     limit_changes,
-    open_account,
     refreshed,
-    repay,
     state_logs,
 )
+from testkit.credit import buy, open_account, repay
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def late():
     """Limit 10,000; ¥3,000 in 3 periods (1,024.00 each), the first due 10 February 2026."""
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     return account
 
@@ -92,7 +91,7 @@ def test_curing_the_overdue_unfreezes_to_restored_with_half_the_limit_and_notice
 
 
 def test_the_probation_cap_is_never_below_what_the_customer_owes():
-    account = open_account("10000.00")
+    account = open_account("10000.00", now=OPENED_AT)
     buy(account, "9000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 17))
     repay(account, "3090.00", now=shanghai(2026, 2, 17, 10, 0))  # period 1 (3,072) + penalty
@@ -111,7 +110,7 @@ def test_curing_while_owing_more_than_the_limit_unfreezes_to_negative():
     from credit.models import LimitChangeKind
     from credit.services import limit_set
 
-    account = open_account("10000.00")
+    account = open_account("10000.00", now=OPENED_AT)
     buy(account, "6000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 17))
     limit_set(

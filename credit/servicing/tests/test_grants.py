@@ -10,16 +10,15 @@ from conftest import shanghai
 from credit.models import AccountStatus, GrantStatus, TemporaryLimitGrant
 from credit.services import temporary_limit_grant
 from credit.servicing.tests.helpers import (
-    buy,
-    capture_events,
+    OPENED_AT,
     close,
     close_through,
     limit_changes,
-    open_account,
     refreshed,
-    repay,
     state_logs,
 )
+from testkit.credit import buy, open_account, repay
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -29,7 +28,7 @@ END_OF_MARCH = shanghai(2026, 3, 31, 23, 59, 59)
 
 def campaign_account(spend: str = "2500.00"):
     """Limit 1,000 + a 2,000 campaign grant until the end of March; `spend` used on 5 March."""
-    account = open_account("1000.00")
+    account = open_account("1000.00", now=OPENED_AT)
     grant = temporary_limit_grant(
         account=account,
         amount=D("2000.00"),
@@ -99,7 +98,7 @@ def test_a_negative_account_repays_back_above_zero_and_is_restored_on_probation(
 
 
 def test_a_scheduled_grant_applies_when_its_start_has_come():
-    account = open_account("1000.00")
+    account = open_account("1000.00", now=OPENED_AT)
     grant = temporary_limit_grant(
         account=account,
         amount=D("500.00"),
@@ -151,7 +150,7 @@ def test_a_grant_starting_as_another_ends_changes_the_limit_once_with_two_audit_
 
 
 def test_a_grant_whose_whole_window_fell_between_two_closes_lapses_without_applying():
-    account = open_account("1000.00")
+    account = open_account("1000.00", now=OPENED_AT)
     grant = temporary_limit_grant(
         account=account,
         amount=D("300.00"),

@@ -9,16 +9,15 @@ import pytest
 from conftest import shanghai
 from credit.models import AccountStatus
 from credit.servicing.tests.helpers import (
-    buy,
-    capture_events,
+    OPENED_AT,
     close,
     close_through,
     limit_changes,
-    open_account,
     refreshed,
-    repay,
     state_logs,
 )
+from testkit.credit import buy, open_account, repay
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def restored():
     """Frozen on 17 February for period 1 (due the 10th), cured and RESTORED on the 18th."""
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 17))
     repay(account, "1030.00", now=shanghai(2026, 2, 17, 10, 0))
@@ -114,7 +113,7 @@ def test_graduating_removes_a_cap_below_a_limit_raised_during_probation(restored
 
 def test_the_probation_cap_ratio_is_a_setting(settings):
     settings.SERVICING_PROBATION_CAP_RATIO = "0.30"
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 17))
     repay(account, "1030.00", now=shanghai(2026, 2, 17, 10, 0))
