@@ -34,10 +34,6 @@ def freeze(account: CreditAccount, *, now=None) -> CreditAccount:
     )
 
 
-def reload(obj):
-    return type(obj).objects.get(pk=obj.pk)
-
-
 # --- files ----------------------------------------------------------------------------------
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -14,10 +14,10 @@ from appeals.tests.factories import (
     frozen_appeal,
     in_review,
     pdf,
-    reload,
     renamed_exe,
     submit,
 )
+from testkit import reload
 from testkit.credit import open_account
 from testkit.people import officer
 

@@ -17,11 +17,11 @@ from appeals.tests.factories import (
     frozen_appeal,
     in_review,
     pdf,
-    reload,
     renamed_exe,
     submit,
 )
 from credit.models import LimitChange
+from testkit import reload
 from testkit.credit import open_account
 from testkit.people import officer
 

@@ -15,9 +15,10 @@ from appeals.errors import (
     TooManyAppeals,
 )
 from appeals.models import Appeal, AppealAttachment, AppealStatus, AppealType
-from appeals.tests.factories import NOW, cut, freeze, pdf, reload, submit
+from appeals.tests.factories import NOW, cut, freeze, pdf, submit
 from core.events import EventType
 from credit.services import limit_set
+from testkit import reload
 from testkit.credit import buy, launch_fee_schedule, open_account
 
 pytestmark = pytest.mark.django_db

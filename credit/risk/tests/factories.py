@@ -45,10 +45,6 @@ def active_policy(**overrides) -> RiskPolicy:
     return RiskPolicy.objects.create(**values)
 
 
-def reload(obj):
-    return type(obj).objects.get(pk=obj.pk)
-
-
 def assert_invariants() -> None:
     """Invariant 2 holds on every account, and the credit ledger check passes."""
     bad = [

@@ -16,7 +16,8 @@ from credit.risk.models import (
     RunStatus,
 )
 from credit.risk.runs import run_execute, run_plan
-from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, bands, reload
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, bands
+from testkit import reload
 from testkit.credit import open_account
 from testkit.people import staff
 

@@ -18,15 +18,9 @@ from credit.risk.errors import (
 from credit.risk.models import PendingLimitDecrease, PendingStatus
 from credit.risk.pending import pending_decrease_cancel, pending_decrease_confirm
 from credit.risk.runs import run_execute, run_plan
-from credit.risk.tests.factories import (
-    OPENED_AT,
-    RUN_AT,
-    active_policy,
-    assert_invariants,
-    bands,
-    reload,
-)
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, assert_invariants, bands
 from credit.services import limit_set
+from testkit import reload
 from testkit.credit import open_account
 from testkit.events import capture_events
 from testkit.people import staff

@@ -19,14 +19,8 @@ from credit.models import LimitChange, LimitChangeKind
 from credit.risk import runs
 from credit.risk.models import PendingLimitDecrease, RescoringChunk, RunStatus
 from credit.risk.runs import run_execute, run_plan, runs_unfinished
-from credit.risk.tests.factories import (
-    OPENED_AT,
-    RUN_AT,
-    active_policy,
-    assert_invariants,
-    bands,
-    reload,
-)
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, assert_invariants, bands
+from testkit import reload
 from testkit.credit import open_account
 from testkit.events import capture_events
 

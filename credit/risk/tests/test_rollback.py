@@ -15,8 +15,9 @@ from credit.risk.errors import RunNotInState
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RunStatus, SeasonalCampaign
 from credit.risk.rollback import run_rollback
 from credit.risk.runs import run_execute, run_plan
-from credit.risk.tests.factories import OPENED_AT, active_policy, assert_invariants, bands, reload
+from credit.risk.tests.factories import OPENED_AT, active_policy, assert_invariants, bands
 from credit.services import limit_set
+from testkit import reload
 from testkit.credit import buy, open_account
 from testkit.events import capture_events
 from testkit.people import staff

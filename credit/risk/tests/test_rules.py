@@ -18,7 +18,8 @@ from credit.risk.rules import (
     rules_run,
     user_phone_change,
 )
-from credit.risk.tests.factories import OPENED_AT, assert_invariants, reload
+from credit.risk.tests.factories import OPENED_AT, assert_invariants
+from testkit import reload
 from testkit.credit import open_account
 from testkit.events import capture_events
 from testkit.people import staff

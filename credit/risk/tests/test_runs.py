@@ -31,15 +31,9 @@ from credit.risk.models import (
     SeasonalCampaign,
 )
 from credit.risk.runs import rescoring_nightly, run_approve, run_discard, run_execute, run_plan
-from credit.risk.tests.factories import (
-    OPENED_AT,
-    RUN_AT,
-    active_policy,
-    assert_invariants,
-    bands,
-    reload,
-)
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, assert_invariants, bands
 from credit.services import account_freeze
+from testkit import reload
 from testkit.credit import buy, open_account, repay
 from testkit.events import capture_events
 from testkit.people import staff

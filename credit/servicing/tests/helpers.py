@@ -47,10 +47,6 @@ def installments(account: CreditAccount) -> list[Installment]:
     return list(Installment.objects.filter(account=account).order_by("due_date", "sequence"))
 
 
-def refreshed(account: CreditAccount) -> CreditAccount:
-    return CreditAccount.objects.get(pk=account.pk)
-
-
 def state_logs(account: CreditAccount) -> list[tuple[str, str, str]]:
     return list(
         StateLog.objects.for_(account)

@@ -25,9 +25,9 @@ from credit.servicing.tests.helpers import (
     close_through,
     installments,
     penalty_journal,
-    refreshed,
     table_fingerprint,
 )
+from testkit import reload
 from testkit.credit import buy, open_account, repay
 from testkit.events import capture_events
 from testkit.people import staff
@@ -104,7 +104,7 @@ def test_no_penalty_accrues_in_the_window_and_the_overdue_freeze_lifts_at_the_ne
     first.refresh_from_db()
     assert first.due_date == date(2026, 3, 12)
     assert (first.status, first.penalty_due) == (InstallmentStatus.PENDING, D("0"))
-    account = refreshed(late)
+    account = reload(late)
     assert (account.status, account.freeze_reasons) == (AccountStatus.RESTORED, [])
 
 
