@@ -25,9 +25,14 @@ browser:
 run: env
 	$(PY) scripts/run.py
 
+# pytest-xdist: whole test files per worker (--dist loadfile keeps a module's fixtures on one
+# worker); each worker has its own test database (…_gw0, …_gw1) and Redis key prefix.
+# TEST_WORKERS=0 runs in this process. See docs/benchmarks.md ("Test suite").
+TEST_WORKERS ?= 2
+
 test: env browser
 	@$(PY) scripts/check_services.py
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: env
 	$(PY) -m bench $(BENCH_ARGS)

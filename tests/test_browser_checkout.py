@@ -4,13 +4,14 @@ import pytest
 
 from accounts.tests.factories import PASSWORD
 from credit.models import Purchase, Repayment
-from credit.tests.apikit import fee_schedule, open_account, shop
+from credit.tests.apikit import shop
+from testkit.credit import launch_fee_schedule, open_account
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_customer_buys_in_six_installments_then_pays_the_plan_off_early(live_server, page):
-    fee_schedule()
+    launch_fee_schedule()
     shop("演示商城")
     account = open_account("8000.00", language="en", user__phone="+8613800138001")
     page.goto(f"{live_server.url}/accounts/login/")

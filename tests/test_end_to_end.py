@@ -1,12 +1,12 @@
 """End to end: a real gunicorn (production settings) on its own PostgreSQL database.
 
-The database `creditline_e2e` is rebuilt from empty and migrated; the demo data is seeded
-through the services in a subprocess; then customers and the demo merchant work over HTTP —
-purchases (by payment code and from the customer app), an idempotent replay, repayments, a
-refund, an early payoff, a limit cut that sends an account NEGATIVE and repayments that
-restore it, and a burst of simultaneous purchases. Finally `manage.py check_ledger` must exit
-0 on that database. The database is left in place: `.ci/run` runs check_ledger on it again
-after the whole suite.
+The database `settings.E2E_DATABASE` (`creditline_e2e_<checkout tag>`) is rebuilt from empty
+and migrated; the demo data is seeded through the services in a subprocess; then customers and
+the demo merchant work over HTTP — purchases (by payment code and from the customer app), an
+idempotent replay, repayments, a refund, an early payoff, a limit cut that sends an account
+NEGATIVE and repayments that restore it, and a burst of simultaneous purchases. Finally
+`manage.py check_ledger` must exit 0 on that database. The database is left in place:
+`.ci/run` runs check_ledger on it again after the whole suite.
 """
 
 import json
@@ -31,8 +31,8 @@ from django.conf import settings
 from credit.demo import DEMO_MERCHANT_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
-# Two checkouts on one machine each name their own (E2E_DATABASE); .ci/run checks this one.
-E2E_DB = os.environ.get("E2E_DATABASE", "creditline_e2e")
+# Named after the checkout (config/settings/test.py); .ci/run checks this one.
+E2E_DB = settings.E2E_DATABASE
 D = Decimal
 
 

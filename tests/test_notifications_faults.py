@@ -6,11 +6,13 @@ stops that Redis while events are published, or SIGKILLs a worker in the middle 
 Quiet hours are switched off so the tests mean the same at any hour.
 """
 
+import os
 import shutil
 import socket
 import subprocess
 import time
 from contextlib import contextmanager
+from unittest import mock
 
 import psutil
 import pytest
@@ -19,6 +21,7 @@ from django.utils import timezone
 
 from accounts.tasks import ping
 from accounts.tests.factories import UserFactory
+from config.celery import app
 from conftest import WorkerProcess
 from core.events import EventType, publish
 from notifications.catalogue import POLICIES
@@ -90,8 +93,8 @@ def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.1):
 
 @contextmanager
 def celery_app_on(broker_url: str):
-    """This process's Celery app publishes to `broker_url` for the duration."""
-    from config.celery import app
+    """This process's Celery app publishes to `broker_url` for the duration (Celery reads
+    CELERY_BROKER_URL from the environment before its configuration, so both change)."""
 
     def point(url):
         app.conf.broker_url = url
@@ -99,13 +102,14 @@ def celery_app_on(broker_url: str):
         app.amqp._producer_pool = None
 
     previous = app.conf.broker_url
-    point(broker_url)
-    enqueue._broker_paused_until = 0.0
-    try:
-        yield app
-    finally:
-        point(previous)
+    with mock.patch.dict(os.environ, {"CELERY_BROKER_URL": broker_url}):
+        point(broker_url)
         enqueue._broker_paused_until = 0.0
+        try:
+            yield app
+        finally:
+            point(previous)
+            enqueue._broker_paused_until = 0.0
 
 
 @pytest.fixture

@@ -20,9 +20,11 @@ from accounts.demo import (
 from accounts.models import KycStatus, User
 from accounts.national_id import normalize_national_id
 from accounts.roles import Role
+from testkit.credit import launch_fee_schedule
 
 
 def seed_demo(**options) -> str:
+    launch_fee_schedule()  # the demo's purchases need it; a transactional test may have flushed it
     out = StringIO()
     call_command("seed_demo", force=True, stdout=out, **options)
     return out.getvalue()

@@ -1,7 +1,7 @@
 import pytest
 from django.utils import translation
 
-from credit.tests.builders import capture_events
+from testkit.events import capture_events
 
 
 @pytest.fixture(autouse=True)

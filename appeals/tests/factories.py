@@ -10,16 +10,11 @@ from conftest import shanghai
 from core.reasons import ReasonCode
 from credit.models import CreditAccount, FreezeReason, LimitChange, LimitChangeKind
 from credit.services import account_freeze, limit_set
-from credit.tests.builders import open_account as _open_account
+from testkit.credit import open_account
 
 D = Decimal
-OPENED_AT = shanghai(2026, 1, 5, 9, 0)
 NOW = shanghai(2026, 3, 10, 10, 0)
 REASON = "The review used old data; my salary went up last month."
-
-
-def open_account(base_limit="10000.00") -> CreditAccount:
-    return _open_account(base_limit=base_limit, now=OPENED_AT)
 
 
 def cut(account: CreditAccount, to, *, now=None) -> LimitChange:
@@ -37,10 +32,6 @@ def freeze(account: CreditAccount, *, now=None) -> CreditAccount:
     return account_freeze(
         account=account, reason=FreezeReason.RISK_RULE, now=now or NOW - timedelta(days=1)
     )
-
-
-def reload(obj):
-    return type(obj).objects.get(pk=obj.pk)
 
 
 # --- files ----------------------------------------------------------------------------------

@@ -10,17 +10,10 @@ from django.utils import timezone
 from accounts.roles import Role
 from appeals import services
 from appeals.models import Appeal, AppealStatus
-from appeals.tests.factories import (
-    cut,
-    freeze,
-    frozen_appeal,
-    in_review,
-    open_account,
-    pdf,
-    reload,
-    submit,
-)
+from appeals.tests.factories import cut, freeze, frozen_appeal, in_review, pdf, submit
 from credit.models import CreditAccount, LimitChange, LimitChangeKind
+from testkit import reload
+from testkit.credit import open_account
 from testkit.people import manager, officer, staff
 
 pytestmark = pytest.mark.django_db

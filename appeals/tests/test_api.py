@@ -13,12 +13,12 @@ from appeals.tests.factories import (
     freeze,
     frozen_appeal,
     in_review,
-    open_account,
     pdf,
-    reload,
     renamed_exe,
     submit,
 )
+from testkit import reload
+from testkit.credit import open_account
 from testkit.people import officer
 
 pytestmark = pytest.mark.django_db

@@ -18,13 +18,13 @@ from appeals.tests.factories import (
     freeze,
     in_review,
     jpeg,
-    open_account,
     pdf,
     png,
     renamed_exe,
     submit,
     upload,
 )
+from testkit.credit import open_account
 from testkit.people import officer
 
 pytestmark = pytest.mark.django_db

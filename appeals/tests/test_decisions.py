@@ -9,21 +9,13 @@ from django_fsm_log.models import StateLog
 from appeals import services
 from appeals.errors import DecisionNotApplicable
 from appeals.models import AppealStatus
-from appeals.tests.factories import (
-    NOW,
-    cut,
-    freeze,
-    frozen_appeal,
-    in_review,
-    open_account,
-    reload,
-    submit,
-)
+from appeals.tests.factories import NOW, cut, freeze, frozen_appeal, in_review, submit
 from core.events import EventType
 from core.reasons import ReasonCode
 from credit.models import AccountStatus, CreditAccount, LimitChange, LimitChangeKind
 from credit.services import account_unfreeze
-from credit.tests.builders import buy, launch_fee_schedule, row_counts
+from testkit import reload
+from testkit.credit import buy, launch_fee_schedule, open_account, row_counts
 from testkit.people import officer
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from appeals import services
 from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
 from appeals.models import AppealStatus
-from appeals.tests.factories import NOW, freeze, open_account, reload, submit
+from appeals.tests.factories import NOW, freeze, submit
 from core.reasons import ReasonCode
 from credit.models import CreditAccount, LimitChangeKind
 from credit.risk.errors import PendingDecreaseUnderAppeal
@@ -16,7 +16,8 @@ from credit.risk.models import PendingLimitDecrease, PendingStatus
 from credit.risk.pending import pending_decrease_confirm, pending_decrease_settle_in_run
 from credit.risk.runs import run_plan
 from credit.risk.tests.factories import active_policy
-from credit.tests.builders import row_counts
+from testkit import reload
+from testkit.credit import open_account, row_counts
 from testkit.people import officer
 
 pytestmark = pytest.mark.django_db

@@ -8,13 +8,14 @@ import pytest
 from appeals import services
 from appeals.errors import AppealTargetNotEligible
 from appeals.models import AppealStatus
-from appeals.tests.factories import NOW, freeze, open_account, reload, submit
+from appeals.tests.factories import NOW, freeze, submit
 from core.events import EventType
 from core.reasons import ReasonCode
 from credit.models import Installment
 from credit.servicing.models import Acceleration, AccelerationStatus, InstallmentExtension
 from credit.servicing.services import acceleration_demand, installment_extend
-from credit.tests.builders import buy, launch_fee_schedule, row_counts
+from testkit import reload
+from testkit.credit import buy, launch_fee_schedule, open_account, row_counts
 from testkit.people import manager, officer
 
 pytestmark = pytest.mark.django_db

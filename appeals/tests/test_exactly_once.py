@@ -10,10 +10,12 @@ from django.db import connection
 from appeals import services
 from appeals.errors import AppealAlreadyDecided, AppealAlreadyOpen, TooManyAppeals
 from appeals.models import Appeal, AppealStatus
-from appeals.tests.factories import NOW, cut, freeze, open_account, reload, submit
+from appeals.tests.factories import NOW, cut, freeze, submit
 from core.events import EventType
 from credit.models import CreditAccount, LimitChange, LimitChangeKind
 from notifications.models import Notification
+from testkit import reload
+from testkit.credit import open_account
 from testkit.people import manager, officer
 
 D = Decimal

@@ -19,13 +19,14 @@ from appeals.kinds import KINDS, AppealKindKey
 from appeals.kinds.base import AppealKind, EffectPlan, row_reference
 from appeals.models import Appeal, AppealStatus, AppealType
 from appeals.selectors import appeal_target_summary
-from appeals.tests.factories import NOW, frozen_appeal, in_review, open_account, reload, submit
+from appeals.tests.factories import NOW, frozen_appeal, in_review, submit
 from appeals.tests.test_admin import action_url, as_
 from appeals.tests.test_api import BASE, api_for
 from appeals.tests.test_portal import logged_in, render_link
 from credit.models import Purchase
 from credit.money import ZERO
-from credit.tests.builders import buy
+from testkit import reload
+from testkit.credit import buy, open_account
 from testkit.people import officer
 
 pytestmark = pytest.mark.django_db

@@ -10,10 +10,12 @@ from django_fsm_log.models import StateLog
 from appeals import services
 from appeals.errors import AppealTransitionRefused, SameApproverRefused
 from appeals.models import Appeal, AppealStatus
-from appeals.tests.factories import NOW, cut, frozen_appeal, open_account, reload, submit
+from appeals.tests.factories import NOW, cut, frozen_appeal, submit
 from core.events import EventType
 from core.permissions import NotPermitted
 from credit.models import AccountStatus, CreditAccount, LimitChange, LimitChangeKind
+from testkit import reload
+from testkit.credit import open_account
 from testkit.people import manager, officer
 
 pytestmark = pytest.mark.django_db

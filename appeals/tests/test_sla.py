@@ -14,9 +14,10 @@ from appeals import services
 from appeals.models import Appeal, AppealStatus
 from appeals.selectors import appeal_sla_summary, sla_state
 from appeals.tasks import SLA_TASK_NAME, flag_sla_breaches
-from appeals.tests.factories import NOW, frozen_appeal, in_review, reload
+from appeals.tests.factories import NOW, frozen_appeal, in_review
 from core.events import EventType
 from notifications.models import Notification
+from testkit import reload
 from testkit.people import manager, officer, staff
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,11 @@ from appeals.errors import (
     TooManyAppeals,
 )
 from appeals.models import Appeal, AppealAttachment, AppealStatus, AppealType
-from appeals.tests.factories import NOW, cut, freeze, open_account, pdf, reload, submit
+from appeals.tests.factories import NOW, cut, freeze, pdf, submit
 from core.events import EventType
 from credit.services import limit_set
-from credit.tests.builders import buy, launch_fee_schedule
+from testkit import reload
+from testkit.credit import buy, launch_fee_schedule, open_account
 
 pytestmark = pytest.mark.django_db
 
@@ -208,8 +209,15 @@ def test_the_daily_limit_is_per_customer():
     one, other = open_account(), open_account()
     for amount in ("9000.00", "8000.00", "7000.00"):
         submit(one, "limit_change", cut(one, amount))
+    freeze(one)
     freeze(other)
-    submit(other, "freeze")  # not affected by the first customer's three
+    with pytest.raises(TooManyAppeals):
+        submit(one, "freeze")  # the first customer has used the day's three
+
+    appeal = submit(other, "freeze")  # not affected by the first customer's three
+
+    assert (appeal.customer, appeal.status) == (other.customer, AppealStatus.SUBMITTED)
+    assert Appeal.objects.filter(customer=other.customer).count() == 1
 
 
 def test_a_restoration_reason_needs_20_characters_not_counting_surrounding_spaces():

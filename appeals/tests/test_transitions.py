@@ -16,9 +16,11 @@ from appeals.errors import (
     RejectionReasonRequired,
 )
 from appeals.models import AppealMessage, AppealStatus, MessageAuthor
-from appeals.tests.factories import NOW, frozen_appeal, in_review, open_account, reload
+from appeals.tests.factories import NOW, frozen_appeal, in_review
 from core.events import EventType
 from core.permissions import NotPermitted
+from testkit import reload
+from testkit.credit import open_account
 from testkit.people import manager, officer, staff
 
 pytestmark = pytest.mark.django_db

@@ -25,14 +25,7 @@ from credit.models import (
     TemporaryLimitGrant,
 )
 from credit.services import account_close, account_freeze, plan_payoff, purchase_refund
-from credit.tests.builders import (
-    LAUNCH_RATES,
-    buy,
-    launch_fee_schedule,
-    open_account,
-    repay,
-    row_counts,
-)
+from testkit.credit import LAUNCH_RATES, buy, launch_fee_schedule, open_account, repay, row_counts
 from testkit.people import staff
 
 D = Decimal

@@ -15,15 +15,8 @@ from credit.models import (
     Repayment,
 )
 from credit.pricing import annualised_rate
-from credit.tests.apikit import (
-    account_in_state,
-    buy,
-    customer_client,
-    new_key,
-    open_account,
-    row_counts,
-    shop,
-)
+from credit.tests.apikit import account_in_state, customer_client, new_key, shop
+from testkit.credit import buy, open_account, row_counts
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -5,22 +5,19 @@ import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.db import connection, transaction
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from credit.models import CreditAccount, IdempotencyRecord, Purchase, Repayment
 from credit.services.idempotency import idempotency_records_purge
-from credit.tests.apikit import (
-    buy,
-    customer_client,
-    fee_schedule,
-    new_key,
-    open_account,
-    row_counts,
-    shop,
-)
+from credit.tasks import idempotency_records_purge_task
+from credit.tests.apikit import customer_client, new_key, shop
+from testkit.credit import buy, launch_fee_schedule, open_account, row_counts
 
 D = Decimal
 
@@ -134,7 +131,7 @@ def _advisory_locks() -> int:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_duplicate_sent_while_the_first_is_still_in_flight_gets_409_at_once():
-    fee_schedule()
+    launch_fee_schedule()
     merchant, _key = shop()
     account = open_account("1000.00")
     api = customer_client(account.customer)
@@ -178,7 +175,7 @@ def test_a_duplicate_sent_while_the_first_is_still_in_flight_gets_409_at_once():
 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_authorisations_that_fit_k_times_let_exactly_k_through():
-    fee_schedule()
+    launch_fee_schedule()
     merchant, _key = shop()
     account = open_account("500.00")  # fits 5 purchases of 100
     attempts = 12
@@ -237,10 +234,9 @@ def test_a_customer_can_never_read_or_act_on_another_customers_rows():
 
 @pytest.mark.django_db
 def test_the_purge_runs_nightly_through_celery_beat():
-    from django_celery_beat.models import PeriodicTask
-
-    from credit.tasks import idempotency_records_purge_task
-
+    # The migration registered it; running its step again (as a database reused after a
+    # transactional test's flush needs) finds the same task, not a second one.
+    import_module("credit.migrations.0005_idempotency_purge_schedule").register(apps, None)
     task = PeriodicTask.objects.get(task="credit.idempotency_records_purge")
     assert task.enabled
     assert (task.crontab.hour, task.crontab.minute) == ("3", "15")

@@ -7,15 +7,8 @@ from django.test import override_settings
 
 from credit.models import Merchant, Purchase, Refund
 from credit.services.merchants import merchant_authenticate, merchant_key_rotate
-from credit.tests.apikit import (
-    buy,
-    customer_client,
-    merchant_client,
-    new_key,
-    open_account,
-    row_counts,
-    shop,
-)
+from credit.tests.apikit import customer_client, merchant_client, new_key, shop
+from testkit.credit import buy, open_account, row_counts
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -14,7 +14,8 @@ from conftest import shanghai
 from credit.models import FeeSchedule, FeeScheduleTerm, Installment, InstallmentPlan, Purchase
 from credit.services import fee_schedule_activate, purchase_authorize, purchase_quote
 from credit.services import purchases as authorisation
-from credit.tests.builders import LAUNCH_RATES, buy, key, merchant, open_account
+from credit.tests.factories import MerchantFactory
+from testkit.credit import LAUNCH_RATES, buy, key, open_account
 
 D = Decimal
 NOW = shanghai(2026, 3, 10, 10, 0)
@@ -86,7 +87,7 @@ def test_a_column_left_to_a_callable_python_default_is_refused(monkeypatch):
 @pytest.mark.django_db
 def test_the_purchase_and_plan_come_back_as_saved_rows_with_their_related_objects_in_hand():
     account = open_account(due_day=10)
-    shop = merchant()
+    shop = MerchantFactory()
 
     purchase = purchase_authorize(
         account=account, merchant=shop, amount="900.00", term=3, idempotency_key=key(), now=NOW
@@ -137,7 +138,7 @@ def test_an_order_is_priced_once_until_its_fee_schedule_or_due_day_changes(monke
         authorisation, "build_quote", lambda **kwargs: priced.append(kwargs) or build(**kwargs)
     )
     order = authorisation._Order(
-        merchant=merchant(),
+        merchant=MerchantFactory(),
         amount=D("600.00"),
         term=3,
         idempotency_key=key(),

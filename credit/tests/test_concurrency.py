@@ -17,7 +17,8 @@ from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, LimitChangeKind, Purchase, Repayment
 from credit.services import InsufficientCredit, limit_set, purchase_authorize
-from credit.tests.builders import launch_fee_schedule, merchant, open_account, repay
+from credit.tests.factories import MerchantFactory
+from testkit.credit import launch_fee_schedule, open_account, repay
 
 D = Decimal
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +60,7 @@ def outcome(result: object) -> str:
 @pytest.fixture
 def setting():
     launch_fee_schedule()
-    return merchant()
+    return MerchantFactory()
 
 
 @pytest.mark.parametrize("fits", [1, 5, 11])

@@ -17,7 +17,7 @@ from credit.models import (
     TemporaryLimitGrant,
 )
 from credit.services.merchants import merchant_authenticate
-from credit.tests.builders import launch_fee_schedule, row_counts
+from testkit.credit import launch_fee_schedule, row_counts
 
 pytestmark = pytest.mark.django_db
 NOW = shanghai(2026, 11, 25, 18, 30)

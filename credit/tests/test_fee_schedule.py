@@ -17,8 +17,8 @@ from credit.services import (
     fee_schedule_active,
 )
 from credit.services.fees import fee_schedule_worst_rate
-from credit.tests.builders import LAUNCH_RATES, buy, launch_fee_schedule, open_account
 from testkit import people
+from testkit.credit import LAUNCH_RATES, buy, launch_fee_schedule, open_account
 
 D = Decimal
 pytestmark = pytest.mark.django_db

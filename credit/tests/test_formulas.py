@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from credit import formulas
 from credit.models import AccountStatus, CreditAccount, Installment, InstallmentStatus
-from credit.tests.builders import OPENED_AT, buy, open_account
+from testkit.credit import OPENED_AT, buy, open_account
 
 D = Decimal
 DB = settings(

@@ -15,7 +15,7 @@ from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, FreezeReason, LimitChangeKind
 from credit.services import account_freeze, limit_set, purchase_refund
-from credit.tests.builders import buy, open_account, repay
+from testkit.credit import buy, open_account, repay
 
 D = Decimal
 pytestmark = pytest.mark.django_db

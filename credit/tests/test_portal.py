@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from credit.models import Purchase, Repayment
 from credit.services import account_freeze, temporary_limit_grant
-from credit.tests.apikit import account_in_state, buy, open_account, row_counts, shop
+from credit.tests.apikit import account_in_state, shop
+from testkit.credit import buy, open_account, row_counts
 
 pytestmark = pytest.mark.django_db
 D = Decimal

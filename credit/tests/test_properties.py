@@ -23,7 +23,7 @@ from credit.money import CENT, quantize
 from credit.pricing import MIN_DAYS_TO_FIRST_DUE, build_quote
 from credit.services import purchase_refund
 from credit.services.fees import fee_schedule_worst_rate
-from credit.tests.builders import buy, key, launch_fee_schedule, open_account, repay
+from testkit.credit import buy, key, launch_fee_schedule, open_account, repay
 
 D = Decimal
 PURE = settings(max_examples=300, deadline=None, database=None)

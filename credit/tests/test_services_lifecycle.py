@@ -20,8 +20,9 @@ from credit.services import (
     limit_set,
     purchase_refund,
 )
-from credit.tests.builders import buy, capture_events, open_account, repay, row_counts
 from testkit import people
+from testkit.credit import buy, open_account, repay, row_counts
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db

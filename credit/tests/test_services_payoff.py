@@ -20,7 +20,8 @@ from credit.services import (
     plan_payoff,
     plan_payoff_quote,
 )
-from credit.tests.builders import buy, capture_events, open_account, repay, row_counts
+from testkit.credit import buy, open_account, repay, row_counts
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,9 @@ from conftest import shanghai
 from core.permissions import NotPermitted
 from credit.models import FreezeReason, LimitChangeKind
 from credit.services import account_freeze, account_unfreeze, limit_set, temporary_limit_grant
-from credit.tests.builders import capture_events, open_account, row_counts
 from testkit import people
+from testkit.credit import open_account, row_counts
+from testkit.events import capture_events
 
 pytestmark = pytest.mark.django_db
 NOW = shanghai(2026, 3, 10, 10, 0)

@@ -33,7 +33,9 @@ from credit.services import (
     purchase_quote,
     purchase_quotes,
 )
-from credit.tests.builders import buy, capture_events, merchant, open_account, repay, row_counts
+from credit.tests.factories import MerchantFactory
+from testkit.credit import buy, open_account, repay, row_counts
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -140,7 +142,7 @@ def test_bad_purchase_input_is_refused_with_a_stable_code_and_writes_nothing(
     amount, term, error, code
 ):
     account = open_account(base_limit="100000.00")
-    shop = merchant()
+    shop = MerchantFactory()
     before = row_counts()
     with capture_events() as events, pytest.raises(error) as refused:
         purchase_authorize(
@@ -172,19 +174,19 @@ def test_a_float_amount_is_refused_rather_than_rounded():
 
 def test_a_merchants_own_single_purchase_maximum_applies():
     account = open_account()
-    shop = merchant(single_purchase_max=D("500.00"))
+    shop = MerchantFactory(single_purchase_max=D("500.00"))
     with pytest.raises(AmountTooLarge):
-        buy(account, "500.01", shop=shop, now=NOW)
-    assert buy(account, "500.00", shop=shop, now=NOW).amount == D("500.00")
+        buy(account, "500.01", merchant=shop, now=NOW)
+    assert buy(account, "500.00", merchant=shop, now=NOW).amount == D("500.00")
 
 
 def test_a_purchase_above_available_credit_is_refused_and_writes_nothing():
     account = open_account(base_limit="1000.00")
-    shop = merchant()
-    buy(account, "600.00", shop=shop, now=NOW)
+    shop = MerchantFactory()
+    buy(account, "600.00", merchant=shop, now=NOW)
     before = row_counts()
     with pytest.raises(InsufficientCredit) as refused:
-        buy(account, "400.01", shop=shop, now=NOW)
+        buy(account, "400.01", merchant=shop, now=NOW)
     assert refused.value.code == "insufficient_credit"
     assert refused.value.extra == {"available": "400.00"}
     assert row_counts() == before
@@ -194,10 +196,10 @@ def test_a_purchase_above_available_credit_is_refused_and_writes_nothing():
 def test_a_frozen_account_cannot_purchase():
     account = open_account()
     account_freeze(account=account, reason="RISK_RULE", now=NOW)
-    shop = merchant()
+    shop = MerchantFactory()
     before = row_counts()
     with pytest.raises(AccountFrozen) as refused:
-        buy(account, "10.00", shop=shop, now=NOW)
+        buy(account, "10.00", merchant=shop, now=NOW)
     assert (refused.value.code, refused.value.http_status) == ("account_frozen", 409)
     assert row_counts() == before
 
@@ -213,20 +215,20 @@ def test_a_negative_account_cannot_purchase():
         run_id=1,
         now=NOW,
     )
-    shop = merchant()
+    shop = MerchantFactory()
     before = row_counts()
     with pytest.raises(AccountNegative):
-        buy(account, "1.00", shop=shop, now=NOW)
+        buy(account, "1.00", merchant=shop, now=NOW)
     assert row_counts() == before
 
 
 def test_a_closed_account_cannot_purchase():
     account = open_account()
     account_close(account=account, now=NOW)
-    shop = merchant()
+    shop = MerchantFactory()
     before = row_counts()
     with pytest.raises(AccountClosed):
-        buy(account, "1.00", shop=shop, now=NOW)
+        buy(account, "1.00", merchant=shop, now=NOW)
     assert row_counts() == before
 
 
@@ -235,10 +237,10 @@ def test_a_closed_account_cannot_purchase():
 
 def test_replaying_an_authorisation_with_the_same_key_returns_the_same_purchase_once():
     account = open_account()
-    shop = merchant()
+    shop = MerchantFactory()
     with capture_events() as events:
-        first = buy(account, "300.00", term=3, shop=shop, idempotency_key="order-1", now=NOW)
-        again = buy(account, "300.00", term=3, shop=shop, idempotency_key="order-1", now=NOW)
+        first = buy(account, "300.00", term=3, merchant=shop, idempotency_key="order-1", now=NOW)
+        again = buy(account, "300.00", term=3, merchant=shop, idempotency_key="order-1", now=NOW)
     assert again.pk == first.pk
     assert Purchase.objects.count() == 1
     assert len(events) == 1
@@ -248,10 +250,10 @@ def test_replaying_an_authorisation_with_the_same_key_returns_the_same_purchase_
 
 def test_a_replay_is_answered_even_after_the_account_was_frozen():
     account = open_account()
-    shop = merchant()
-    first = buy(account, "300.00", shop=shop, idempotency_key="order-1", now=NOW)
+    shop = MerchantFactory()
+    first = buy(account, "300.00", merchant=shop, idempotency_key="order-1", now=NOW)
     account_freeze(account=account, reason="STAFF", now=NOW)
-    assert buy(account, "300.00", shop=shop, idempotency_key="order-1", now=NOW).pk == first.pk
+    assert buy(account, "300.00", merchant=shop, idempotency_key="order-1", now=NOW).pk == first.pk
 
 
 @pytest.mark.parametrize(
@@ -259,16 +261,16 @@ def test_a_replay_is_answered_even_after_the_account_was_frozen():
 )
 def test_reusing_a_key_with_a_different_payload_is_refused_and_writes_nothing(change):
     account = open_account()
-    shop = merchant()
-    other = merchant()
-    buy(account, "300.00", term=3, shop=shop, idempotency_key="order-1", now=NOW)
+    shop = MerchantFactory()
+    other = MerchantFactory()
+    buy(account, "300.00", term=3, merchant=shop, idempotency_key="order-1", now=NOW)
     before = row_counts()
     with pytest.raises(IdempotencyKeyConflict) as refused:
         buy(
             account,
             change.get("amount", "300.00"),
             term=change.get("term", 3),
-            shop=other if change.get("other_merchant") else shop,
+            merchant=other if change.get("other_merchant") else shop,
             idempotency_key="order-1",
             now=NOW,
         )
@@ -277,10 +279,10 @@ def test_reusing_a_key_with_a_different_payload_is_refused_and_writes_nothing(ch
 
 
 def test_the_same_key_on_two_accounts_is_two_purchases():
-    shop = merchant()
+    shop = MerchantFactory()
     one, two = open_account(), open_account()
-    a = buy(one, "10.00", shop=shop, idempotency_key="same", now=NOW)
-    b = buy(two, "10.00", shop=shop, idempotency_key="same", now=NOW)
+    a = buy(one, "10.00", merchant=shop, idempotency_key="same", now=NOW)
+    b = buy(two, "10.00", merchant=shop, idempotency_key="same", now=NOW)
     assert a.pk != b.pk
 
 

@@ -27,7 +27,8 @@ from credit.services import (
     limit_set,
     purchase_refund,
 )
-from credit.tests.builders import buy, capture_events, key, open_account, repay, row_counts
+from testkit.credit import buy, key, open_account, repay, row_counts
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db

@@ -30,7 +30,8 @@ from credit.services import (
     repayment_apply,
 )
 from credit.services.ledger import credit, debit, journal_post
-from credit.tests.builders import buy, capture_events, open_account, repay, row_counts
+from testkit.credit import buy, open_account, repay, row_counts
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db

@@ -18,8 +18,6 @@ from credit.models import AccountStatus, CreditAccount, FreezeReason, LimitChang
 from credit.services import account_close, account_freeze, account_unfreeze, limit_set
 from credit.servicing.services.audit import accounts_update
 from credit.servicing.services.context import CloseContext
-from credit.tests.builders import buy, open_account, repay
-from credit.tests.factories import CreditAccountFactory
 from credit.transitions import (
     CLOSE,
     FREEZE,
@@ -32,6 +30,7 @@ from credit.transitions import (
     TRANSITIONS as SPECS,
 )
 from testkit import people
+from testkit.credit import buy, open_account, repay
 
 D = Decimal
 S = AccountStatus
@@ -57,16 +56,18 @@ ALLOWED = {
 
 
 def account_in(status: str, *, outstanding: str | None = None) -> CreditAccount:
-    """A saved account in `status` (set once, at creation: the field is protected).
+    """An account opened by the service, then put in `status` with one UPDATE (the field is
+    protected, and reaching every state through the services is what the service tests do).
 
     It is saved coherent (the CHECK constraint holds); `outstanding` then changes the number
     in memory only, as a service does just before it calls a transition.
     """
-    account = CreditAccountFactory(
+    opened = open_account(base_limit="1000.00")
+    CreditAccount.objects.filter(pk=opened.pk).update(
         status=status,
-        base_limit=D("1000.00"),
         outstanding_principal=D("1500.00") if status == S.NEGATIVE else D("0.00"),
     )
+    account = CreditAccount.objects.get(pk=opened.pk)
     if outstanding is not None:
         account.outstanding_principal = D(outstanding)
     return account
@@ -267,9 +268,11 @@ ROW_FIELDS = [
 
 
 def twin(state: str, saved: dict) -> CreditAccount:
-    return CreditAccountFactory(
-        status=state, base_limit=D("1000.00"), status_changed_at=shanghai(2026, 1, 1, 9, 0), **saved
+    opened = open_account(base_limit="1000.00")
+    CreditAccount.objects.filter(pk=opened.pk).update(
+        status=state, status_changed_at=shanghai(2026, 1, 1, 9, 0), **saved
     )
+    return CreditAccount.objects.get(pk=opened.pk)
 
 
 def row_and_log(account: CreditAccount) -> tuple[dict, tuple]:

@@ -1,23 +1,12 @@
-"""Factories for the outbox, and the few credit rows reminders read (built directly, not
-through credit's services: these tests are about notices, not about lending)."""
+"""Factories for the outbox: notifications, preferences and the sandbox's messages."""
 
 from datetime import date, datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import factory
 
 from accounts.tests.factories import UserFactory
 from core.events import EventType
-from credit.models import (
-    CreditAccount,
-    FeeSchedule,
-    Installment,
-    InstallmentPlan,
-    InstallmentStatus,
-    Merchant,
-    Purchase,
-)
 from notifications.catalogue import POLICIES
 from notifications.models import (
     Channel,
@@ -75,72 +64,3 @@ class SandboxSmsFactory(factory.django.DjangoModelFactory):
     segments = 1
     created_at = NOW
     last_called_at = NOW
-
-
-class CreditAccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CreditAccount
-
-    customer = factory.SubFactory(UserFactory)
-    base_limit = Decimal("20000.00")
-    opened_at = NOW
-
-
-class MerchantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Merchant
-
-    name = factory.Sequence(lambda n: f"商户{n}")
-    api_key_prefix = factory.Sequence(lambda n: f"mk{n:08d}")
-    api_key_hash = "0" * 64
-    created_at = NOW
-
-
-class PurchaseFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Purchase
-
-    account = factory.SubFactory(CreditAccountFactory)
-    merchant = factory.SubFactory(MerchantFactory)
-    amount = Decimal("1200.00")
-    term_months = 3
-    idempotency_key = factory.Sequence(lambda n: f"purchase-{n}")
-    created_at = NOW
-
-
-def _fee_schedule() -> FeeSchedule:
-    """The schedule migration 0003 installs, or one of our own after a test flushed it."""
-    return FeeSchedule.objects.order_by("pk").first() or FeeSchedule.objects.create(
-        version=9001, name="Notifications tests", created_at=NOW
-    )
-
-
-class InstallmentPlanFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = InstallmentPlan
-
-    purchase = factory.SubFactory(PurchaseFactory)
-    account = factory.SelfAttribute("purchase.account")
-    fee_schedule = factory.LazyFunction(_fee_schedule)
-    principal = Decimal("1200.00")
-    term_months = 3
-    monthly_fee_rate = Decimal("0.006000")
-    total_fee = Decimal("21.60")
-    annual_rate = Decimal("0.142100")
-    created_at = NOW
-
-
-class InstallmentFactory(factory.django.DjangoModelFactory):
-    """One open installment: ¥400.00 principal + ¥7.20 fee due on `due_date`."""
-
-    class Meta:
-        model = Installment
-
-    plan = factory.SubFactory(InstallmentPlanFactory)
-    account = factory.SelfAttribute("plan.account")
-    sequence = factory.Sequence(lambda n: n % 30000 + 1)
-    due_date = TODAY
-    original_due_date = factory.SelfAttribute("due_date")
-    principal = Decimal("400.00")
-    fee = Decimal("7.20")
-    status = InstallmentStatus.PENDING

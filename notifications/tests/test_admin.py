@@ -20,6 +20,7 @@ from notifications.services import (
     notifications_dispatch,
 )
 from notifications.tests.factories import NOW, InAppNotificationFactory, NotificationFactory
+from testkit import people
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ CHANGELIST = reverse("admin:notifications_notification_changelist")
 
 @pytest.fixture
 def staff(client):
-    user = UserFactory(is_staff=True)
+    user = people.staff()
     user.user_permissions.add(
         *Permission.objects.filter(
             content_type__app_label="notifications",
@@ -94,7 +95,7 @@ def test_resending_refuses_in_app_and_pending_rows_with_a_message(client, staff)
 
 
 def test_staff_without_the_resend_permission_do_not_get_the_action(client):
-    viewer = UserFactory(is_staff=True)
+    viewer = people.staff()
     viewer.user_permissions.add(Permission.objects.get(codename="view_notification"))
     client.force_login(viewer)
     dead = NotificationFactory(status=NotificationStatus.DEAD, next_attempt_at=None)

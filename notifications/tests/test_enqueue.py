@@ -4,6 +4,7 @@ import pytest
 from django.db import transaction
 
 from accounts.tests.factories import UserFactory
+from config.celery import app
 from conftest import shanghai
 from core.events import EventType, Notice, publish, publish_many
 from notifications.catalogue import POLICIES
@@ -12,6 +13,7 @@ from notifications.services import enqueue, notifications_enqueue
 from notifications.tests.factories import NOW, NotificationPreferenceFactory
 
 pytestmark = pytest.mark.django_db
+DEAD_BROKER = "redis://127.0.0.1:1/0"
 
 
 def _publish(user, *, event=EventType.REPAYMENT_RECEIVED, key="repayment:1", now=NOW):
@@ -151,10 +153,12 @@ def test_sms_written_in_the_quiet_hours_are_not_kicked(
 def test_publishing_with_the_broker_down_does_not_raise_and_the_rows_wait(
     django_capture_on_commit_callbacks, monkeypatch
 ):
-    from config.celery import app
-
     monkeypatch.setattr(enqueue, "_broker_paused_until", 0.0)
-    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration, so
+    # the dead broker goes there too (nothing listens on port 1).
+    monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
+    monkeypatch.setattr(app.conf, "broker_url", DEAD_BROKER)
     monkeypatch.setattr(app, "_pool", None)
     monkeypatch.setattr(app.amqp, "_producer_pool", None)
     user = UserFactory()

@@ -16,7 +16,9 @@ from credit.risk.models import (
     RunStatus,
 )
 from credit.risk.runs import run_execute, run_plan
-from credit.risk.tests.factories import RUN_AT, active_policy, bands, open_account, reload
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, bands
+from testkit import reload
+from testkit.credit import open_account
 from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,7 @@ def held_run(settings):
     settings.RISK_BREAKER_CUT_PERCENT = 5
     active_policy(score_bands=bands((300, "9000")))
     for _ in range(3):
-        open_account()
+        open_account(now=OPENED_AT)
     run = run_plan(as_of=RUN_AT.date(), now=RUN_AT)
     run = run_execute(run=run, now=RUN_AT)
     assert run.status == RunStatus.AWAITING_APPROVAL
@@ -96,7 +98,7 @@ def test_a_risk_manager_discards_a_held_run(client, held_run):
 def test_staff_cancel_an_announced_decrease_with_a_note(client, settings):
     settings.RISK_BREAKER_CUT_PERCENT = 100
     active_policy(score_bands=bands((300, "5000")))
-    open_account()
+    open_account(now=OPENED_AT)
     run_execute(run=run_plan(as_of=RUN_AT.date(), now=RUN_AT), now=RUN_AT)
     pending = PendingLimitDecrease.objects.get()
     officer = as_user(client, Role.RISK_OFFICER)
@@ -117,7 +119,7 @@ def test_staff_cancel_an_announced_decrease_with_a_note(client, settings):
 def test_support_cannot_decide_announced_decreases(client, settings):
     settings.RISK_BREAKER_CUT_PERCENT = 100
     active_policy(score_bands=bands((300, "5000")))
-    open_account()
+    open_account(now=OPENED_AT)
     run_execute(run=run_plan(as_of=RUN_AT.date(), now=RUN_AT), now=RUN_AT)
     pending = PendingLimitDecrease.objects.get()
     as_user(client, Role.SUPPORT_AGENT)

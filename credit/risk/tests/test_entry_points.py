@@ -10,7 +10,8 @@ from django_celery_beat.models import PeriodicTask
 
 from credit.models import LimitChange
 from credit.risk.models import RescoringRun, RunStatus
-from credit.risk.tests.factories import active_policy, bands, open_account
+from credit.risk.tests.factories import OPENED_AT, active_policy, bands
+from testkit.credit import open_account
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def test_the_task_names_are_registered_with_celery():
 
 def test_rescore_dry_run_prints_the_summary_and_applies_nothing(settings):
     active_policy(score_bands=bands((300, "20000")))
-    open_account()
+    open_account(now=OPENED_AT)
     out = StringIO()
     call_command("rescore", "--dry-run", "--date", "2026-03-10", stdout=out)
     run = RescoringRun.objects.get()
@@ -56,7 +57,7 @@ def test_rescore_dry_run_prints_the_summary_and_applies_nothing(settings):
 def test_rescore_applies_and_a_second_call_for_the_date_does_nothing(settings):
     settings.RISK_BREAKER_CUT_PERCENT = 100
     active_policy(score_bands=bands((300, "20000")))
-    open_account()
+    open_account(now=OPENED_AT)
     call_command("rescore", "--date", "2026-03-10", stdout=StringIO())
     out = StringIO()
     call_command("rescore", "--date", "2026-03-10", stdout=out)
@@ -78,7 +79,7 @@ def test_the_nightly_task_runs_the_nightly_job(settings):
 
     settings.RISK_BREAKER_CUT_PERCENT = 100
     active_policy()
-    open_account()
+    open_account(now=OPENED_AT)
     run_id = rescore_nightly.apply().get()
     assert RescoringRun.objects.get(pk=run_id).status == RunStatus.APPLIED
 
@@ -86,6 +87,6 @@ def test_the_nightly_task_runs_the_nightly_job(settings):
 def test_the_nightly_task_waits_quietly_while_no_policy_is_active():
     from credit.risk.tasks import rescore_nightly
 
-    open_account()
+    open_account(now=OPENED_AT)
     assert rescore_nightly.apply().get() is None
     assert not RescoringRun.objects.exists()

@@ -10,8 +10,9 @@ from core.reasons import ReasonCode
 from credit.models import LimitChangeKind
 from credit.risk.features import account_features
 from credit.risk.models import FlagStatus, RiskFlag, RuleCode
-from credit.risk.tests.factories import buy, open_account, repay
+from credit.risk.tests.factories import OPENED_AT
 from credit.services import limit_set
+from testkit.credit import buy, open_account, repay
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +22,12 @@ def history():
     """Opened 2025-01-06 (due day 10). 1 200 over 3 months bought 2025-06-01: due 07-10
     (paid 07-09), 08-10 (paid 08-20, ten days late), 09-10 (paid that day). 3 000 over 3
     months bought 2026-01-01: due 02-10, 03-10, 04-10, nothing repaid."""
-    account = open_account()
-    buy(account, "1200.00", at=shanghai(2025, 6, 1, 12))
-    repay(account, "409.60", at=shanghai(2025, 7, 9, 12))
-    repay(account, "409.60", at=shanghai(2025, 8, 20, 12))
-    repay(account, "409.60", at=shanghai(2025, 9, 10, 20))
-    buy(account, "3000.00", at=shanghai(2026, 1, 1, 12))
+    account = open_account(now=OPENED_AT)
+    buy(account, "1200.00", now=shanghai(2025, 6, 1, 12))
+    repay(account, "409.60", now=shanghai(2025, 7, 9, 12))
+    repay(account, "409.60", now=shanghai(2025, 8, 20, 12))
+    repay(account, "409.60", now=shanghai(2025, 9, 10, 20))
+    buy(account, "3000.00", now=shanghai(2026, 1, 1, 12))
     return account
 
 
@@ -97,7 +98,7 @@ def test_limit_history_counts_cuts_of_the_last_90_days(history):
 
 
 def test_a_new_account_without_purchases_has_zero_features():
-    account = open_account(opened_at=shanghai(2026, 1, 20, 9))
+    account = open_account(now=shanghai(2026, 1, 20, 9))
     features = account_features(account_id=account.pk, as_of=date(2026, 3, 10))
     assert features["tenure_months"] == 1
     assert features["purchases"] == features["late_12m"] == features["ontime_12m"] == 0
@@ -106,8 +107,8 @@ def test_a_new_account_without_purchases_has_zero_features():
 
 def test_a_repayment_just_after_local_midnight_counts_late_whatever_the_utc_date():
     """00:30 on 11 September in Shanghai is still 10 September in UTC: late by local date."""
-    account = open_account()
-    buy(account, "1200.00", at=shanghai(2025, 8, 1, 12), term=1)  # due 2025-09-10
-    repay(account, "1200.00", at=shanghai(2025, 9, 11, 0, 30))
+    account = open_account(now=OPENED_AT)
+    buy(account, "1200.00", now=shanghai(2025, 8, 1, 12), term=1)  # due 2025-09-10
+    repay(account, "1200.00", now=shanghai(2025, 9, 11, 0, 30))
     features = account_features(account_id=account.pk, as_of=date(2026, 3, 10))
     assert (features["late_12m"], features["ontime_12m"], features["worst_dpd_12m"]) == (1, 0, 1)

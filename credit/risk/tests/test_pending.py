@@ -18,16 +18,11 @@ from credit.risk.errors import (
 from credit.risk.models import PendingLimitDecrease, PendingStatus
 from credit.risk.pending import pending_decrease_cancel, pending_decrease_confirm
 from credit.risk.runs import run_execute, run_plan
-from credit.risk.tests.factories import (
-    RUN_AT,
-    active_policy,
-    assert_invariants,
-    bands,
-    capture_events,
-    open_account,
-    reload,
-)
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, assert_invariants, bands
 from credit.services import limit_set
+from testkit import reload
+from testkit.credit import open_account
+from testkit.events import capture_events
 from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +34,7 @@ AFTER = RUN_AT + timedelta(hours=73)
 def announced(settings):
     settings.RISK_BREAKER_CUT_PERCENT = 100
     active_policy(score_bands=bands((300, "5000")))
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     run = run_plan(as_of=RUN_AT.date(), now=RUN_AT)
     run_execute(run=run, now=RUN_AT)
     return PendingLimitDecrease.objects.get(account=account)

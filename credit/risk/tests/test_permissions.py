@@ -14,7 +14,9 @@ from credit.risk.pending import pending_decrease_cancel, pending_decrease_confir
 from credit.risk.policy import policy_duplicate
 from credit.risk.rules import flag_clear, flag_confirm, rules_run
 from credit.risk.runs import run_execute, run_plan
-from credit.risk.tests.factories import RUN_AT, active_policy, bands, open_account, reload
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, bands
+from testkit import reload
+from testkit.credit import open_account
 from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def announced(settings):
     settings.RISK_BREAKER_CUT_PERCENT = 100
     active_policy(score_bands=bands((300, "5000")))
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     run_execute(run=run_plan(as_of=RUN_AT.date(), now=RUN_AT), now=RUN_AT)
     return PendingLimitDecrease.objects.get(account=account)
 
@@ -43,7 +45,7 @@ def test_an_announced_decrease_is_decided_only_by_staff_allowed_to(announced, de
 
 @pytest.mark.parametrize("review", [flag_clear, flag_confirm])
 def test_a_risk_flag_is_reviewed_only_by_staff_allowed_to(review):
-    accounts = [open_account() for _ in range(5)]
+    accounts = [open_account(now=OPENED_AT) for _ in range(5)]
     for account in accounts:
         LoginEvent.objects.create(
             user=account.customer,

@@ -19,15 +19,10 @@ from credit.models import LimitChange, LimitChangeKind
 from credit.risk import runs
 from credit.risk.models import PendingLimitDecrease, RescoringChunk, RunStatus
 from credit.risk.runs import run_execute, run_plan, runs_unfinished
-from credit.risk.tests.factories import (
-    RUN_AT,
-    active_policy,
-    assert_invariants,
-    bands,
-    capture_events,
-    open_account,
-    reload,
-)
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, assert_invariants, bands
+from testkit import reload
+from testkit.credit import open_account
+from testkit.events import capture_events
 
 D = Decimal
 ROOT = Path(__file__).resolve().parents[3]
@@ -40,7 +35,9 @@ def accounts(settings):
     active_policy(score_bands=bands((300, "12000")))
     made = []
     for n in range(8):
-        made.append(open_account(base_limit="10000.00" if n % 2 == 0 else "20000.00"))
+        made.append(
+            open_account(base_limit="10000.00" if n % 2 == 0 else "20000.00", now=OPENED_AT)
+        )
     return made
 
 

@@ -15,16 +15,11 @@ from credit.risk.errors import RunNotInState
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RunStatus, SeasonalCampaign
 from credit.risk.rollback import run_rollback
 from credit.risk.runs import run_execute, run_plan
-from credit.risk.tests.factories import (
-    active_policy,
-    assert_invariants,
-    bands,
-    buy,
-    capture_events,
-    open_account,
-    reload,
-)
+from credit.risk.tests.factories import OPENED_AT, active_policy, assert_invariants, bands
 from credit.services import limit_set
+from testkit import reload
+from testkit.credit import buy, open_account
+from testkit.events import capture_events
 from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
@@ -59,12 +54,12 @@ def applied():
         ends_at=shanghai(2026, 6, 19),
         min_score=810,
     )
-    raised = open_account(base_limit="10000.00")
-    also_raised = open_account(base_limit="15000.00")
-    cut = open_account(base_limit="9000.00")
-    buy(cut, "6750.00", at=shanghai(2026, 5, 20, 12), term=1)  # due 2026-06-10
-    announced = open_account(base_limit="6000.00")
-    buy(announced, "4500.00", at=shanghai(2026, 4, 1, 12), term=1)  # due 2026-05-10, unpaid
+    raised = open_account(base_limit="10000.00", now=OPENED_AT)
+    also_raised = open_account(base_limit="15000.00", now=OPENED_AT)
+    cut = open_account(base_limit="9000.00", now=OPENED_AT)
+    buy(cut, "6750.00", now=shanghai(2026, 5, 20, 12), term=1)  # due 2026-06-10
+    announced = open_account(base_limit="6000.00", now=OPENED_AT)
+    buy(announced, "4500.00", now=shanghai(2026, 4, 1, 12), term=1)  # due 2026-05-10, unpaid
     before = {
         a.pk: (reload(a).base_limit, reload(a).temporary_limit)
         for a in (raised, also_raised, cut, announced)
@@ -137,7 +132,7 @@ def test_rollback_skips_and_reports_accounts_changed_since(applied):
 
 def test_reverting_a_raise_the_customer_already_used_sends_the_account_negative(applied):
     run, _before, raised, *_ = applied
-    buy(raised, "15000.00", at=RUN_AT + timedelta(hours=1), term=3)
+    buy(raised, "15000.00", now=RUN_AT + timedelta(hours=1), term=3)
     with capture_events() as events:
         report = run_rollback(run=run, actor=staff(Role.RISK_MANAGER), now=LATER)
     account = reload(raised)

@@ -18,7 +18,10 @@ from credit.risk.rules import (
     rules_run,
     user_phone_change,
 )
-from credit.risk.tests.factories import assert_invariants, capture_events, open_account, reload
+from credit.risk.tests.factories import OPENED_AT, assert_invariants
+from testkit import reload
+from testkit.credit import open_account
+from testkit.events import capture_events
 from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +37,7 @@ def login(user, at, ip=IP):
 
 @pytest.fixture
 def five_accounts():
-    return [open_account() for _ in range(5)]
+    return [open_account(now=OPENED_AT) for _ in range(5)]
 
 
 def test_five_accounts_logging_in_from_one_ip_within_an_hour_are_frozen_and_queued(five_accounts):
@@ -76,7 +79,7 @@ def test_a_later_evaluation_extends_the_open_flag_instead_of_raising_another(fiv
         login(account.customer, NOW - timedelta(minutes=5 * n))
     (flag,) = rules_run(now=NOW)
     assert rules_run(now=NOW + timedelta(minutes=10)) == []  # nothing new
-    sixth = open_account()
+    sixth = open_account(now=OPENED_AT)
     login(sixth.customer, NOW + timedelta(minutes=15))
     (extended,) = rules_run(now=NOW + timedelta(minutes=20))
     assert extended.pk == flag.pk and RiskFlag.objects.count() == 1
@@ -128,7 +131,7 @@ def test_the_threshold_is_configurable(five_accounts):
 
 
 def test_two_phone_changes_in_30_days_flag_the_account_without_freezing_it():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     user = account.customer
     user_phone_change(
         user=user, new_phone="138 0013 8000", now=NOW - timedelta(days=20), actor=user
@@ -151,7 +154,7 @@ def test_two_phone_changes_in_30_days_flag_the_account_without_freezing_it():
 
 
 def test_phone_changes_further_apart_than_30_days_raise_nothing():
-    user = open_account().customer
+    user = open_account(now=OPENED_AT).customer
     user_phone_change(user=user, new_phone="13800138000", now=NOW - timedelta(days=40), actor=user)
     user_phone_change(user=user, new_phone="13900139000", now=NOW - timedelta(days=5), actor=user)
     assert rules_run(now=NOW) == []

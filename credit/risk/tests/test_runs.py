@@ -31,18 +31,11 @@ from credit.risk.models import (
     SeasonalCampaign,
 )
 from credit.risk.runs import rescoring_nightly, run_approve, run_discard, run_execute, run_plan
-from credit.risk.tests.factories import (
-    RUN_AT,
-    active_policy,
-    assert_invariants,
-    bands,
-    buy,
-    capture_events,
-    open_account,
-    reload,
-    repay,
-)
+from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, assert_invariants, bands
 from credit.services import account_freeze
+from testkit import reload
+from testkit.credit import buy, open_account, repay
+from testkit.events import capture_events
 from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
@@ -63,28 +56,28 @@ def rescore(*, as_of: date | None = None, now=RUN_AT, dry_run=False, chunk_size=
 
 def late_payer(**kwargs) -> CreditAccount:
     """Score 550: one repayment 10 days late last summer, 3 000 open and 28 days past due."""
-    account = open_account(**kwargs)
-    buy(account, "1200.00", at=shanghai(2025, 6, 1, 12))
-    repay(account, "409.60", at=shanghai(2025, 7, 9, 12))
-    repay(account, "409.60", at=shanghai(2025, 8, 20, 12))
-    repay(account, "409.60", at=shanghai(2025, 9, 10, 20))
-    buy(account, "3000.00", at=shanghai(2026, 1, 1, 12))
+    account = open_account(**kwargs, now=OPENED_AT)
+    buy(account, "1200.00", now=shanghai(2025, 6, 1, 12))
+    repay(account, "409.60", now=shanghai(2025, 7, 9, 12))
+    repay(account, "409.60", now=shanghai(2025, 8, 20, 12))
+    repay(account, "409.60", now=shanghai(2025, 9, 10, 20))
+    buy(account, "3000.00", now=shanghai(2026, 1, 1, 12))
     return reload(account)
 
 
 def reliable(**kwargs) -> CreditAccount:
     """Score 865 and no reason code: three purchases, nine installments all paid on time."""
-    account = open_account(**kwargs)
+    account = open_account(**kwargs, now=OPENED_AT)
     for _ in range(3):
-        buy(account, "600.00", at=shanghai(2025, 4, 1, 12))
+        buy(account, "600.00", now=shanghai(2025, 4, 1, 12))
     for month in (5, 6, 7):
-        repay(account, "614.40", at=shanghai(2025, month, 10, 9))
+        repay(account, "614.40", now=shanghai(2025, month, 10, 9))
     return reload(account)
 
 
 def fresh(**kwargs) -> CreditAccount:
     """Score 820: 14 months old, nothing bought, nothing owed."""
-    return open_account(**kwargs)
+    return open_account(**kwargs, now=OPENED_AT)
 
 
 def run_changes(run):
@@ -140,7 +133,7 @@ def test_a_run_raises_and_cuts_limits_with_reason_codes_audit_rows_and_notices()
 def test_every_cut_carries_reason_codes_even_when_the_score_lost_nothing():
     # A spotless score, but the policy's only band is lower than the limit: the cut says RESCORE.
     active_policy(score_bands=bands((300, "8000")))
-    accounts = [reliable(), late_payer(), fresh(province="44")]
+    accounts = [reliable(), late_payer(), fresh(province_code="44")]
     run = rescore()
     cuts = [c for c in run_changes(run) if c.new_base_limit < c.old_base_limit]
     assert len(cuts) == len(accounts)
@@ -201,7 +194,7 @@ def test_a_deep_cut_is_announced_with_reasons_date_and_appeal_link_not_applied()
 def test_a_cut_that_would_take_available_below_zero_is_announced_however_small():
     active_policy(score_bands=bands((300, "9000")))
     account = fresh()
-    buy(account, "9500.00", at=RUN_AT - timedelta(days=3))
+    buy(account, "9500.00", now=RUN_AT - timedelta(days=3))
     rescore()
     pending = PendingLimitDecrease.objects.get(account=account)
     assert pending.new_base_limit == D("9000.00")
@@ -211,7 +204,7 @@ def test_a_cut_that_would_take_available_below_zero_is_announced_however_small()
 def test_a_later_run_confirms_a_due_announcement_and_a_cut_below_what_is_owed_goes_negative():
     active_policy(score_bands=bands((300, "9000")))
     account = fresh()
-    buy(account, "9500.00", at=RUN_AT - timedelta(days=3))
+    buy(account, "9500.00", now=RUN_AT - timedelta(days=3))
     rescore()
     later = RUN_AT + timedelta(days=4)
     with capture_events() as events:
@@ -241,7 +234,7 @@ def test_a_later_run_cancels_an_announcement_the_score_no_longer_justifies():
     active_policy(score_bands=bands((300, "5000")))
     account = late_payer()
     rescore()
-    repay(account, "3000.00", at=RUN_AT + timedelta(days=2))  # catches up
+    repay(account, "3000.00", now=RUN_AT + timedelta(days=2))  # catches up
     active_policy(score_bands=bands((300, "5000"), (600, "10000")))
     with capture_events() as events:
         run = rescore(now=RUN_AT + timedelta(days=4))
@@ -418,7 +411,7 @@ def test_a_regional_multiplier_alone_cuts_with_kind_and_reason_regional_policy()
     RegionalMultiplier.objects.create(
         policy=policy, province_code="44", multiplier="0.8", effective_from=date(2026, 3, 10)
     )
-    guangdong, shanghai_account = fresh(province="44"), fresh(province="31")
+    guangdong, shanghai_account = fresh(province_code="44"), fresh(province_code="31")
     earlier = rescore(now=RUN_AT - timedelta(days=1))
     assert not run_changes(earlier).exists()
     run = rescore()
@@ -438,7 +431,7 @@ def test_a_multiplier_deepening_a_scorecard_cut_adds_the_regional_reason():
     RegionalMultiplier.objects.create(
         policy=policy, province_code="44", multiplier="0.9", effective_from=date(2026, 1, 1)
     )
-    account = late_payer(province="44")
+    account = late_payer(province_code="44")
     run = rescore()
     (change,) = run_changes(run)
     assert change.kind == LimitChangeKind.RESCORE

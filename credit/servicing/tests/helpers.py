@@ -1,44 +1,27 @@
-"""Arrange helpers for servicing tests: accounts built through the credit services, closes at
-fixed instants, the events they publish, and the invariants checked after every close."""
+"""Arrange helpers for servicing tests: closes at fixed instants (the ledger check after every
+one), and what they changed. Accounts and purchases come from testkit.credit."""
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Sum
+from django_fsm_log.models import StateLog
 
 from conftest import shanghai
 from credit.models import (
     CreditAccount,
     Installment,
-    JournalEntry,
     JournalLine,
     LimitChange,
-    Purchase,
 )
 from credit.servicing.models import BusinessDay
 from credit.servicing.services import business_day_close
-from credit.tests import builders
-from credit.tests.builders import Published, capture_events, repay  # noqa: F401 - shared
+from testkit.credit import assert_ledger_holds
 
 D = Decimal
-
-
-def fee_schedule():
-    """The active schedule (migration 0003's launch pricing; re-created after a flush)."""
-    return builders.launch_fee_schedule()
-
-
-def open_account(
-    base_limit: str = "10000.00", *, due_day: int = 10, now: datetime | None = None
-) -> CreditAccount:
-    return builders.open_account(
-        base_limit=base_limit, due_day=due_day, now=now or shanghai(2026, 1, 2, 9, 0)
-    )
-
-
-def buy(account: CreditAccount, amount, *, term: int, now: datetime) -> Purchase:
-    return builders.buy(account, amount, term=term, now=now)
+# Servicing's accounts open on 2 January 2026 (testkit.credit.open_account(now=OPENED_AT)).
+OPENED_AT = shanghai(2026, 1, 2, 9, 0)
 
 
 def close_instant(day: date) -> datetime:
@@ -48,7 +31,7 @@ def close_instant(day: date) -> datetime:
 
 def close(day: date, *, now: datetime | None = None) -> list[BusinessDay]:
     closed = business_day_close(business_date=day, now=now or close_instant(day))
-    assert_invariants()
+    assert_ledger_holds()
     return closed
 
 
@@ -64,13 +47,7 @@ def installments(account: CreditAccount) -> list[Installment]:
     return list(Installment.objects.filter(account=account).order_by("due_date", "sequence"))
 
 
-def refreshed(account: CreditAccount) -> CreditAccount:
-    return CreditAccount.objects.get(pk=account.pk)
-
-
 def state_logs(account: CreditAccount) -> list[tuple[str, str, str]]:
-    from django_fsm_log.models import StateLog
-
     return list(
         StateLog.objects.for_(account)
         .order_by("id")
@@ -118,20 +95,3 @@ def table_fingerprint() -> dict[str, object]:
             cursor.execute(f"SELECT count(*), {expression} FROM {table}")  # noqa: S608
             found[table] = cursor.fetchone()
     return found
-
-
-def assert_invariants() -> None:
-    """credit.ledger_check when it exists; else the invariants the close touches, directly."""
-    try:
-        from credit.ledger_check import ledger_check
-    except ImportError:
-        ledger_check = None
-    if ledger_check is not None:
-        report = ledger_check()
-        assert report.ok, report.format()
-        return
-    for account in CreditAccount.objects.exclude(status__in=["FROZEN", "CLOSED"]):
-        assert (account.status == "NEGATIVE") == (account.available < 0), account
-    for entry in JournalEntry.objects.all():
-        totals = entry.lines.aggregate(dr=Sum("debit"), cr=Sum("credit"))
-        assert totals["dr"] == totals["cr"], entry

@@ -21,14 +21,14 @@ from credit.servicing.errors import (
 from credit.servicing.models import Acceleration, AccelerationStatus
 from credit.servicing.services import acceleration_demand, acceleration_withdraw
 from credit.servicing.tests.helpers import (
-    buy,
-    capture_events,
+    OPENED_AT,
     close,
     close_through,
     installments,
-    open_account,
     penalty_journal,
 )
+from testkit.credit import buy, open_account
+from testkit.events import capture_events
 from testkit.people import staff
 
 D = Decimal
@@ -39,7 +39,7 @@ DEMANDED_AT = shanghai(2026, 2, 2, 10, 0)
 @pytest.fixture
 def frozen():
     """¥3,000 in 3 periods due 10 Feb, 10 Mar, 10 Apr 2026; frozen by staff on 1 February."""
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     account_freeze(account=account, reason=FreezeReason.STAFF, now=shanghai(2026, 2, 1))
     close(date(2026, 2, 2))
@@ -113,7 +113,7 @@ def test_risk_officers_may_withdraw_a_demand_as_their_appeal_decisions_do(frozen
 
 
 def test_an_active_account_cannot_be_accelerated(manager):
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     with pytest.raises(AccelerationNeedsFrozenAccount):
         demand(account, manager)

@@ -14,7 +14,8 @@ from credit.models import FreezeReason
 from credit.services import account_freeze
 from credit.servicing.models import Acceleration, AccelerationStatus, InstallmentExtension
 from credit.servicing.services import acceleration_demand
-from credit.servicing.tests.helpers import buy, close, installments, open_account
+from credit.servicing.tests.helpers import OPENED_AT, close, installments
+from testkit.credit import buy, open_account
 from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ EXTEND = reverse("admin:servicing_installmentextension_add")
 
 @pytest.fixture
 def frozen():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     account_freeze(account=account, reason=FreezeReason.STAFF, now=shanghai(2026, 2, 1))
     return account
@@ -55,7 +56,7 @@ def test_no_other_role_can_demand_from_the_admin(client, frozen, role):
 
 
 def test_a_refused_demand_is_shown_on_the_form_and_writes_nothing(client):
-    active = open_account()
+    active = open_account(now=OPENED_AT)
     client.force_login(staff(Role.RISK_MANAGER))
     response = client.post(ADD, {"account": active.pk, "reason": "多头借贷"})
     assert response.status_code == 200
@@ -116,7 +117,7 @@ def test_risk_staff_extend_an_installment_from_the_admin(client, role):
 
 
 def test_an_extension_above_the_limit_is_refused_on_the_form(client):
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     client.force_login(staff(Role.RISK_OFFICER))
     response = client.post(
@@ -128,7 +129,7 @@ def test_an_extension_above_the_limit_is_refused_on_the_form(client):
 
 
 def test_a_support_agent_cannot_extend_from_the_admin(client):
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     client.force_login(staff(Role.SUPPORT_AGENT))
     client.post(EXTEND, {"installment": installments(account)[0].pk, "days": 5, "reason": "x"})
@@ -139,7 +140,7 @@ def test_the_servicing_lists_load_in_a_bounded_number_of_queries(
     client, frozen, django_assert_max_num_queries
 ):
     for _ in range(3):
-        other = open_account()
+        other = open_account(now=OPENED_AT)
         buy(other, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
         account_freeze(account=other, reason=FreezeReason.STAFF, now=shanghai(2026, 2, 1))
         _demanded(other)

@@ -1,19 +1,24 @@
 """The close itself: overdue and days past due, buckets with history, the calendar (month
 ends, 29–31 February, the leap day), catch-up, idempotence, ordering and concurrency."""
 
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
 from importlib import import_module
+from queue import Queue
 
 import pytest
+from django.apps import apps
 from django.core.management import CommandError, call_command
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from conftest import shanghai
 from credit.models import InstallmentStatus, JournalEntry
+from credit.services import account_lock, repayment_apply
 from credit.servicing.errors import BusinessDateInFuture, CloseOutOfOrder
 from credit.servicing.models import (
     AccountDelinquency,
@@ -26,23 +31,22 @@ from credit.servicing.selectors import delinquency_bucket_on
 from credit.servicing.services import business_day_close, business_day_close_one
 from credit.servicing.tasks import close_business_day
 from credit.servicing.tests.helpers import (
-    buy,
+    OPENED_AT,
     close,
     close_instant,
     close_through,
     installments,
-    open_account,
-    repay,
     table_fingerprint,
 )
 from notifications.models import Notification
+from testkit.credit import assert_ledger_holds, buy, launch_fee_schedule, open_account, repay
 
 D = Decimal
 pytestmark = pytest.mark.django_db
 
 
 def test_an_installment_due_yesterday_is_overdue_one_day_and_one_due_today_is_not():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))  # due 10 Feb, Mar, Apr
     close(date(2026, 2, 10))
     first = installments(account)[0]
@@ -58,7 +62,7 @@ def test_an_installment_due_yesterday_is_overdue_one_day_and_one_due_today_is_no
 
 
 def test_days_past_due_grow_daily_and_a_repaid_installment_keeps_how_late_it_was():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 11), date(2026, 2, 15))
     first = installments(account)[0]
@@ -70,7 +74,7 @@ def test_days_past_due_grow_daily_and_a_repaid_installment_keeps_how_late_it_was
 
 
 def test_buckets_follow_the_oldest_overdue_installment_and_record_each_change_once():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))  # due 10 Feb, Mar, Apr
     close_through(date(2026, 2, 10), date(2026, 4, 12))
     state = AccountDelinquency.objects.get(account=account)
@@ -96,7 +100,7 @@ def test_buckets_follow_the_oldest_overdue_installment_and_record_each_change_on
 
 
 def test_paying_everything_returns_the_account_to_current_with_a_history_row():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 12))
     repay(account, "102.40", now=shanghai(2026, 2, 12, 10, 0))
@@ -129,7 +133,7 @@ def test_bucket_bounds_are_inclusive(days, bucket):
 
 
 def test_due_day_31_falls_on_the_last_day_of_february_and_is_overdue_on_the_first_of_march():
-    account = open_account(due_day=31)
+    account = open_account(due_day=31, now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 10, 12, 0))  # 31 Jan, 28 Feb, 31 Mar
     assert [i.due_date for i in installments(account)] == [
         date(2026, 1, 31),
@@ -158,7 +162,7 @@ def test_due_days_29_to_31_in_a_leap_february_fall_on_the_leap_day(due_day):
 
 
 def test_a_month_end_close_counts_days_across_months_of_30_and_31_days():
-    account = open_account(due_day=30)
+    account = open_account(due_day=30, now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 3, 1, 12, 0))  # 30 Mar, 30 Apr, 30 May
     close_through(date(2026, 3, 30), date(2026, 5, 1))
     first, second, _third = installments(account)
@@ -166,7 +170,7 @@ def test_a_month_end_close_counts_days_across_months_of_30_and_31_days():
 
 
 def test_a_ten_day_gap_is_closed_day_by_day_in_order_with_each_days_reminders_and_none_stale():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))  # first due 10 Feb
     close(date(2026, 2, 1))
     # The platform was down from 2 to 11 February; on the 12th the close catches up.
@@ -193,7 +197,7 @@ def test_a_ten_day_gap_is_closed_day_by_day_in_order_with_each_days_reminders_an
 
 
 def test_closing_on_time_writes_each_reminder_on_its_day():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 6), date(2026, 2, 11))
     events = list(
@@ -211,7 +215,7 @@ def test_closing_on_time_writes_each_reminder_on_its_day():
 
 
 def test_closing_the_same_day_twice_changes_nothing_the_second_time():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 20))
     before = table_fingerprint()
@@ -245,7 +249,7 @@ def test_a_single_day_close_refuses_to_skip_a_day():
 
 
 def test_the_business_day_records_each_steps_counts_and_timings():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     [day] = close(date(2026, 2, 11))
     assert day.steps["overdue"]["rows"] == 1
@@ -267,7 +271,7 @@ def test_the_business_day_records_each_steps_counts_and_timings():
 
 
 def test_the_command_and_the_task_run_the_same_close(capsys):
-    open_account()
+    open_account(now=OPENED_AT)
     call_command("close_business_day", "--date", "2026-02-10")
     assert "Closed 2026-02-10" in capsys.readouterr().out
     with pytest.raises(CommandError):
@@ -277,8 +281,6 @@ def test_the_command_and_the_task_run_the_same_close(capsys):
 
 
 def test_beat_runs_the_close_at_half_past_midnight_shanghai_time():
-    from django.apps import apps
-
     schedule = import_module("credit.servicing.migrations.0002_close_schedule")
     # The migration registered it; running its step again (as a database reused after a
     # transactional test's flush needs) finds the same task, not a second one.
@@ -291,10 +293,8 @@ def test_beat_runs_the_close_at_half_past_midnight_shanghai_time():
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_closes_of_the_same_day_take_effect_once():
-    from credit.servicing.tests.helpers import fee_schedule
-
-    fee_schedule()
-    account = open_account()
+    launch_fee_schedule()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 14))
     entries = JournalEntry.objects.count()
@@ -317,19 +317,20 @@ def test_concurrent_closes_of_the_same_day_take_effect_once():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not_deadlocked():
-    import threading
-    import time
-
-    from django.db import connection, transaction
-
-    from credit.services import account_lock, repayment_apply
-    from credit.servicing.tests.helpers import assert_invariants, fee_schedule
-
-    fee_schedule()
-    account = open_account()
+    launch_fee_schedule()
+    account = open_account(now=OPENED_AT)
     buy(account, "1010.00", term=1, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 14))  # 4 days late, 0.51 of penalty
-    holding, errors = threading.Event(), []
+    holding, errors, close_backend, waits = threading.Event(), [], Queue(), []
+
+    def close_waits_on_a_lock(pid: int) -> bool:
+        """Whether the close's backend waits on a lock now. pg_stat_activity's list of
+        backends is a snapshot taken once per transaction, so it is cleared before each look."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            row = cursor.fetchone()
+        return row is not None and row[0] == "Lock"
 
     def repay_while_the_close_waits():
         try:
@@ -338,16 +339,11 @@ def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not
                 holding.set()
                 # Wait until the close blocks on this account's row lock, then touch the
                 # installments the close is about to age: it must not hold them yet.
+                pid = close_backend.get(timeout=10)
                 deadline = time.monotonic() + 20
-                while time.monotonic() < deadline:
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                            " AND datname = current_database()"
-                        )
-                        if cursor.fetchone()[0]:
-                            break
+                while time.monotonic() < deadline and not close_waits_on_a_lock(pid):
                     time.sleep(0.05)
+                waits.append(close_waits_on_a_lock(pid))
                 repayment_apply(
                     account=locked,
                     amount=D("1010.51"),
@@ -361,6 +357,9 @@ def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not
 
     def close_the_day():
         try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                close_backend.put(cursor.fetchone()[0])
             holding.wait(10)
             business_day_close(business_date=date(2026, 2, 15), now=shanghai(2026, 2, 15, 0, 30))
         except Exception as exc:  # reported below
@@ -377,8 +376,9 @@ def test_a_repayment_holding_its_account_when_the_close_starts_is_waited_for_not
     for thread in threads:
         thread.join(60)
     assert errors == []
+    assert waits == [True], "the close never waited for the repayment's account lock"
     first = installments(account)[0]
     # The close ran after the repayment committed: nothing left to age or to charge.
     assert (first.status, first.penalty) == (InstallmentStatus.PAID, D("0.51"))
     assert BusinessDay.objects.filter(business_date=date(2026, 2, 15)).exists()
-    assert_invariants()
+    assert_ledger_holds()

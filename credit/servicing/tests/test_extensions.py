@@ -21,16 +21,15 @@ from credit.servicing.errors import (
 from credit.servicing.models import InstallmentExtension
 from credit.servicing.services import acceleration_demand, installment_extend
 from credit.servicing.tests.helpers import (
-    buy,
-    capture_events,
+    OPENED_AT,
     close_through,
     installments,
-    open_account,
     penalty_journal,
-    refreshed,
-    repay,
     table_fingerprint,
 )
+from testkit import reload
+from testkit.credit import buy, open_account, repay
+from testkit.events import capture_events
 from testkit.people import staff
 
 D = Decimal
@@ -42,7 +41,7 @@ EXTENDED_AT = shanghai(2026, 2, 20, 10, 0)
 def late():
     """¥3,000 in 3 periods; period 1 (due 10 February) unpaid: frozen on the 17th, 10 days
     late and 3.57 of penalty (7 days at 0.51) by 20 February."""
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 2, 10), date(2026, 2, 20))
     assert installments(account)[0].penalty == D("3.57")
@@ -105,7 +104,7 @@ def test_no_penalty_accrues_in_the_window_and_the_overdue_freeze_lifts_at_the_ne
     first.refresh_from_db()
     assert first.due_date == date(2026, 3, 12)
     assert (first.status, first.penalty_due) == (InstallmentStatus.PENDING, D("0"))
-    account = refreshed(late)
+    account = reload(late)
     assert (account.status, account.freeze_reasons) == (AccountStatus.RESTORED, [])
 
 
@@ -143,7 +142,7 @@ def test_a_due_date_still_in_the_past_after_extending_is_refused(late, officer):
 
 
 def test_an_installment_more_than_30_days_late_cannot_be_extended(officer):
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     close_through(date(2026, 3, 14), date(2026, 3, 15))  # 10 February: 33 days late
     with translation.override("en"), pytest.raises(ExtensionTooShort) as refused:
@@ -167,7 +166,7 @@ def test_an_installment_more_than_30_days_late_cannot_be_extended(officer):
 
 
 def test_a_paid_installment_cannot_be_extended(officer):
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "300.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     repay(account, "102.40", now=shanghai(2026, 2, 1))
     with pytest.raises(InstallmentNotOpen):

@@ -10,16 +10,15 @@ from conftest import shanghai
 from credit.models import AccountStatus, GrantStatus, TemporaryLimitGrant
 from credit.services import temporary_limit_grant
 from credit.servicing.tests.helpers import (
-    buy,
-    capture_events,
+    OPENED_AT,
     close,
     close_through,
     limit_changes,
-    open_account,
-    refreshed,
-    repay,
     state_logs,
 )
+from testkit import reload
+from testkit.credit import buy, open_account, repay
+from testkit.events import capture_events
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -29,7 +28,7 @@ END_OF_MARCH = shanghai(2026, 3, 31, 23, 59, 59)
 
 def campaign_account(spend: str = "2500.00"):
     """Limit 1,000 + a 2,000 campaign grant until the end of March; `spend` used on 5 March."""
-    account = open_account("1000.00")
+    account = open_account("1000.00", now=OPENED_AT)
     grant = temporary_limit_grant(
         account=account,
         amount=D("2000.00"),
@@ -45,11 +44,11 @@ def campaign_account(spend: str = "2500.00"):
 def test_a_grant_that_ended_expires_and_the_account_goes_negative_in_the_same_close():
     account, grant = campaign_account("2500.00")
     close(date(2026, 3, 31))
-    assert refreshed(account).temporary_limit == D("2000.00")  # still the 31st: not over
+    assert reload(account).temporary_limit == D("2000.00")  # still the 31st: not over
     with capture_events() as events:
         close(date(2026, 4, 1))
     grant.refresh_from_db()
-    account = refreshed(account)
+    account = reload(account)
     assert (grant.status, grant.ended_at) == (GrantStatus.EXPIRED, shanghai(2026, 4, 1, 0, 30))
     assert (account.temporary_limit, account.status, account.available) == (
         D("0.00"),
@@ -74,7 +73,7 @@ def test_a_grant_that_ended_expires_and_the_account_goes_negative_in_the_same_cl
 def test_an_expiry_that_leaves_available_at_zero_or_more_keeps_the_account_active():
     account, _grant = campaign_account("900.00")
     close(date(2026, 4, 1))
-    account = refreshed(account)
+    account = reload(account)
     assert (account.status, account.available) == (AccountStatus.ACTIVE, D("100.00"))
 
 
@@ -83,7 +82,7 @@ def test_a_negative_account_repays_back_above_zero_and_is_restored_on_probation(
     close(date(2026, 4, 1))
     # 1,600 pays three periods (435.41 each) and 293.77 of the fourth: 1,525.00 of principal.
     repay(account, "1600.00", now=shanghai(2026, 4, 1, 10, 0))
-    account = refreshed(account)
+    account = reload(account)
     assert (account.status, account.outstanding_principal) == (
         AccountStatus.RESTORED,
         D("975.00"),
@@ -91,7 +90,7 @@ def test_a_negative_account_repays_back_above_zero_and_is_restored_on_probation(
     assert account.probation_limit_cap is None
     with capture_events() as events:
         close(date(2026, 4, 2))
-    account = refreshed(account)
+    account = reload(account)
     # The close starts probation: half of the 1,000 before, but not below the 975 owed.
     assert (account.probation_limit_cap, account.available) == (D("975.00"), D("0.00"))
     assert limit_changes(account)[-1] == ("PROBATION_STEP", D("1000.00"), D("975.00"))
@@ -99,7 +98,7 @@ def test_a_negative_account_repays_back_above_zero_and_is_restored_on_probation(
 
 
 def test_a_scheduled_grant_applies_when_its_start_has_come():
-    account = open_account("1000.00")
+    account = open_account("1000.00", now=OPENED_AT)
     grant = temporary_limit_grant(
         account=account,
         amount=D("500.00"),
@@ -110,12 +109,12 @@ def test_a_scheduled_grant_applies_when_its_start_has_come():
     )
     close(date(2026, 5, 31))
     grant.refresh_from_db()
-    assert (refreshed(account).temporary_limit, grant.status) == (D("0.00"), "SCHEDULED")
+    assert (reload(account).temporary_limit, grant.status) == (D("0.00"), "SCHEDULED")
     with capture_events() as events:
         close(date(2026, 6, 1))
     grant.refresh_from_db()
     assert grant.status == GrantStatus.ACTIVE
-    assert refreshed(account).effective_limit == D("1500.00")
+    assert reload(account).effective_limit == D("1500.00")
     assert limit_changes(account)[-1] == ("TEMPORARY_GRANT", D("1000.00"), D("1500.00"))
     assert [(e.event, e.dedupe_key) for e in events] == [
         ("TEMPORARY_LIMIT_GRANTED", f"grant:{grant.pk}:granted")
@@ -133,7 +132,7 @@ def test_a_grant_starting_as_another_ends_changes_the_limit_once_with_two_audit_
         now=shanghai(2026, 3, 20),
     )
     close(date(2026, 4, 1))
-    account = refreshed(account)
+    account = reload(account)
     # 1,000 + 1,500 − 2,500 owed: available 0, never negative in between.
     assert (account.status, account.temporary_limit, account.available) == (
         AccountStatus.ACTIVE,
@@ -151,7 +150,7 @@ def test_a_grant_starting_as_another_ends_changes_the_limit_once_with_two_audit_
 
 
 def test_a_grant_whose_whole_window_fell_between_two_closes_lapses_without_applying():
-    account = open_account("1000.00")
+    account = open_account("1000.00", now=OPENED_AT)
     grant = temporary_limit_grant(
         account=account,
         amount=D("300.00"),
@@ -164,7 +163,7 @@ def test_a_grant_whose_whole_window_fell_between_two_closes_lapses_without_apply
     with capture_events() as events:
         close(date(2026, 6, 3))
     grant.refresh_from_db()
-    assert (grant.status, refreshed(account).temporary_limit) == (GrantStatus.EXPIRED, D("0"))
+    assert (grant.status, reload(account).temporary_limit) == (GrantStatus.EXPIRED, D("0"))
     assert limit_changes(account) == [("ACCOUNT_OPEN", D("0.00"), D("1000.00"))]
     assert events == []
 

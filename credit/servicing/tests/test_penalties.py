@@ -10,14 +10,13 @@ from conftest import shanghai
 from credit.models import FeeSchedule, JournalEntry, JournalLine
 from credit.servicing.services import business_day_close
 from credit.servicing.tests.helpers import (
-    buy,
+    OPENED_AT,
     close,
     close_through,
     installments,
-    open_account,
     penalty_journal,
-    repay,
 )
+from testkit.credit import buy, open_account, repay
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -26,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def one_period():
     """¥1,010.00 on "pay next month" (term 1, no fee), due 10 February 2026."""
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "1010.00", term=1, now=shanghai(2026, 1, 5, 12, 0))
     assert installments(account)[0].due_date == date(2026, 2, 10)
     return account
@@ -54,7 +53,7 @@ def test_the_first_penalty_day_is_the_fourth_day_past_due_rounded_half_up(one_pe
 
 
 def test_the_penalty_is_charged_on_principal_and_fee_still_due_each_day():
-    account = open_account()
+    account = open_account(now=OPENED_AT)
     buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
     # Period 1: principal 1,000.00 + fee 24.00 (3,000 × 0.8 %) = 1,024.00 overdue.
     close_through(date(2026, 2, 10), date(2026, 2, 16))  # days 4, 5, 6 past due
@@ -99,7 +98,7 @@ def test_each_day_is_charged_once_even_when_closed_again(one_period):
 
 
 def test_penalties_post_one_balanced_entry_per_account_per_day():
-    first, second = open_account(), open_account()
+    first, second = open_account(now=OPENED_AT), open_account(now=OPENED_AT)
     buy(first, "1010.00", term=1, now=shanghai(2026, 1, 5, 12, 0))
     buy(first, "2000.00", term=1, now=shanghai(2026, 1, 6, 12, 0))
     buy(second, "1010.00", term=1, now=shanghai(2026, 1, 5, 12, 0))

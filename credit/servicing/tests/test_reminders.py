@@ -8,21 +8,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone, translation
 
-from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from core.events import EventType
 from credit.models import InstallmentStatus
 from credit.servicing.errors import ReminderDateInFuture
 from credit.servicing.services import reminders_generate
 from credit.servicing.services.reminders import reminder_kinds
+from credit.servicing.tests.factories import InstallmentFactory, InstallmentPlanFactory
 from notifications.models import Channel, Notification, NotificationStatus
-from notifications.tests.factories import (
-    NOW,
-    TODAY,
-    CreditAccountFactory,
-    InstallmentFactory,
-    InstallmentPlanFactory,
-)
+from notifications.tests.factories import NOW, TODAY
+from testkit.credit import open_account
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +35,7 @@ def _reminders(channel=Channel.SMS):
 
 
 def test_each_kind_of_reminder_is_written_for_the_business_date():
-    account = CreditAccountFactory(customer=UserFactory(email="li@example.com"))
+    account = open_account(email="li@example.com")
     for days in (3, 0, -1, -3, -7):
         _due(account, TODAY + timedelta(days=days))
     _due(account, TODAY + timedelta(days=2))  # no reminder on this day
@@ -65,11 +60,11 @@ def test_each_kind_of_reminder_is_written_for_the_business_date():
 
 
 def test_one_reminder_per_account_and_due_date_sums_what_is_left_to_pay():
-    account = CreditAccountFactory()
+    account = open_account()
     _due(account, TODAY)  # 400.00 + 7.20
     _due(account, TODAY, principal_paid=Decimal("100.00"), penalty=Decimal("3.30"))  # 310.50
     _due(account, TODAY, status=InstallmentStatus.PAID)  # paid: no part of the reminder
-    other = CreditAccountFactory()
+    other = open_account()
     _due(other, TODAY)
 
     reminders_generate(business_date=TODAY, now=NOW)
@@ -87,7 +82,7 @@ def test_one_reminder_per_account_and_due_date_sums_what_is_left_to_pay():
 
 
 def test_overdue_installments_get_reminders_and_paid_or_waived_ones_do_not():
-    account = CreditAccountFactory()
+    account = open_account()
     _due(account, TODAY - timedelta(days=1), status=InstallmentStatus.OVERDUE)
     _due(account, TODAY - timedelta(days=3), status=InstallmentStatus.PAID)
     _due(account, TODAY - timedelta(days=7), status=InstallmentStatus.WAIVED)
@@ -98,7 +93,7 @@ def test_overdue_installments_get_reminders_and_paid_or_waived_ones_do_not():
 
 
 def test_a_rerun_inserts_nothing():
-    account = CreditAccountFactory()
+    account = open_account()
     for days in (3, 0, -1):
         _due(account, TODAY + timedelta(days=days))
     first = reminders_generate(business_date=TODAY, now=NOW)
@@ -114,7 +109,7 @@ def test_reminders_are_one_statement_whatever_the_number_of_installments(
     django_assert_max_num_queries,
 ):
     for _n in range(25):
-        _due(CreditAccountFactory(), TODAY)
+        _due(open_account(), TODAY)
 
     with django_assert_max_num_queries(4):  # savepoint, work_mem, INSERT … SELECT, release
         written = reminders_generate(business_date=TODAY, now=NOW)
@@ -123,7 +118,7 @@ def test_reminders_are_one_statement_whatever_the_number_of_installments(
 
 
 def test_a_catch_up_for_a_past_date_writes_no_stale_reminders():
-    account = CreditAccountFactory()
+    account = open_account()
     closed_date = date(2026, 3, 7)  # catching up three days late, on 10 March
     _due(account, date(2026, 3, 10))  # "due in 3 days" of 7 March: due today by now
     _due(account, date(2026, 3, 7))  # "due today" of 7 March: overdue by now
@@ -136,7 +131,7 @@ def test_a_catch_up_for_a_past_date_writes_no_stale_reminders():
 
 
 def test_a_catch_up_one_day_late_still_warns_of_an_upcoming_due_date():
-    account = CreditAccountFactory()
+    account = open_account()
     _due(account, date(2026, 3, 12))  # due in 3 days as of 9 March; still two days away
 
     reminders_generate(business_date=date(2026, 3, 9), now=NOW)
@@ -172,7 +167,7 @@ def test_a_business_date_after_today_is_refused():
 
 
 def test_today_is_judged_in_shanghai():
-    _due(CreditAccountFactory(), date(2026, 3, 11))
+    _due(open_account(), date(2026, 3, 11))
     # Still 10 March in UTC (16:30), already 11 March in Shanghai: not a future date.
     just_after_midnight = shanghai(2026, 3, 11, 0, 30)
 
@@ -182,7 +177,7 @@ def test_today_is_judged_in_shanghai():
 
 
 def test_reminder_sms_written_at_night_wait_for_eight_but_the_inbox_copy_does_not():
-    _due(CreditAccountFactory(), date(2026, 3, 11))
+    _due(open_account(), date(2026, 3, 11))
     night = shanghai(2026, 3, 11, 0, 30)
 
     reminders_generate(business_date=date(2026, 3, 11), now=night)
@@ -194,8 +189,8 @@ def test_reminder_sms_written_at_night_wait_for_eight_but_the_inbox_copy_does_no
 
 
 def test_customers_without_email_get_no_email_reminder():
-    _due(CreditAccountFactory(customer=UserFactory(email="")), TODAY)
-    _due(CreditAccountFactory(customer=UserFactory(email="li@example.com")), TODAY)
+    _due(open_account(email=""), TODAY)
+    _due(open_account(email="li@example.com"), TODAY)
 
     reminders_generate(business_date=TODAY, now=NOW)
 
@@ -205,7 +200,7 @@ def test_customers_without_email_get_no_email_reminder():
 
 def test_the_command_generates_todays_reminders_by_default(capsys):
     today = timezone.localdate()  # the command reads the real clock
-    _due(CreditAccountFactory(), today)
+    _due(open_account(), today)
 
     call_command("generate_reminders")
 
