@@ -98,11 +98,12 @@ def test_the_purchase_and_plan_come_back_as_saved_rows_with_their_related_object
         stored = model.objects.get(pk=made.pk)
         for f in model._meta.concrete_fields:
             assert getattr(made, f.attname) == getattr(stored, f.attname), f.name
+    # The account may be a re-locked copy (a retry after a stale fee schedule): equal, in hand.
     with CaptureQueriesContext(connection) as queries:
-        assert purchase.account is account
-        assert purchase.merchant is shop
+        assert purchase.account == account
+        assert purchase.merchant == shop
         assert purchase.plan.purchase is purchase
-        assert purchase.plan.account is account
+        assert purchase.plan.account == account
         assert purchase.plan.fee_schedule.is_active
     assert len(queries) == 0
 
