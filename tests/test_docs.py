@@ -18,8 +18,9 @@ README_MAX_LINES = 200
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 # `env("NAME"`, `env.int("NAME"`, `env.db("NAME"` …, the name possibly on the next line.
 ENV_READ = re.compile(r"\benv(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"")
-# Paths of the machine the project was first written on, which a clone does not have.
-OUTSIDE_PATHS = (b"../shared", b"/work/")
+# Paths of the machine the project was first written on, which a clone does not have
+# (joined here so this file does not itself mention them).
+OUTSIDE_PATHS = (b"../" + b"shared", b"/" + b"work/")
 
 
 def relative_link_targets(page: Path) -> list[str]:
