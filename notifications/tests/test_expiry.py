@@ -140,6 +140,9 @@ def test_staff_see_why_a_notice_was_not_sent_and_can_filter_by_reason(client):
     assert "Reminder paid or out of date: nothing is left to pay for 2026-03-13" in page
     assert "Not sent (past its use)" in page
     assert [n.event for n in response.context["cl"].result_list] == [EventType.DUE_IN_3_DAYS]
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    page = client.get(changelist, {"skip_reason__exact": SkipReason.PAST_USE}).content.decode()
+    assert "提醒已还清或已过期: nothing is left to pay" in page
 
 
 def test_a_resent_expired_notice_is_queued_without_its_old_reason():
