@@ -95,9 +95,7 @@ def account_overview(request):
 @login_required
 def limit_history(request):
     account = _account_or_404(request)
-    page = Paginator(account_history(account=account), 25).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(account_history(account=account), 25).get_page(request.GET.get("page"))
     return render(request, "credit/limit_history.html", {"account": account, "page": page})
 
 

@@ -239,7 +239,10 @@ def test_an_acceleration_appeal_record_effect_and_notice_agree(events):
     buy(account, "3000.00", term=3, now=NOW - timedelta(days=20))
     freeze(account, now=NOW - timedelta(days=2))
     acceleration = acceleration_demand(
-        account=account, reason="多头借贷，还款能力存疑", actor=manager(), now=NOW - timedelta(days=1)
+        account=account,
+        reason="多头借贷，还款能力存疑",
+        actor=manager(),
+        now=NOW - timedelta(days=1),
     )
     appeal = submit(account, "acceleration", acceleration)
 

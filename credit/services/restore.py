@@ -6,13 +6,13 @@ from decimal import Decimal
 from django.db import transaction
 
 from accounts.models import User
+from core.permissions import permission_require
 from credit.models import AccountStatus, LimitChange, LimitChangeKind
 from credit.money import quantize
 from credit.services.errors import AccountClosed, InvalidAmount, ReasonRequired
 from credit.services.lifecycle import account_lock, account_status_settle
 from credit.services.limits import limit_change_record
 from credit.services.permissions import SET_LIMIT
-from core.permissions import permission_require
 
 
 @transaction.atomic
