@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Prefetch, QuerySet
 from django.utils.translation import gettext as _
@@ -156,9 +157,10 @@ def account_causes(account: CreditAccount) -> list[StatusCause]:
                 reason_codes=codes,
                 reasons=reason_texts(codes),
                 remedy=_(
-                    "Repay on time: your limit comes back in steps, the whole of it after a "
-                    "clean month."
-                ),
+                    "Repay on time: your limit comes back in steps, the whole of it after "
+                    "%(days)s days without anything overdue."
+                )
+                % {"days": settings.SERVICING_PROBATION_FULL_LIMIT_DAYS},
                 appeal_kind="restoration",
                 appeal_target=account.pk,
                 since=account.restored_at,

@@ -2,7 +2,7 @@
 no "you can spend" on a line that cannot."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,10 +10,12 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from conftest import shanghai
 from core.reasons import ReasonCode
 from credit.models import AccountStatus, FreezeReason, LimitChangeKind
 from credit.selectors import account_causes, account_history
 from credit.services import account_close, account_freeze, account_unfreeze, limit_set
+from credit.servicing.tests.helpers import close
 from credit.tests.apikit import account_in_state, customer_client, shop
 from testkit import reload
 from testkit.credit import buy, open_account
@@ -121,6 +123,20 @@ def test_a_staff_unfreeze_does_not_replace_the_cut_that_keeps_the_line_below_zer
     assert CUT_WORDS in banner(page) and STAFF_WORDS not in banner(page)
     assert f"kind=limit_change&amp;target={change.pk}" in banner(page)
     assert "Repay ¥1000.00 of principal" in banner(page)
+
+
+def test_probation_is_a_cause_that_says_when_the_whole_limit_comes_back(settings):
+    settings.SERVICING_PROBATION_FULL_LIMIT_DAYS = 21
+    account = open_account("10000.00", language="en", now=shanghai(2026, 3, 1, 9, 0))
+    account_freeze(account=account, reason=FreezeReason.RISK_RULE, now=shanghai(2026, 3, 2, 9, 0))
+    account_unfreeze(account=account, now=shanghai(2026, 3, 3, 9, 0))
+    close(date(2026, 3, 4))  # servicing's close starts the probation cap
+
+    account = reload(account)
+    assert account.probation_limit_cap == D("5000.00")
+    page = page_of(account)
+    assert causes_in(page) == ["probation"]
+    assert "after 21 days without anything overdue" in banner(page)
 
 
 # --- the history --------------------------------------------------------------------------
