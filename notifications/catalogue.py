@@ -229,9 +229,26 @@ POLICIES: dict[str, EventPolicy] = {
         priority=Priority.ACCOUNT_STATE,
         sample={**_APPEAL, "question": "请上传最近三个月的收入证明。"},
     ),
+    # An approval also says what it did (`effect`: the kind's, with its own variables) and
+    # the account's figures after it; `outcome` PARTIAL: less came back than was taken.
     EventType.APPEAL_DECIDED: EventPolicy(
         priority=Priority.ACCOUNT_STATE,
-        sample={**_APPEAL, "outcome": "APPROVED", "reason_codes": ["APPEAL_APPROVED"]},
+        sample={
+            **_APPEAL,
+            "outcome": "PARTIAL",
+            "reason_codes": ["APPEAL_APPROVED"],
+            "effect": "LIMIT_RESTORED",
+            "restored_to": "8000.00",
+            "limit_before_incident": "10000.00",
+            "in_steps": False,
+            "unfrozen": True,
+            "restored_amount": "8000.00",
+            "account_status": "RESTORED",
+            "base_limit": "8000.00",
+            "effective_limit": "8000.00",
+            "extension_days": 30,
+            "new_due_date": "2026-04-10",
+        },
     ),
     # Staff notice: no SMS, the back office reads email and the inbox.
     EventType.APPEAL_SLA_BREACHED: EventPolicy(
