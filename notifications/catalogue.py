@@ -11,7 +11,7 @@ Rules the table encodes:
 - `marketing`: the only kind a customer may opt out of (legally required notices such as due
   reminders, limit changes and freezes cannot be switched off);
 - `urgent`: sent at once, day or night, and never held back by the daily SMS cap (login
-  security codes: the customer is waiting for them).
+  and verification security codes: the customer is waiting for them).
 """
 
 from dataclasses import dataclass, field
@@ -172,6 +172,11 @@ POLICIES: dict[str, EventPolicy] = {
     ),
     EventType.LOGIN_CODE: EventPolicy(
         channels=(Channel.SMS,), urgent=True, sample={"code": "284913", "minutes": 5}
+    ),
+    # Asked by a risk rule instead of a freeze (credit.risk.verification): SMS only — a copy
+    # in the inbox would show the code to whoever is signed in, the person to verify.
+    EventType.VERIFICATION_CODE: EventPolicy(
+        channels=(Channel.SMS,), urgent=True, sample={"code": "503817", "hours": 24}
     ),
     EventType.MARKETING: EventPolicy(
         marketing=True,

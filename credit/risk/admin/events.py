@@ -13,14 +13,14 @@ from credit.risk.models import PhoneChange, RiskFlag, RiskRule
 
 @admin.register(RiskRule)
 class RiskRuleAdmin(admin.ModelAdmin):
-    list_display = ("code", "enabled", "threshold", "window_minutes", "freeze", "explanation")
+    list_display = ("code", "enabled", "threshold", "window_minutes", "action", "explanation")
     fields = (
         "code",
         "enabled",
         "threshold",
         "window_minutes",
         "lookback_minutes",
-        "freeze",
+        "action",
         "explanation",
     )
     readonly_fields = ("code", "explanation")
