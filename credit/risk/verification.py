@@ -37,6 +37,7 @@ from credit.risk.errors import (
     VerificationResendsExhausted,
 )
 from credit.risk.models import ChallengeStatus, RiskFlag, VerificationChallenge
+from credit.risk.selectors import verification_open_for
 from credit.services import account_freeze, account_lock
 from credit.services.errors import TransitionRefused
 
@@ -74,19 +75,13 @@ def _new_code(challenge: VerificationChallenge) -> str:
     return code
 
 
-def challenge_open_for(account: CreditAccount) -> VerificationChallenge | None:
-    return VerificationChallenge.objects.filter(
-        account=account, status=ChallengeStatus.OPEN
-    ).first()
-
-
 @transaction.atomic
 def verification_open(
     *, account: CreditAccount, flag: RiskFlag, now: datetime
 ) -> VerificationChallenge | None:
     """Ask the customer to verify; None when one is already open (or the line is closed)."""
     account = account_lock(account)
-    if account.status == AccountStatus.CLOSED or challenge_open_for(account) is not None:
+    if account.status == AccountStatus.CLOSED or verification_open_for(account=account) is not None:
         return None
     challenge = VerificationChallenge.objects.create(
         account=account,
