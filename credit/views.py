@@ -318,7 +318,7 @@ def verification(request):
                 if challenge.status in _VERIFICATION_OUTCOMES:
                     level, text = _VERIFICATION_OUTCOMES[challenge.status]
                     messages.add_message(request, level, text)
-                    return redirect("home")
+                    return redirect("portal:home")
                 left = challenge.max_attempts - challenge.attempts
                 error = _("This code is not right. Attempts left: %(n)s.") % {"n": left}
             status = 400
