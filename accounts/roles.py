@@ -58,7 +58,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # officers read everything of it, confirm or cancel announced decreases and review flags;
 # managers also write and activate policy versions, approve or discard runs held by the
 # circuit breaker, roll runs back and tune the risk-event rules.
-_RISK_SUPPORT = ["risk.view_rescoringdecision", "risk.view_pendinglimitdecrease"]
+_RISK_SUPPORT = [
+    "risk.view_rescoringdecision",
+    "risk.view_pendinglimitdecrease",
+    "risk.view_verificationchallenge",  # "I was asked for a code": support answers
+]
 _RISK_OFFICER = [
     *_RISK_SUPPORT,
     *(f"risk.view_{m}" for m in ("rescoringrun", "riskpolicy", "riskpolicyactivation")),
