@@ -221,11 +221,13 @@ def test_the_api_refuses_a_large_purchase_with_a_stable_code_in_both_languages(v
     account.customer.save(update_fields=["preferred_language"])
     en = api.post("/api/v1/purchases/", data, format="json", HTTP_IDEMPOTENCY_KEY=new_key())
     assert en.status_code == 403 and "Confirm it is you" in en.json()["detail"]
+    assert api.get("/api/v1/account/").json()["verification_purchase_max"] == "500.00"
     assert row_counts() == before
     small = {**data, "amount": "200.00"}
     ok = api.post("/api/v1/purchases/", small, format="json", HTTP_IDEMPOTENCY_KEY=new_key())
     assert ok.status_code == 201, ok.content
     verification_submit(account=account, code=code, now=now)
+    assert api.get("/api/v1/account/").json()["verification_purchase_max"] is None
     ok = api.post("/api/v1/purchases/", data, format="json", HTTP_IDEMPOTENCY_KEY=new_key())
     assert ok.status_code == 201, ok.content
 
