@@ -58,7 +58,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # officers read everything of it, confirm or cancel announced decreases and review flags;
 # managers also write and activate policy versions, approve or discard runs held by the
 # circuit breaker, roll runs back and tune the risk-event rules.
-_RISK_SUPPORT = ["risk.view_rescoringdecision", "risk.view_pendinglimitdecrease"]
+_RISK_SUPPORT = [
+    "risk.view_rescoringdecision",
+    "risk.view_pendinglimitdecrease",
+    "risk.view_verificationchallenge",  # "I was asked for a code": support answers
+]
 _RISK_OFFICER = [
     *_RISK_SUPPORT,
     *(f"risk.view_{m}" for m in ("rescoringrun", "riskpolicy", "riskpolicyactivation")),
@@ -136,3 +140,30 @@ def sync_role_permissions() -> None:
                     f"Role {role.value!r} names unknown permissions: {sorted(missing)}"
                 )
         group.permissions.set(permissions)
+
+
+# --- who is staff: never counted as a customer by the risk rules -----------------------------
+
+
+def staff_user_q(prefix: str = "") -> models.Q:
+    """Staff users (`prefix`: the path to the user, e.g. "actor__"): the staff flag, a
+    superuser, or a member of any staff role's group."""
+    return (
+        models.Q(**{f"{prefix}is_staff": True})
+        | models.Q(**{f"{prefix}is_superuser": True})
+        | models.Q(**{f"{prefix}groups__name__in": Role.values})
+    )
+
+
+def sql_staff_user_ids() -> str:
+    """SQL selecting the ids of every staff user (as `staff_user_q`), for `NOT IN (…)`."""
+    user_model = Group.user_set.rel.related_model
+    users = user_model._meta.db_table
+    memberships = user_model.groups.through._meta.db_table
+    groups = Group._meta.db_table
+    names = ", ".join("'" + name.replace("'", "''") + "'" for name in Role.values)
+    return (
+        f"SELECT id FROM {users} WHERE is_staff OR is_superuser"  # noqa: S608 - code constants
+        f" UNION SELECT m.user_id FROM {memberships} m JOIN {groups} g ON g.id = m.group_id"
+        f" WHERE g.name IN ({names})"
+    )

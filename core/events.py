@@ -46,6 +46,7 @@ class EventType(models.TextChoices):
     APPEAL_SLA_BREACHED = "APPEAL_SLA_BREACHED", _("Appeal past its decision deadline (staff)")
     LOGIN_NEW_DEVICE = "LOGIN_NEW_DEVICE", _("Login from a new device")
     LOGIN_CODE = "LOGIN_CODE", _("Login security code")
+    VERIFICATION_CODE = "VERIFICATION_CODE", _("Identity verification code")
     MARKETING = "MARKETING", _("Offers and campaigns")
 
 

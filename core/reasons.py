@@ -45,6 +45,15 @@ class ReasonCode(models.TextChoices):
     FEW_PURCHASES = "FEW_PURCHASES", _("Few purchases so far")
     RISK_FLAG = "RISK_FLAG", _("A security rule flagged recent activity")
     SHARED_IP = "SHARED_IP", _("Many accounts logged in from the same network address")
+    VERIFICATION_FAILED = (
+        "VERIFICATION_FAILED",
+        _("The security code was entered wrongly too many times"),
+    )
+    VERIFICATION_TIMEOUT = (
+        "VERIFICATION_TIMEOUT",
+        _("We asked you to confirm your identity and did not hear back in time"),
+    )
+    VERIFICATION_PASSED = "VERIFICATION_PASSED", _("You confirmed your identity")
     REGIONAL_POLICY = "REGIONAL_POLICY", _("A regional credit policy applies where you live")
     GOOD_HISTORY = "GOOD_HISTORY", _("A good repayment record")
     CAMPAIGN = "CAMPAIGN", _("A seasonal campaign")

@@ -30,6 +30,8 @@ class FreezeReason(models.TextChoices):
     SHARED_IP = "SHARED_IP", _("Shared network address")
     STAFF = "STAFF", _("Staff decision")
     COMPLIANCE = "COMPLIANCE", _("Compliance")
+    VERIFY_FAILED = "VERIFY_FAILED", _("Verification failed")
+    VERIFY_TIMEOUT = "VERIFY_TIMEOUT", _("Verification not completed in time")
 
 
 class LimitChangeKind(models.TextChoices):

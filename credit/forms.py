@@ -63,3 +63,13 @@ class CheckoutConfirmForm(CheckoutForm, IdempotentForm):
     def __init__(self, *args, terms, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["term"].choices = [(t, t) for t in terms]
+
+
+class VerificationForm(forms.Form):
+    code = forms.CharField(
+        label=_("Security code from the SMS"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "size": 8}
+        ),
+    )

@@ -115,6 +115,20 @@ def may_purchase_sql(alias: str) -> str:
     return f"{alias}.status IN {sql_list(PURCHASING_STATUSES)}"
 
 
+# --- while the customer is asked to verify, purchases above a small amount wait
+
+
+def verification_allows(*, purchase_max: Decimal | None, amount: Decimal) -> bool:
+    return purchase_max is None or amount <= purchase_max
+
+
+def verification_allows_sql(alias: str, amount: str) -> str:
+    return (
+        f"({alias}.verification_purchase_max IS NULL"
+        f" OR {amount} <= {alias}.verification_purchase_max)"
+    )
+
+
 # --- amounts due on an installment: what remains after refunds, waivers and payments
 
 

@@ -34,6 +34,8 @@ FREEZE_REASON_CODES = {
     FreezeReason.SHARED_IP: ReasonCode.SHARED_IP,
     FreezeReason.STAFF: ReasonCode.STAFF_DECISION,
     FreezeReason.COMPLIANCE: ReasonCode.COMPLIANCE,
+    FreezeReason.VERIFY_FAILED: ReasonCode.VERIFICATION_FAILED,
+    FreezeReason.VERIFY_TIMEOUT: ReasonCode.VERIFICATION_TIMEOUT,
 }
 
 

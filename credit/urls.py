@@ -13,4 +13,5 @@ urlpatterns = [
     path("repay/", views.repay, name="repay"),
     path("repayments/<int:pk>/", views.repayment_detail, name="repayment"),
     path("checkout/", views.checkout, name="checkout"),
+    path("verify/", views.verification, name="verify"),
 ]

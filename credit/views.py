@@ -15,9 +15,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
-from credit.forms import CheckoutConfirmForm, CheckoutForm, PayoffForm, RepayForm
+from credit.forms import (
+    CheckoutConfirmForm,
+    CheckoutForm,
+    PayoffForm,
+    RepayForm,
+    VerificationForm,
+)
 from credit.models import CreditAccount
-from credit.risk.selectors import pending_decreases_announced
+from credit.risk.models import ChallengeStatus
+from credit.risk.selectors import pending_decreases_announced, verification_open_for
+from credit.risk.verification import verification_resend, verification_submit
 from credit.selectors import (
     account_for_customer,
     account_history,
@@ -88,6 +96,7 @@ def account_overview(request):
             # Decisions announced or in force that the customer can contest.
             "pending_decreases": list(pending_decreases_announced(account=account)),
             "accelerations": list(accelerations_active(account=account)),
+            "verification": verification_open_for(account=account),
         },
     )
 
@@ -260,4 +269,69 @@ def _checkout_page(request, account, form, *, error: DomainError | None = None, 
             "error": str(refusal.message) if refusal else "",
         },
         status=refusal.http_status if refusal else status,
+    )
+
+
+_VERIFICATION_OUTCOMES = {
+    ChallengeStatus.PASSED: (
+        messages.SUCCESS,
+        _("Thank you, it is confirmed: your credit line works as before."),
+    ),
+    ChallengeStatus.FAILED: (
+        messages.ERROR,
+        _(
+            "The code was wrong too many times, so we froze your credit line to protect it. "
+            "You can appeal from the banner below, or call customer service 400-000-0000."
+        ),
+    ),
+    ChallengeStatus.EXPIRED: (
+        messages.ERROR,
+        _(
+            "The time to confirm has run out, so we froze your credit line to protect it. "
+            "You can appeal from the banner below, or call customer service 400-000-0000."
+        ),
+    ),
+}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def verification(request):
+    """ "Confirm it is you": enter the SMS code a risk rule asked for (or ask for a new one)."""
+    account = _account_or_404(request)
+    form = VerificationForm(request.POST or None)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            if "resend" in request.POST:
+                verification_resend(account=account, now=timezone.now())
+                messages.success(
+                    request, _("We sent you a new code; the earlier one no longer works.")
+                )
+                return redirect("credit:verify")
+            if form.is_valid():
+                challenge = verification_submit(
+                    account=account, code=form.cleaned_data["code"], now=timezone.now()
+                )
+                if challenge.status in _VERIFICATION_OUTCOMES:
+                    level, text = _VERIFICATION_OUTCOMES[challenge.status]
+                    messages.add_message(request, level, text)
+                    return redirect("portal:home")
+                left = challenge.max_attempts - challenge.attempts
+                error = _("This code is not right. Attempts left: %(n)s.") % {"n": left}
+            status = 400
+        except DomainError as exc:
+            error, status = str(exc.message), exc.http_status
+    challenge = verification_open_for(account=account)
+    return render(
+        request,
+        "credit/verification.html",
+        {
+            "account": account,
+            "challenge": challenge,
+            "attempts_left": challenge.max_attempts - challenge.attempts if challenge else 0,
+            "form": form,
+            "error": error,
+        },
+        status=status,
     )

@@ -2,7 +2,7 @@
 
 from django.core.paginator import Page, Paginator
 
-from notifications.models import Channel, Notification, NotificationPreference
+from notifications.models import Channel, Notification, NotificationPreference, SandboxSms
 
 INBOX_PAGE_SIZE = 20
 
@@ -14,6 +14,11 @@ def inbox_notices(*, user):
 def inbox_page(*, user, page_number) -> Page:
     notices = inbox_notices(user=user).order_by("-created_at", "-pk")
     return Paginator(notices, INBOX_PAGE_SIZE).get_page(page_number)
+
+
+def sandbox_sms_for(*, user, limit: int = 10):
+    """The latest SMS the sandbox provider "sent" to the user's number (demo only)."""
+    return SandboxSms.objects.filter(phone=user.phone).order_by("-created_at", "-pk")[:limit]
 
 
 def unread_count(*, user) -> int:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:pk>/read/", views.mark_read, name="mark_read"),
     path("read-all/", views.mark_all_read, name="mark_all_read"),
     path("preferences/", views.preferences, name="preferences"),
+    path("sandbox-sms/", views.sandbox_sms, name="sandbox-sms"),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from notifications import selectors, services
 from notifications.models import Channel
+from notifications.providers import provider_class
 from notifications.rendering import RenderedNotice, notice_render
 
 
@@ -69,3 +70,16 @@ def preferences(request):
     else:
         messages.success(request, _("You will receive offers and campaigns."))
     return redirect("notifications:inbox")
+
+
+@login_required
+def sandbox_sms(request):
+    """Demo only: the SMS the sandbox provider recorded for the signed-in user's number (e.g.
+    a security code), so a demo customer can read it. 404 with a real SMS provider."""
+    if not provider_class(Channel.SMS).sandbox:
+        raise Http404
+    return render(
+        request,
+        "notifications/sandbox_sms.html",
+        {"messages_sent": list(selectors.sandbox_sms_for(user=request.user))},
+    )

@@ -288,6 +288,14 @@ RISK_APPEAL_PATH = env(
 )
 # Reason codes kept per decision (the largest losses).
 RISK_REASONS_SHOWN = env.int("RISK_REASONS_SHOWN", default=3)
+# A behaviour-only risk signal asks the customer to verify with an SMS code (not a freeze):
+# hours to verify before the account is frozen, wrong codes allowed, and the largest
+# purchase (¥) that goes through meanwhile.
+RISK_VERIFICATION_HOURS = env.int("RISK_VERIFICATION_HOURS", default=24)
+RISK_VERIFICATION_MAX_ATTEMPTS = env.int("RISK_VERIFICATION_MAX_ATTEMPTS", default=5)
+RISK_VERIFICATION_PURCHASE_MAX = env(
+    "RISK_VERIFICATION_PURCHASE_MAX", cast=Decimal, default=Decimal("500.00")
+)
 
 # --- Appeals -------------------------------------------------------------------------------
 # Hours from submission to the decision deadline.

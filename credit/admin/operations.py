@@ -14,7 +14,13 @@ from credit.services import account_freeze, account_unfreeze, limit_set, tempora
 class FreezeForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Reason"),
-        choices=[(r.value, r.label) for r in FreezeReason if r != FreezeReason.OVERDUE],
+        # Automatic causes only: servicing (OVERDUE) and the verification outcome.
+        choices=[
+            (r.value, r.label)
+            for r in FreezeReason
+            if r
+            not in (FreezeReason.OVERDUE, FreezeReason.VERIFY_FAILED, FreezeReason.VERIFY_TIMEOUT)
+        ],
     )
     note = forms.CharField(
         label=_("Note (why, for the record)"), widget=forms.Textarea(attrs={"rows": 3})

@@ -52,6 +52,11 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
     freeze_reasons = ArrayField(
         models.CharField(max_length=16, choices=FreezeReason.choices), default=list, blank=True
     )
+    # While the customer is asked to verify (credit.risk.verification), purchases above this
+    # amount wait; NULL: no verification open. Kept by the verification services.
+    verification_purchase_max = MoneyField(
+        _("purchase maximum while verifying"), null=True, blank=True
+    )
     status_reason_codes = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
     # Probation: the limit before the incident, when it started, and when it may end.
@@ -81,6 +86,11 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(outstanding_principal__gte=0), name="account_outstanding_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(verification_purchase_max__isnull=True)
+                | Q(verification_purchase_max__gte=0),
+                name="account_verification_purchase_max_non_negative",
             ),
             models.CheckConstraint(
                 condition=Q(credit_balance__gte=0), name="account_credit_balance_non_negative"

@@ -101,3 +101,23 @@ class PhoneTaken(RiskError):
     code = "phone_taken"
     http_status = 409
     default_message = _("This mobile number belongs to another user.")
+
+
+class VerificationNotOpen(RiskError):
+    code = "verification_not_open"
+    http_status = 409
+    default_message = _("There is nothing to confirm: no security code is waiting for you.")
+
+
+class VerificationCodeInvalid(RiskError):
+    code = "verification_code_invalid"
+    default_message = _("Enter the 6-digit code from the SMS.")
+
+
+class VerificationResendsExhausted(RiskError):
+    code = "verification_resends_exhausted"
+    http_status = 429
+    default_message = _(
+        "We have already sent you several codes. Use the latest one, or call customer "
+        "service 400-000-0000."
+    )

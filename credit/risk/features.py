@@ -13,6 +13,7 @@ Features as of a date D (Asia/Shanghai), for every account not CLOSED:
     tenure_months   whole months from the opening date to D
     purchases       purchases up to D not fully refunded
     recent_flags    risk flags naming the account raised in the 90 days up to D, not cleared
+                    (nor still open with the customer's verification passed)
     cuts_90d        base-limit cuts (rescoring, regional policy, staff) in the 90 days up to D
     days_since_cut  days since the last such cut within a year, else NULL
 
@@ -87,6 +88,11 @@ acc AS (
      WHERE fa.creditaccount_id BETWEEN %(lo)s AND %(hi)s
        AND f.status <> 'CLEARED'
        AND f.created_at >= %(day_end)s - interval '90 days' AND f.created_at < %(day_end)s
+       -- an open flag the customer answered by verifying does not count against them
+       AND NOT (f.status = 'OPEN' AND EXISTS (
+           SELECT 1 FROM risk_verificationchallenge v
+            WHERE v.flag_id = f.id AND v.account_id = fa.creditaccount_id
+              AND v.status = 'PASSED' AND v.closed_at < %(day_end)s))
      GROUP BY fa.creditaccount_id
 ), cuts AS (
     SELECT c.account_id,

@@ -1,26 +1,36 @@
 """Risk-event rules over login events and profile changes, and the flags they raise.
 
 Rules are rows (`RiskRule`, editable by risk managers in the admin) and run every 10 minutes
-(`risk.rules_run`, django-celery-beat) and from `manage.py risk_rules`:
+(`risk.rules_run`, django-celery-beat) and from `manage.py risk_rules`. Every rule is a
+behaviour-only signal: by default (`action` VERIFY) its finding asks each customer to verify
+with a one-time SMS code (credit.risk.verification) and queues the flag for review; the
+account is frozen only if the verification fails or times out. FREEZE (at once) and
+REVIEW_ONLY are there for a risk manager who decides otherwise.
 
-SHARED_IP   one IP address logged into at least `threshold` (5) distinct users within
+SHARED_IP   one IP address logged into at least `threshold` (20) distinct customers within
             `window_minutes` (60). Every window ending in the last `lookback_minutes` is
-            examined, so a missed evaluation is caught up. The accounts are frozen with
-            reason SHARED_IP (credit.services.account_freeze) and a flag queues them for
-            review. Evidence: the IP, the first and last login of the busiest window, the
-            users and how many logins each made.
+            examined, so a missed evaluation is caught up. Evidence: the IP, the first and
+            last login of the busiest window, the users and how many logins each made.
 PHONE_CHANGES the reserved mobile number changed at least `threshold` (2) times within
-            `window_minutes` (30 days). Flagged for review, not frozen. Evidence: the
-            changes (numbers masked) and when.
+            `window_minutes` (30 days). Evidence: the changes (numbers masked) and when.
+DEVICE_CHURN at least `threshold` (5) new devices on one account within `window_minutes`
+            (7 days). Evidence: the devices (ids shortened), first and last seen, IPs.
+
+What never counts: staff (is_staff, superusers, any staff role; `accounts.roles`) — their
+logins and their own number changes — and a number change staff made for a customer (staff
+verify the caller before changing a reserved number: it is not an unexplained behaviour).
+What counts is only evidence newer than the latest review of the subject: every login or
+change counted by a finding happened after the flag for that subject was last confirmed or
+cleared, so a cleared false alarm never comes back on the same logins.
 
 One OPEN flag per rule and subject (`ip:…`, `user:…`): a later evaluation adds to it
-(new accounts, fresher evidence) rather than raising a second one. Once staff reviewed a
-subject, only evidence newer than the review raises a new flag.
+(new accounts, fresher evidence) rather than raising a second one.
 
-Staff review (`risk.review_riskflag`): confirm (the freeze stays; staff act on the account)
-or clear (a SHARED_IP freeze is lifted from every account no other open or confirmed
-shared-IP flag still holds — `account_unfreeze(only_reason=SHARED_IP)`). Open and
-confirmed flags of the last 90 days lower the score (credit.risk.scorecard, RISK_FLAG).
+Staff review (`risk.review_riskflag`): confirm (the flag stays on record; staff act on the
+account) or clear (a SHARED_IP freeze is lifted from every account no other open or
+confirmed shared-IP flag still holds — `account_unfreeze(only_reason=SHARED_IP)` — and the
+verifications the flag opened are cancelled). Open and confirmed flags of the last 90 days
+lower the score (credit.risk.scorecard, RISK_FLAG).
 
 Phone changes are recorded by `user_phone_change(*, user, new_phone, now, actor)`, the one
 way to change a reserved number (the rule reads its history).
@@ -35,18 +45,31 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from accounts.phone import mask_phone, normalize_phone
+from accounts.roles import sql_staff_user_ids, staff_user_q
 from core.permissions import permission_require
 from credit.models import AccountStatus, CreditAccount, FreezeReason
 from credit.risk.errors import FlagNotOpen, NoteRequired, PhoneInvalid, PhoneTaken, PhoneUnchanged
-from credit.risk.models import FlagStatus, PhoneChange, RiskFlag, RiskRule, RuleCode
+from credit.risk.models import FlagStatus, PhoneChange, RiskFlag, RiskRule, RuleAction, RuleCode
+from credit.risk.verification import verification_open, verifications_cancel_for_flag
 from credit.services import account_freeze, account_unfreeze
 from credit.services.errors import TransitionRefused
 
 logger = logging.getLogger(__name__)
 
+# Defaults (docs/risk.md says why): carrier-grade NAT puts thousands of customers behind one
+# address and an office dozens, so one shared IP alone proves nothing.
 DEFAULT_RULES = {
-    RuleCode.SHARED_IP: {"threshold": 5, "window_minutes": 60, "freeze": True},
-    RuleCode.PHONE_CHANGES: {"threshold": 2, "window_minutes": 30 * 24 * 60, "freeze": False},
+    RuleCode.SHARED_IP: {"threshold": 20, "window_minutes": 60, "action": RuleAction.VERIFY},
+    RuleCode.PHONE_CHANGES: {
+        "threshold": 2,
+        "window_minutes": 30 * 24 * 60,
+        "action": RuleAction.VERIFY,
+    },
+    RuleCode.DEVICE_CHURN: {
+        "threshold": 5,
+        "window_minutes": 7 * 24 * 60,
+        "action": RuleAction.VERIFY,
+    },
 }
 
 
@@ -59,38 +82,67 @@ class Finding:
 
 
 # --- rule queries --------------------------------------------------------------------------
-_SHARED_IP = """
-WITH reviewed AS (
+_REVIEWED = """
     SELECT subject, max(reviewed_at) AS at FROM risk_riskflag
-     WHERE rule = 'SHARED_IP' AND status <> 'OPEN' GROUP BY subject
-), windows AS (
+     WHERE rule = %(rule)s AND status <> 'OPEN' GROUP BY subject
+"""
+
+# Both ends of a window are customers' logins after the subject's latest review, so every
+# login a window counts is new evidence (a window ending after the review never reaches back
+# to logins the review saw).
+_SHARED_IP = f"""
+WITH reviewed AS ({_REVIEWED}), staff AS ({sql_staff_user_ids()}),
+windows AS (
     SELECT e.ip_address, e.occurred_at AS window_end,
            count(DISTINCT o.user_id) AS users,
            array_agg(DISTINCT o.user_id ORDER BY o.user_id) AS user_ids,
            min(o.occurred_at) AS window_first
       FROM accounts_loginevent e
+      LEFT JOIN reviewed r ON r.subject = 'ip:' || host(e.ip_address)
       JOIN accounts_loginevent o
         ON o.ip_address = e.ip_address
        AND o.occurred_at > e.occurred_at - make_interval(mins => %(window)s)
        AND o.occurred_at <= e.occurred_at
-      LEFT JOIN reviewed r ON r.subject = 'ip:' || host(e.ip_address)
+       AND (r.at IS NULL OR o.occurred_at > r.at)
+       AND o.user_id NOT IN (SELECT id FROM staff)
      WHERE e.ip_address IS NOT NULL
        AND e.occurred_at > %(now)s - make_interval(mins => %(lookback)s)
        AND e.occurred_at <= %(now)s
        AND (r.at IS NULL OR e.occurred_at > r.at)
+       AND e.user_id NOT IN (SELECT id FROM staff)
      GROUP BY e.ip_address, e.occurred_at
     HAVING count(DISTINCT o.user_id) >= %(threshold)s
 )
 SELECT host(w.ip_address), w.window_first, w.window_end, w.users, w.user_ids
   FROM windows w
  ORDER BY w.ip_address, w.users DESC, w.window_end DESC
-"""
+"""  # noqa: S608 - SQL built from code constants; values are bound parameters
 
 _LOGINS_PER_USER = """
 SELECT user_id, count(*) FROM accounts_loginevent
  WHERE ip_address = %(ip)s::inet AND occurred_at >= %(first)s AND occurred_at <= %(last)s
+   AND user_id = ANY(%(users)s)
  GROUP BY user_id ORDER BY user_id
 """
+
+_DEVICE_CHURN = f"""
+WITH reviewed AS ({_REVIEWED}), staff AS ({sql_staff_user_ids()})
+SELECT l.user_id, count(DISTINCT l.device_id),
+       array_agg(DISTINCT left(l.device_id, 8) ORDER BY left(l.device_id, 8)),
+       array_agg(DISTINCT host(l.ip_address) ORDER BY host(l.ip_address))
+         FILTER (WHERE l.ip_address IS NOT NULL),
+       min(l.occurred_at), max(l.occurred_at)
+  FROM accounts_loginevent l
+  LEFT JOIN reviewed r ON r.subject = 'user:' || l.user_id
+ WHERE l.is_new_device
+   AND l.occurred_at > %(now)s - make_interval(mins => %(window)s)
+   AND l.occurred_at <= %(now)s
+   AND (r.at IS NULL OR l.occurred_at > r.at)
+   AND l.user_id NOT IN (SELECT id FROM staff)
+ GROUP BY l.user_id
+HAVING count(DISTINCT l.device_id) >= %(threshold)s
+ ORDER BY l.user_id
+"""  # noqa: S608 - SQL built from code constants; values are bound parameters
 
 
 def shared_ip_findings(rule: RiskRule, now: datetime) -> list[Finding]:
@@ -98,6 +150,7 @@ def shared_ip_findings(rule: RiskRule, now: datetime) -> list[Finding]:
         cursor.execute(
             _SHARED_IP,
             {
+                "rule": RuleCode.SHARED_IP,
                 "now": now,
                 "window": rule.window_minutes,
                 "lookback": rule.lookback_minutes,
@@ -109,14 +162,16 @@ def shared_ip_findings(rule: RiskRule, now: datetime) -> list[Finding]:
         # Per IP, the first row is the busiest window (most users, the latest such).
         for ip, first, last, users, user_ids in rows:
             entry = by_ip.setdefault(
-                ip, {"users": set(), "busiest": (users, first, last), "last": last}
+                ip, {"users": set(), "busiest": (users, first, last, user_ids), "last": last}
             )
             entry["users"].update(user_ids)
             entry["last"] = max(entry["last"], last)
         findings = []
         for ip, entry in by_ip.items():
-            users, first, last = entry["busiest"]
-            cursor.execute(_LOGINS_PER_USER, {"ip": ip, "first": first, "last": last})
+            users, first, last, user_ids = entry["busiest"]
+            cursor.execute(
+                _LOGINS_PER_USER, {"ip": ip, "first": first, "last": last, "users": user_ids}
+            )
             logins = {str(user_id): n for user_id, n in cursor.fetchall()}
             findings.append(
                 Finding(
@@ -150,18 +205,23 @@ def phone_change_findings(rule: RiskRule, now: datetime) -> list[Finding]:
         .order_by("reviewed_at")
     )
     changes: dict[int, list[PhoneChange]] = {}
-    for change in PhoneChange.objects.filter(changed_at__gt=since, changed_at__lte=now).order_by(
-        "user_id", "changed_at"
-    ):
-        changes.setdefault(change.user_id, []).append(change)
+    # Not counted: staff's own numbers, and changes staff made for a customer.
+    counted = (
+        PhoneChange.objects.filter(changed_at__gt=since, changed_at__lte=now)
+        .exclude(user__in=User.objects.filter(staff_user_q()))
+        .exclude(actor__in=User.objects.filter(staff_user_q()))
+        .order_by("user_id", "changed_at")
+    )
+    for change in counted:
+        seen_at = reviewed.get(f"user:{change.user_id}")
+        if seen_at is None or change.changed_at > seen_at:  # only evidence after the review
+            changes.setdefault(change.user_id, []).append(change)
     findings = []
     for user_id, items in changes.items():
         if len(items) < rule.threshold:
             continue
         subject = f"user:{user_id}"
         last = items[-1].changed_at
-        if subject in reviewed and reviewed[subject] and last <= reviewed[subject]:
-            continue
         findings.append(
             Finding(
                 subject=subject,
@@ -174,7 +234,6 @@ def phone_change_findings(rule: RiskRule, now: datetime) -> list[Finding]:
                             "from": mask_phone(c.old_phone),
                             "to": mask_phone(c.new_phone),
                             "at": c.changed_at.isoformat(),
-                            "by_staff": c.actor_id is not None and c.actor_id != user_id,
                         }
                         for c in items
                     ],
@@ -185,7 +244,40 @@ def phone_change_findings(rule: RiskRule, now: datetime) -> list[Finding]:
     return findings
 
 
-FINDERS = {RuleCode.SHARED_IP: shared_ip_findings, RuleCode.PHONE_CHANGES: phone_change_findings}
+def device_churn_findings(rule: RiskRule, now: datetime) -> list[Finding]:
+    params = {
+        "rule": RuleCode.DEVICE_CHURN,
+        "now": now,
+        "window": rule.window_minutes,
+        "threshold": rule.threshold,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_DEVICE_CHURN, params)
+        rows = cursor.fetchall()
+    return [
+        Finding(
+            subject=f"user:{user_id}",
+            user_ids=[user_id],
+            evidence={
+                "threshold": rule.threshold,
+                "window_days": round(rule.window_minutes / 1440, 1),
+                "new_devices": devices,
+                "devices": device_ids,
+                "ip_addresses": ips or [],
+                "first_login_at": first.isoformat(),
+                "last_login_at": last.isoformat(),
+            },
+            last_seen_at=last,
+        )
+        for user_id, devices, device_ids, ips, first, last in rows
+    ]
+
+
+FINDERS = {
+    RuleCode.SHARED_IP: shared_ip_findings,
+    RuleCode.PHONE_CHANGES: phone_change_findings,
+    RuleCode.DEVICE_CHURN: device_churn_findings,
+}
 
 
 # --- running the rules ------------------------------------------------------------------------
@@ -213,7 +305,8 @@ def rules_run(*, now: datetime) -> list[RiskFlag]:
 
 @transaction.atomic
 def flag_raise(*, rule: RiskRule, finding: Finding, now: datetime) -> RiskFlag | None:
-    """Raise (or extend the open) flag of a finding; freeze its accounts if the rule says so."""
+    """Raise (or extend the open) flag of a finding; then, per the rule's action, ask each new
+    account to verify (VERIFY) or freeze it (FREEZE)."""
     accounts = list(
         CreditAccount.objects.filter(customer_id__in=finding.user_ids).exclude(
             status=AccountStatus.CLOSED
@@ -249,15 +342,20 @@ def flag_raise(*, rule: RiskRule, finding: Finding, now: datetime) -> RiskFlag |
         flag.froze_accounts = flag.froze_accounts or rule.freeze
         flag.save(update_fields=["evidence", "updated_at", "froze_accounts"])
     flag.accounts.add(*new_accounts)
-    if rule.freeze and rule.code == RuleCode.SHARED_IP:
+    if rule.action == RuleAction.VERIFY:
+        for account in new_accounts:
+            verification_open(account=account, flag=flag, now=now)
+    elif rule.action == RuleAction.FREEZE:
+        reason = FREEZE_REASONS.get(rule.code, FreezeReason.RISK_RULE)
         for account in new_accounts:
             try:
-                account_freeze(account=account, reason=FreezeReason.SHARED_IP, now=now)
+                account_freeze(account=account, reason=reason, now=now)
             except TransitionRefused:
-                logger.warning(
-                    "shared-IP flag %s: account %s cannot be frozen", flag.pk, account.pk
-                )
+                logger.warning("flag %s: account %s cannot be frozen", flag.pk, account.pk)
     return flag
+
+
+FREEZE_REASONS = {RuleCode.SHARED_IP: FreezeReason.SHARED_IP}
 
 
 # --- review ------------------------------------------------------------------------------------
@@ -285,8 +383,10 @@ def flag_confirm(*, flag: RiskFlag, actor: User, now: datetime, note: str) -> Ri
 
 @transaction.atomic
 def flag_clear(*, flag: RiskFlag, actor: User, now: datetime, note: str) -> RiskFlag:
-    """A false alarm: lift the SHARED_IP freeze it caused where no other flag holds it."""
+    """A false alarm: cancel the verifications it opened; lift the SHARED_IP freeze it caused
+    where no other flag holds it."""
     flag = _review(flag, status=FlagStatus.CLEARED, actor=actor, now=now, note=note)
+    verifications_cancel_for_flag(flag=flag, actor=actor, now=now)
     if flag.rule != RuleCode.SHARED_IP:
         return flag
     for account in flag.accounts.filter(

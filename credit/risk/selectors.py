@@ -5,7 +5,13 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from credit.models import CreditAccount
-from credit.risk.models import PendingLimitDecrease, PendingStatus, RiskPolicy
+from credit.risk.models import (
+    ChallengeStatus,
+    PendingLimitDecrease,
+    PendingStatus,
+    RiskPolicy,
+    VerificationChallenge,
+)
 
 
 def pending_decreases_announced(*, account: CreditAccount) -> QuerySet[PendingLimitDecrease]:
@@ -17,3 +23,10 @@ def policy_limit_bounds() -> tuple[Decimal, Decimal] | None:
     """(minimum, maximum) base limit of the active risk policy, or None while there is none."""
     policy = RiskPolicy.objects.filter(is_active=True).first()
     return None if policy is None else (policy.min_limit, policy.max_limit)
+
+
+def verification_open_for(*, account: CreditAccount) -> VerificationChallenge | None:
+    """The verification waiting for the customer, if any (at most one: a unique index)."""
+    return VerificationChallenge.objects.filter(
+        account=account, status=ChallengeStatus.OPEN
+    ).first()

@@ -10,6 +10,7 @@ from credit.risk.models import RescoringRun
 from credit.risk.rules import rules_run as run_rules
 from credit.risk.runs import rescoring_nightly
 from credit.risk.runs import run_execute as execute
+from credit.risk.verification import verifications_expire as expire
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +40,9 @@ def rules_run() -> int:
     """Every 10 minutes (django-celery-beat): evaluate the risk-event rules."""
 
     return len(run_rules(now=timezone.now()))
+
+
+@shared_task(name="risk.verifications_expire")
+def verifications_expire() -> int:
+    """Every 10 minutes (django-celery-beat): freeze accounts whose verification timed out."""
+    return expire(now=timezone.now())

@@ -55,6 +55,21 @@ class AccountClosed(AccountNotUsable):
     default_message = _("This credit line is closed.")
 
 
+class VerificationRequired(CreditError):
+    code = "verification_required"
+    http_status = 403
+    default_message = _(
+        "Please confirm it is you before purchases above ¥%(amount)s: enter the security code "
+        "we sent by SMS on the page “Confirm it is you” (linked from your account overview). "
+        "Smaller purchases still go through."
+    )
+
+    def __init__(self, message=None, *, purchase_max, **extra):
+        if message is None:
+            message = self.default_message % {"amount": purchase_max}
+        super().__init__(message, purchase_max=str(purchase_max), **extra)
+
+
 class InsufficientCredit(CreditError):
     code = "insufficient_credit"
     http_status = 409

@@ -11,7 +11,12 @@ from django.utils import timezone
 from psycopg import sql
 
 from core.events import EventType, publish
-from credit.formulas import available_sql, may_purchase_sql
+from credit.formulas import (
+    available_sql,
+    may_purchase_sql,
+    verification_allows,
+    verification_allows_sql,
+)
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -37,6 +42,7 @@ from credit.services.errors import (
     IdempotencyKeyConflict,
     InsufficientCredit,
     UnknownTerm,
+    VerificationRequired,
 )
 from credit.services.fees import (
     fee_schedule_active,
@@ -220,6 +226,7 @@ WITH acct AS (
      WHERE a.id = %(account)s AND {may_purchase_sql("a")}
        AND a.due_day = %(due_day)s
        AND {available_sql("a")} >= %(amount)s
+       AND {verification_allows_sql("a", "%(amount)s")}
        AND EXISTS (SELECT 1 FROM credit_feeschedule f WHERE f.id = %(schedule)s AND f.is_active)
        FOR UPDATE
 ), purchase AS (
@@ -432,6 +439,9 @@ def _authorize_refusal(*, account: CreditAccount, order: _Order) -> Purchase | N
         return existing
     if account.status in _STATUS_REFUSALS:
         raise _STATUS_REFUSALS[account.status]()
+    purchase_max = account.verification_purchase_max
+    if not verification_allows(purchase_max=purchase_max, amount=order.amount):
+        raise VerificationRequired(purchase_max=purchase_max)
     if order.amount > account.available:
         raise InsufficientCredit(available=str(account.available))
     return None

@@ -36,6 +36,7 @@ def test_every_event_names_its_class_in_the_catalogue():
 
 def test_the_classes_of_the_issue():
     assert priority_for(EventType.LOGIN_CODE) == Priority.SECURITY
+    assert priority_for(EventType.VERIFICATION_CODE) == Priority.SECURITY
     for event in (
         EventType.ACCOUNT_FROZEN,
         EventType.LIMIT_CUT,

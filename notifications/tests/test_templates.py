@@ -29,7 +29,10 @@ def test_every_event_type_has_a_policy_with_at_least_one_channel():
     assert all(policy.channels for policy in POLICIES.values())
     # Legally required notices cannot be switched off: only marketing is opt-out.
     assert [e for e, p in POLICIES.items() if p.marketing] == [EventType.MARKETING]
-    assert [e for e, p in POLICIES.items() if p.urgent] == [EventType.LOGIN_CODE]
+    assert [e for e, p in POLICIES.items() if p.urgent] == [
+        EventType.LOGIN_CODE,
+        EventType.VERIFICATION_CODE,
+    ]
 
 
 @pytest.mark.parametrize(("event", "channel", "language"), CASES)

@@ -75,6 +75,14 @@ class AccountOut(serializers.ModelSerializer):
     available = Money(help_text=_("May be negative after a limit cut; see available_explained."))
     available_explained = serializers.SerializerMethodField()
     temporary_grants = serializers.SerializerMethodField()
+    verification_purchase_max = Money(
+        allow_null=True,
+        help_text=_(
+            "Set while a risk rule asks the customer to confirm it is them (an SMS code "
+            "entered in the portal): purchases above it are refused with "
+            "verification_required. Null otherwise."
+        ),
+    )
 
     class Meta:
         model = CreditAccount
@@ -93,6 +101,7 @@ class AccountOut(serializers.ModelSerializer):
             "due_day",
             "opened_at",
             "temporary_grants",
+            "verification_purchase_max",
         ]
 
     @extend_schema_field(StatusOut)

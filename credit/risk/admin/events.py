@@ -1,4 +1,5 @@
-"""Risk rules (thresholds editable), the flags they raise (confirm or clear), phone changes."""
+"""Risk rules (thresholds editable), the flags they raise (confirm or clear), the customer
+verifications they ask for, phone changes."""
 
 from django.contrib import admin
 from django.db.models import Count
@@ -8,19 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin
 from credit.risk import rules as rule_services
 from credit.risk.admin.base import json_block, note_action
-from credit.risk.models import PhoneChange, RiskFlag, RiskRule
+from credit.risk.models import PhoneChange, RiskFlag, RiskRule, VerificationChallenge
 
 
 @admin.register(RiskRule)
 class RiskRuleAdmin(admin.ModelAdmin):
-    list_display = ("code", "enabled", "threshold", "window_minutes", "freeze", "explanation")
+    list_display = ("code", "enabled", "threshold", "window_minutes", "action", "explanation")
     fields = (
         "code",
         "enabled",
         "threshold",
         "window_minutes",
         "lookback_minutes",
-        "freeze",
+        "action",
         "explanation",
     )
     readonly_fields = ("code", "explanation")
@@ -49,6 +50,7 @@ class RiskFlagAdmin(ReadOnlyAdmin):
         "explanation",
         "evidence_view",
         "account_list",
+        "verification_list",
         "froze_accounts",
         "created_at",
         "updated_at",
@@ -81,6 +83,16 @@ class RiskFlagAdmin(ReadOnlyAdmin):
     def account_list(self, obj):
         return ", ".join(f"#{a.pk} [{a.status}]" for a in obj.accounts.all()) or "-"
 
+    @admin.display(description=_("verifications"))
+    def verification_list(self, obj):
+        return (
+            ", ".join(
+                f"#{c.account_id} [{c.status}]"
+                for c in obj.verification_challenges.order_by("account_id")
+            )
+            or "-"
+        )
+
     @admin.action(description=_("Confirm: the finding is real"), permissions=["review"])
     def confirm(self, request, queryset):
         return note_action(
@@ -93,7 +105,10 @@ class RiskFlagAdmin(ReadOnlyAdmin):
             ),
         )
 
-    @admin.action(description=_("Clear: a false alarm (lifts its freeze)"), permissions=["review"])
+    @admin.action(
+        description=_("Clear: a false alarm (lifts its freeze, cancels its verifications)"),
+        permissions=["review"],
+    )
     def clear(self, request, queryset):
         return note_action(
             self,
@@ -111,3 +126,13 @@ class PhoneChangeAdmin(ReadOnlyAdmin):
     list_display = ("user", "old_phone", "new_phone", "changed_at", "actor")
     list_select_related = ("user", "actor")
     search_fields = ("old_phone", "new_phone")
+
+
+@admin.register(VerificationChallenge)
+class VerificationChallengeAdmin(ReadOnlyAdmin):
+    """What customers were asked to verify, and how it ended (the code is never shown)."""
+
+    list_display = ("id", "account", "flag", "status", "created_at", "expires_at", "attempts")
+    list_filter = ("status",)
+    list_select_related = ("account__customer", "flag")
+    exclude = ("code_hash",)

@@ -1,7 +1,7 @@
 """Risk engine data: policy versions, rescoring runs and their decisions, pending decreases,
 risk rules and flags, phone-number history. Numbers and states change only through services.
 
-One module per section (policy, runs, cooling_off, events); import the models from here.
+One module per section (policy, runs, cooling_off, events, verification); import the models from here.
 """
 
 from credit.risk.models.cooling_off import (
@@ -13,6 +13,7 @@ from credit.risk.models.events import (
     PhoneChange,
     RiskFlag,
     RiskRule,
+    RuleAction,
     RuleCode,
 )
 from credit.risk.models.policy import (
@@ -31,9 +32,11 @@ from credit.risk.models.runs import (
     RunGrant,
     RunStatus,
 )
+from credit.risk.models.verification import ChallengeStatus, VerificationChallenge
 
 __all__ = [
     "LIVE_RUN_STATUSES",
+    "ChallengeStatus",
     "DecisionAction",
     "FlagStatus",
     "PendingAction",
@@ -48,8 +51,10 @@ __all__ = [
     "RiskPolicy",
     "RiskPolicyActivation",
     "RiskRule",
+    "RuleAction",
     "RuleCode",
     "RunGrant",
     "RunStatus",
     "SeasonalCampaign",
+    "VerificationChallenge",
 ]

@@ -15,6 +15,15 @@ User = settings.AUTH_USER_MODEL
 class RuleCode(models.TextChoices):
     SHARED_IP = "SHARED_IP", _("One network address, many accounts")
     PHONE_CHANGES = "PHONE_CHANGES", _("Reserved mobile number changed repeatedly")
+    DEVICE_CHURN = "DEVICE_CHURN", _("Many new devices on one account")
+
+
+class RuleAction(models.TextChoices):
+    """What a rule's finding does to the accounts it names (beyond queueing a review)."""
+
+    VERIFY = "VERIFY", _("Ask the customer to verify (one-time code); freeze only on failure")
+    FREEZE = "FREEZE", _("Freeze the accounts at once")
+    REVIEW_ONLY = "REVIEW_ONLY", _("Queue for review only")
 
 
 class RiskRule(models.Model):
@@ -22,7 +31,7 @@ class RiskRule(models.Model):
 
     code = models.CharField(_("rule"), max_length=32, choices=RuleCode.choices, unique=True)
     enabled = models.BooleanField(_("enabled"), default=True)
-    # SHARED_IP: distinct accounts; PHONE_CHANGES: changes.
+    # SHARED_IP: distinct customers; PHONE_CHANGES: changes; DEVICE_CHURN: new devices.
     threshold = models.PositiveIntegerField(_("threshold"), validators=[MinValueValidator(1)])
     window_minutes = models.PositiveIntegerField(
         _("window, minutes"), validators=[MinValueValidator(1)]
@@ -31,7 +40,9 @@ class RiskRule(models.Model):
     lookback_minutes = models.PositiveIntegerField(
         _("look back, minutes"), default=24 * 60, validators=[MinValueValidator(1)]
     )
-    freeze = models.BooleanField(_("freeze the accounts"), default=False)
+    action = models.CharField(
+        _("action"), max_length=16, choices=RuleAction.choices, default=RuleAction.VERIFY
+    )
     updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
 
     class Meta:
@@ -48,16 +59,26 @@ class RiskRule(models.Model):
                 "One IP address logged into at least %(n)s different accounts within "
                 "%(minutes)s minutes."
             ) % {"n": self.threshold, "minutes": self.window_minutes}
+        elif self.code == RuleCode.DEVICE_CHURN:
+            text = _(
+                "The account logged in from at least %(n)s new devices within %(days)s days."
+            ) % {"n": self.threshold, "days": round(self.window_minutes / 1440, 1)}
         else:
             text = _(
                 "The reserved mobile number was changed at least %(n)s times within %(days)s days."
             ) % {"n": self.threshold, "days": round(self.window_minutes / 1440, 1)}
-        then = (
-            _("The accounts are frozen and queued for review.")
-            if self.freeze
-            else _("The account is queued for review (not frozen).")
-        )
+        then = {
+            RuleAction.FREEZE: _("The accounts are frozen and queued for review."),
+            RuleAction.VERIFY: _(
+                "The customers are asked to verify with a one-time code (not frozen) and the "
+                "finding is queued for review."
+            ),
+        }.get(self.action, _("The account is queued for review (not frozen)."))
         return f"{text} {then}"
+
+    @property
+    def freeze(self) -> bool:
+        return self.action == RuleAction.FREEZE
 
 
 class FlagStatus(models.TextChoices):

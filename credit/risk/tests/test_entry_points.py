@@ -17,12 +17,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_nightly_rescoring_is_scheduled_at_two_in_shanghai_and_the_rules_every_ten_minutes():
+    """…and the verification timeouts every ten minutes too."""
     # The data migration's own function (a transactional test elsewhere may have flushed its
     # rows); running it again changes nothing.
     schedules = importlib.import_module("credit.risk.migrations.0002_schedules_rules_draft_policy")
-    schedules.forwards(django_apps, None)
-    schedules.forwards(django_apps, None)
-    assert PeriodicTask.objects.filter(task__startswith="risk.").count() == 2
+    verifications = importlib.import_module(
+        "credit.risk.migrations.0004_rule_action_verification_challenge"
+    )
+    for _twice in range(2):
+        schedules.forwards(django_apps, None)
+        verifications.forwards(django_apps, None)
+    assert PeriodicTask.objects.filter(task__startswith="risk.").count() == 3
     nightly = PeriodicTask.objects.get(task="risk.rescore_nightly")
     cron = nightly.crontab
     assert (cron.minute, cron.hour, cron.day_of_week, str(cron.timezone)) == (
@@ -34,13 +39,20 @@ def test_the_nightly_rescoring_is_scheduled_at_two_in_shanghai_and_the_rules_eve
     rules = PeriodicTask.objects.get(task="risk.rules_run")
     assert (rules.interval.every, rules.interval.period) == (10, "minutes")
     assert nightly.enabled and rules.enabled
+    expiry = PeriodicTask.objects.get(task="risk.verifications_expire")
+    assert (expiry.interval.every, expiry.interval.period, expiry.enabled) == (10, "minutes", True)
 
 
 def test_the_task_names_are_registered_with_celery():
     from config.celery import app
 
     app.loader.import_default_modules()
-    assert {"risk.rescore_nightly", "risk.run_execute", "risk.rules_run"} <= set(app.tasks)
+    assert {
+        "risk.rescore_nightly",
+        "risk.run_execute",
+        "risk.rules_run",
+        "risk.verifications_expire",
+    } <= set(app.tasks)
 
 
 def test_rescore_dry_run_prints_the_summary_and_applies_nothing(settings):

@@ -9,8 +9,15 @@ from conftest import shanghai
 from core.reasons import ReasonCode
 from credit.models import LimitChangeKind
 from credit.risk.features import account_features
-from credit.risk.models import FlagStatus, RiskFlag, RuleCode
+from credit.risk.models import (
+    ChallengeStatus,
+    FlagStatus,
+    RiskFlag,
+    RuleCode,
+    VerificationChallenge,
+)
 from credit.risk.tests.factories import OPENED_AT
+from credit.risk.verification import verification_open
 from credit.services import limit_set
 from testkit.credit import buy, open_account, repay
 
@@ -73,6 +80,26 @@ def test_recent_flags_count_unless_cleared_or_older_than_90_days(history):
     flag(FlagStatus.CLEARED, shanghai(2026, 3, 2))
     flag(FlagStatus.OPEN, shanghai(2025, 11, 1))  # more than 90 days before
     assert account_features(account_id=history.pk, as_of=date(2026, 3, 10))["recent_flags"] == 2
+
+
+def test_an_open_flag_the_customer_answered_by_verifying_does_not_count(history):
+    at = shanghai(2026, 3, 1)
+    flag = RiskFlag.objects.create(
+        rule=RuleCode.SHARED_IP,
+        subject="ip:10.0.0.9",
+        explanation="x",
+        created_at=at,
+        updated_at=at,
+    )
+    flag.accounts.add(history)
+    challenge = verification_open(account=history, flag=flag, now=at)
+    assert account_features(account_id=history.pk, as_of=date(2026, 3, 10))["recent_flags"] == 1
+    VerificationChallenge.objects.filter(pk=challenge.pk).update(
+        status=ChallengeStatus.PASSED, closed_at=shanghai(2026, 3, 2)
+    )
+    assert account_features(account_id=history.pk, as_of=date(2026, 3, 10))["recent_flags"] == 0
+    # As of the day before it was passed, it still counted.
+    assert account_features(account_id=history.pk, as_of=date(2026, 3, 1))["recent_flags"] == 1
 
 
 def test_limit_history_counts_cuts_of_the_last_90_days(history):
