@@ -170,3 +170,18 @@ INSTALLMENT_OPEN = Q(status__in=OPEN_INSTALLMENT_STATUSES)
 
 def installment_open_sql(alias: str) -> str:
     return f"{alias}.status IN {sql_list(OPEN_INSTALLMENT_STATUSES)}"
+
+
+# --- overdue: an installment still owed past its due date and grace; an account with none
+# left is cured, and the OVERDUE freeze reason goes (at once on a repayment, or at the close)
+
+
+def installment_is_overdue(*, status: str) -> bool:
+    return status == InstallmentStatus.OVERDUE
+
+
+INSTALLMENT_OVERDUE = Q(status=InstallmentStatus.OVERDUE)
+
+
+def installment_overdue_sql(alias: str) -> str:
+    return f"{alias}.status = {sql_literal(InstallmentStatus.OVERDUE)}"

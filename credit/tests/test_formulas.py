@@ -196,7 +196,7 @@ UPDATE credit_installment i
  WHERE i.id = v.id
 RETURNING i.id, {formulas.principal_due_sql("i")}, {formulas.fee_due_sql("i")},
           {formulas.penalty_due_sql("i")}, {formulas.amount_due_sql("i")},
-          {formulas.installment_open_sql("i")}
+          {formulas.installment_open_sql("i")}, {formulas.installment_overdue_sql("i")}
 """  # noqa: S608 - constant SQL fragments, values are parameters
 
 
@@ -217,10 +217,18 @@ def test_amounts_due_and_openness_are_the_same_in_python_the_orm_and_sql(install
         orm_penalty=formulas.PENALTY_DUE,
         orm_amount=formulas.AMOUNT_DUE,
         orm_open=ExpressionWrapper(formulas.INSTALLMENT_OPEN, output_field=BooleanField()),
+        orm_overdue=ExpressionWrapper(formulas.INSTALLMENT_OVERDUE, output_field=BooleanField()),
     )
     assert len(by_orm) == len(by_sql) == ROWS
     for inst in by_orm:
-        python = (inst.principal_due, inst.fee_due, inst.penalty_due, inst.amount_due, inst.is_open)
+        python = (
+            inst.principal_due,
+            inst.fee_due,
+            inst.penalty_due,
+            inst.amount_due,
+            inst.is_open,
+            formulas.installment_is_overdue(status=inst.status),
+        )
         assert by_sql[inst.pk] == python
         assert (
             inst.orm_principal,
@@ -228,6 +236,7 @@ def test_amounts_due_and_openness_are_the_same_in_python_the_orm_and_sql(install
             inst.orm_penalty,
             inst.orm_amount,
             inst.orm_open,
+            inst.orm_overdue,
         ) == python
 
 

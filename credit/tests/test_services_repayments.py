@@ -94,8 +94,9 @@ def test_allocations_sum_exactly_to_the_repayment_and_the_ledger_says_the_same()
     lines = {(line.ledger_account, line.debit, line.credit) for line in entry.lines.all()}
     assert lines == {
         (L.CASH, D("500.00"), D("0.00")),
-        (L.RECEIVABLE_FEE, D("0.00"), D("16.00")),
-        (L.RECEIVABLE_PRINCIPAL, D("0.00"), D("484.00")),
+        # The first installment's fee; the second's period has not started: principal only.
+        (L.RECEIVABLE_FEE, D("0.00"), D("8.00")),
+        (L.RECEIVABLE_PRINCIPAL, D("0.00"), D("492.00")),
     }
 
 
@@ -104,13 +105,15 @@ def test_an_overpayment_becomes_a_credit_balance_and_closes_the_plan():
     purchase = buy(account, "300.00", term=3, now=BOUGHT)
     with capture_events() as events:
         repayment = repay(account, "400.00", now=shanghai(2026, 2, 1, 9, 0))
-    assert allocations(repayment)[-1] == (None, AllocationComponent.CREDIT_BALANCE, D("92.80"))
+    # 300.00 + the current period's fee 2.40; the two later periods' fees are waived.
+    assert allocations(repayment)[-1] == (None, AllocationComponent.CREDIT_BALANCE, D("97.60"))
+    assert repayment.fees_waived == D("4.80")
     account.refresh_from_db()
-    assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("92.80"))
+    assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("97.60"))
     purchase.plan.refresh_from_db()
     assert purchase.plan.status == PlanStatus.PAID_OFF
     assert [e.event for e in events] == [EventType.REPAYMENT_RECEIVED]
-    assert events[0].context["credit_balance_added"] == "92.80"
+    assert events[0].context["credit_balance_added"] == "97.60"
     assert ledger_check().ok
 
 
@@ -160,7 +163,7 @@ def account_state_logs(account):
 def test_a_frozen_account_may_repay_and_stays_frozen():
     account = open_account()
     buy(account, "300.00", now=BOUGHT)
-    account_freeze(account=account, reason="OVERDUE", now=shanghai(2026, 2, 15, 2, 0))
+    account_freeze(account=account, reason="COMPLIANCE", now=shanghai(2026, 2, 15, 2, 0))
     repay(account, "102.40", now=shanghai(2026, 2, 16, 9, 0))
     account.refresh_from_db()
     assert account.status == AccountStatus.FROZEN
