@@ -185,3 +185,29 @@ INSTALLMENT_OVERDUE = Q(status=InstallmentStatus.OVERDUE)
 
 def installment_overdue_sql(alias: str) -> str:
     return f"{alias}.status = {sql_literal(InstallmentStatus.OVERDUE)}"
+
+
+# --- a cut that needs notice: deeper than the cooling-off percent, or leaving available
+# below zero, or on an account already NEGATIVE. It is announced and waits (automated or
+# staff alike) unless a staff cut names a reason that acts at once (core.reasons.ACTS_AT_ONCE).
+
+
+def cut_needs_notice(
+    *, status: str, base: Decimal, new_base: Decimal, available_after: Decimal, percent: Decimal
+) -> bool:
+    return new_base < base and (
+        status == AccountStatus.NEGATIVE
+        or available_after < 0
+        or (base > 0 and (base - new_base) * 100 > percent * base)
+    )
+
+
+def cut_needs_notice_sql(alias: str, new_base: str, available_after: str, percent: str) -> str:
+    """Over the account row `alias`; `new_base` and `available_after` are column expressions
+    (the proposed base limit, the available credit under it); `percent` an SQL number."""
+    base = f"{alias}.base_limit"
+    return (
+        f"({new_base} < {base} AND ({alias}.status = {sql_literal(AccountStatus.NEGATIVE)}"
+        f" OR {available_after} < 0"
+        f" OR ({base} > 0 AND ({base} - {new_base}) * 100 > {percent} * {base})))"
+    )

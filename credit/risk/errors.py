@@ -101,3 +101,16 @@ class PhoneTaken(RiskError):
     code = "phone_taken"
     http_status = 409
     default_message = _("This mobile number belongs to another user.")
+
+
+class NotACut(RiskError):
+    code = "not_a_cut"
+    default_message = _("Only a lower base limit can be announced as a cut.")
+
+
+class PendingDecreaseExists(RiskError):
+    code = "pending_decrease_exists"
+    http_status = 409
+    default_message = _(
+        "A limit decrease is already announced on this account; confirm or cancel it first."
+    )
