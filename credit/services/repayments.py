@@ -1,8 +1,7 @@
 """Repayments: the waterfall, early payoff of a plan, and the credit balance."""
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -55,23 +54,26 @@ def _open_installments(
     return list(query.order_by("due_date", "plan_id", "sequence"))
 
 
-def _future_installments(installments: list[Installment], today) -> list[Installment]:
-    """Installments after the next one due: their periods have not started, so no fee is owed.
-    `installments` are one plan's, oldest due first."""
-    upcoming = [inst for inst in installments if inst.due_date >= today]
-    return upcoming[1:]
+def _not_started(dated: list[tuple[int, int, date]], today: date) -> set[int]:
+    """The ids of installments whose period has not begun, from (id, plan id, due date) of
+    every installment of their plans, paid or not: in each plan, the first installment due
+    today or later is the one whose period is running; those due after it have not begun, so
+    no fee is owed on them yet."""
+    running: dict[int, date] = {}
+    for _pk, plan_id, due in dated:
+        if due >= today and (plan_id not in running or due < running[plan_id]):
+            running[plan_id] = due
+    return {pk for pk, plan_id, due in dated if plan_id in running and due > running[plan_id]}
 
 
-def _periods_not_started(installments: list[Installment], today) -> set[int]:
-    """The ids of installments (of any plans, oldest due first) whose period has not started."""
-    by_plan: dict[int, list[Installment]] = defaultdict(list)
-    for inst in installments:
-        by_plan[inst.plan_id].append(inst)
-    return {
-        inst.pk
-        for plan_installments in by_plan.values()
-        for inst in _future_installments(plan_installments, today)
-    }
+def _periods_not_started(installments: list[Installment], today: date) -> set[int]:
+    """`_not_started` for these installments (one query for their plans' due dates)."""
+    dated = list(
+        Installment.objects.filter(plan_id__in={inst.plan_id for inst in installments})
+        .order_by()
+        .values_list("pk", "plan_id", "due_date")
+    )
+    return _not_started(dated, today)
 
 
 def _owed_now(installments: list[Installment], now: datetime) -> Decimal:
@@ -329,16 +331,14 @@ class PayoffQuote:
 
 
 def plan_payoff_quote(*, plan: InstallmentPlan, now: datetime) -> PayoffQuote:
-    installments = sorted(
-        (inst for inst in plan.installments.all() if inst.is_open),
-        key=lambda inst: (inst.due_date, inst.sequence),
-    )
+    every = list(plan.installments.all())
+    installments = [inst for inst in every if inst.is_open]
     waived = ZERO
     if plan.fee_schedule.early_payoff_waives_future_fees:
-        waived = sum(
-            (inst.fee_due for inst in _future_installments(installments, timezone.localdate(now))),
-            ZERO,
+        not_started = _not_started(
+            [(inst.pk, inst.plan_id, inst.due_date) for inst in every], timezone.localdate(now)
         )
+        waived = sum((inst.fee_due for inst in installments if inst.pk in not_started), ZERO)
     owed = sum((inst.amount_due for inst in installments), ZERO)
     return PayoffQuote(plan_id=plan.pk, amount=owed - waived, fees_waived=waived)
 
@@ -364,9 +364,11 @@ def plan_payoff(
         raise NothingToRepay()
     waived = ZERO
     if plan.fee_schedule.early_payoff_waives_future_fees:
-        for inst in _future_installments(installments, timezone.localdate(now)):
-            waived += inst.fee_due
-            inst.fee_waived += inst.fee_due
+        not_started = _periods_not_started(installments, timezone.localdate(now))
+        for inst in installments:
+            if inst.pk in not_started:
+                waived += inst.fee_due
+                inst.fee_waived += inst.fee_due
         Installment.objects.bulk_update(installments, ["fee_waived"])
         journal_post(
             kind=JournalEntryKind.FEE_WAIVER,
