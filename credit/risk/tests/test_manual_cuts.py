@@ -13,6 +13,7 @@ from credit.risk.errors import CoolingOffNotOver, PendingDecreaseExists
 from credit.risk.manual import limit_change_by_staff, limit_cut_announce
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringDecision
 from credit.risk.pending import pending_decrease_confirm
+from credit.risk.rollback import run_rollback
 from credit.risk.runs import run_execute, run_plan
 from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, assert_invariants, bands
 from credit.services import CutNeedsNotice, limit_set
@@ -173,3 +174,16 @@ def test_a_run_confirms_a_due_staff_cut_whatever_the_score_and_holds_one_still_w
     held = RescoringDecision.objects.get(run=run, account=waiting)
     assert (held.action, held.pending_action) == ("HOLD", "WAIT")
     assert_invariants()
+
+
+def test_rolling_back_the_run_that_confirmed_a_staff_cut_keeps_the_staff_cut(officer, settings):
+    settings.RISK_BREAKER_CUT_PERCENT = 100
+    active_policy(score_bands=bands((300, "10000")))
+    account = open_account("10000.00", now=OPENED_AT)
+    cut(account, officer, "5000.00", at=RUN_AT - timedelta(hours=80))
+    run = run_execute(run=run_plan(as_of=RUN_AT.date(), now=RUN_AT), now=RUN_AT)
+    assert reload(account).base_limit == D("5000.00")
+
+    run_rollback(run=run, actor=staff(Role.RISK_MANAGER), now=RUN_AT + timedelta(hours=1))
+
+    assert reload(account).base_limit == D("5000.00")
