@@ -46,6 +46,8 @@ def test_a_large_manual_cut_is_announced_and_an_open_appeal_holds_it(client):
     )
     [notice] = [e for e in events if e.event == "LIMIT_DECREASE_PENDING"]
     client.force_login(account.customer)
+    overview = client.get("/").content.decode()
+    assert 'data-notice="pending-decrease"' in overview
     assert client.get(notice.context["appeal_url"]).status_code == 200
 
     appeal_submit(

@@ -76,6 +76,16 @@ class PendingLimitDecrease(models.Model):
                 condition=Q(new_base_limit__lt=F("old_base_limit")) & Q(new_base_limit__gte=0),
                 name="pendingdecrease_is_a_decrease",
             ),
+            # A staff cut names who announced it and comes from no run; a run's cut is not one.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=LimitChangeKind.ANNOUNCED_CUT)
+                    & Q(announced_by__isnull=False)
+                    & Q(run__isnull=True)
+                )
+                | (~Q(kind=LimitChangeKind.ANNOUNCED_CUT) & Q(announced_by__isnull=True)),
+                name="pendingdecrease_staff_cut_has_its_author",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "effective_at"], name="pendingdecrease_due"),

@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from accounts.roles import Role
 from core.reasons import ReasonCode
@@ -187,3 +188,11 @@ def test_rolling_back_the_run_that_confirmed_a_staff_cut_keeps_the_staff_cut(off
     run_rollback(run=run, actor=staff(Role.RISK_MANAGER), now=RUN_AT + timedelta(hours=1))
 
     assert reload(account).base_limit == D("5000.00")
+
+
+def test_the_database_refuses_a_staff_cut_without_its_author_or_from_a_run(owing, officer):
+    pending = cut(owing, officer, "5000.00")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PendingLimitDecrease.objects.filter(pk=pending.pk).update(announced_by=None)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PendingLimitDecrease.objects.filter(pk=pending.pk).update(kind=LimitChangeKind.RESCORE)
