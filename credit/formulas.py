@@ -9,6 +9,7 @@ forms give the same numbers.
 """
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, When
@@ -211,3 +212,20 @@ def cut_needs_notice_sql(alias: str, new_base: str, available_after: str, percen
         f" OR {available_after} < 0"
         f" OR ({base} > 0 AND ({base} - {new_base}) * 100 > {percent} * {base})))"
     )
+
+
+# --- periods not begun: in each plan, the first installment due today or later is the one
+# whose period is running; those due after it have not begun, so no fee is owed on them yet
+# (the waterfall takes their principal only; a full prepayment or payoff waives their fee)
+
+
+def periods_not_begun(dated: list[tuple[int, int, date]], today: date) -> set[int]:
+    """The ids of installments whose period has not begun, from (id, plan id, due date) of
+    every installment of their plans, paid or not: in each plan, the first installment due
+    today or later is the one whose period is running; those due after it have not begun, so
+    no fee is owed on them yet."""
+    running: dict[int, date] = {}
+    for _pk, plan_id, due in dated:
+        if due >= today and (plan_id not in running or due < running[plan_id]):
+            running[plan_id] = due
+    return {pk for pk, plan_id, due in dated if plan_id in running and due > running[plan_id]}

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.events import EventType, publish
 from core.reasons import ReasonCode
-from credit.formulas import INSTALLMENT_OPEN, INSTALLMENT_OVERDUE
+from credit.formulas import INSTALLMENT_OPEN, INSTALLMENT_OVERDUE, periods_not_begun
 from credit.models import (
     AccountStatus,
     AllocationComponent,
@@ -54,26 +54,14 @@ def _open_installments(
     return list(query.order_by("due_date", "plan_id", "sequence"))
 
 
-def _not_started(dated: list[tuple[int, int, date]], today: date) -> set[int]:
-    """The ids of installments whose period has not begun, from (id, plan id, due date) of
-    every installment of their plans, paid or not: in each plan, the first installment due
-    today or later is the one whose period is running; those due after it have not begun, so
-    no fee is owed on them yet."""
-    running: dict[int, date] = {}
-    for _pk, plan_id, due in dated:
-        if due >= today and (plan_id not in running or due < running[plan_id]):
-            running[plan_id] = due
-    return {pk for pk, plan_id, due in dated if plan_id in running and due > running[plan_id]}
-
-
 def _periods_not_started(installments: list[Installment], today: date) -> set[int]:
-    """`_not_started` for these installments (one query for their plans' due dates)."""
+    """`credit.formulas.periods_not_begun` for these installments (one query)."""
     dated = list(
         Installment.objects.filter(plan_id__in={inst.plan_id for inst in installments})
         .order_by()
         .values_list("pk", "plan_id", "due_date")
     )
-    return _not_started(dated, today)
+    return periods_not_begun(dated, today)
 
 
 def _owed_now(installments: list[Installment], now: datetime) -> Decimal:
@@ -335,7 +323,7 @@ def plan_payoff_quote(*, plan: InstallmentPlan, now: datetime) -> PayoffQuote:
     installments = [inst for inst in every if inst.is_open]
     waived = ZERO
     if plan.fee_schedule.early_payoff_waives_future_fees:
-        not_started = _not_started(
+        not_started = periods_not_begun(
             [(inst.pk, inst.plan_id, inst.due_date) for inst in every], timezone.localdate(now)
         )
         waived = sum((inst.fee_due for inst in installments if inst.pk in not_started), ZERO)
