@@ -12,6 +12,9 @@ class ReasonCode(models.TextChoices):
     # Staff and compliance
     STAFF_DECISION = "STAFF_DECISION", _("A risk officer reviewed your account")
     CUSTOMER_REQUEST = "CUSTOMER_REQUEST", _("You asked for this change")
+    FRAUD_CONFIRMED = "FRAUD_CONFIRMED", _("Fraud on this account was confirmed")
+    LEGAL_ORDER = "LEGAL_ORDER", _("A court or authority ordered it")
+    DECEASED = "DECEASED", _("We were notified that the account holder has died")
     COMPLIANCE = "COMPLIANCE", _("A legal or compliance requirement")
     IDENTITY_CHECK = "IDENTITY_CHECK", _("Your identity needs to be verified again")
     ACCOUNT_OPENED = "ACCOUNT_OPENED", _("Your credit line was opened")
@@ -60,6 +63,16 @@ class ReasonCode(models.TextChoices):
     ROLLBACK = "ROLLBACK", _("A change made in error was reverted")
     # Appeals
     APPEAL_APPROVED = "APPEAL_APPROVED", _("Your appeal was approved")
+
+
+# A large staff cut is announced in advance and waits (like an automated one) unless one of
+# these reasons is among its codes: then it acts at once, still with its reasons and an appeal.
+ACTS_AT_ONCE = (
+    ReasonCode.FRAUD_CONFIRMED,
+    ReasonCode.LEGAL_ORDER,
+    ReasonCode.DECEASED,
+    ReasonCode.CUSTOMER_REQUEST,
+)
 
 
 def reason_texts(codes) -> list[str]:

@@ -38,6 +38,7 @@ class LimitChangeKind(models.TextChoices):
     ACCOUNT_OPEN = "ACCOUNT_OPEN", _("Account opened")
     RESCORE = "RESCORE", _("Regular review")
     MANUAL_OVERRIDE = "MANUAL_OVERRIDE", _("Set by staff")
+    ANNOUNCED_CUT = "ANNOUNCED_CUT", _("Staff cut after notice")
     APPEAL = "APPEAL", _("Appeal decision")
     REGIONAL_POLICY = "REGIONAL_POLICY", _("Regional policy")
     TEMPORARY_GRANT = "TEMPORARY_GRANT", _("Temporary limit added")

@@ -27,15 +27,16 @@ from credit.models import (
     CreditAccount,
     FreezeReason,
     Installment,
-    LimitChangeKind,
     Merchant,
     Purchase,
 )
+from credit.risk.manual import limit_cut_announce
+from credit.risk.models import PendingLimitDecrease, PendingStatus
+from credit.risk.pending import pending_decrease_confirm
 from credit.services import (
     account_close,
     account_freeze,
     account_open,
-    limit_set,
     plan_payoff,
     purchase_authorize,
     purchase_refund,
@@ -211,20 +212,54 @@ def _frozen(h: History, officer) -> None:
     )
 
 
+def _staff_cut(
+    h: History,
+    officer,
+    *,
+    announced_days_ago: int,
+    confirmed_days_ago: int,
+    new_base_limit: str,
+    reason: str,
+    note: str,
+) -> None:
+    """A deep staff cut: announced (the customer told, with an appeal link), then confirmed
+    once the cooling-off is over."""
+    h.then(
+        announced_days_ago,
+        lambda at: limit_cut_announce(
+            account=h.account,
+            new_base_limit=D(new_base_limit),
+            reason_codes=[reason],
+            note=note,
+            actor=officer,
+            now=at,
+        ),
+    )
+    h.then(
+        confirmed_days_ago,
+        lambda at: pending_decrease_confirm(
+            pending=PendingLimitDecrease.objects.get(
+                account=h.account, status=PendingStatus.PENDING
+            ),
+            actor=officer,
+            now=at,
+            note="Cooling-off over, no appeal",
+        ),
+    )
+
+
 def _negative(h: History, officer) -> None:
     h.buy("sofa", "8000.00", 12, days_ago=45, item="沙发")
     h.buy("lamp", "600.00", 3, days_ago=30, item="台灯")
-    h.then(
-        8,
-        lambda at: limit_set(
-            account=h.account,
-            new_base_limit=D("5000.00"),
-            kind=LimitChangeKind.MANUAL_OVERRIDE,
-            reason_codes=[ReasonCode.HIGH_UTILISATION],
-            actor=officer,
-            note="Regional exposure review: limits above 5000 cut for new accounts",
-            now=at,
-        ),
+    # A staff cut this deep is announced first and applies after the cooling-off.
+    _staff_cut(
+        h,
+        officer,
+        announced_days_ago=12,
+        confirmed_days_ago=8,
+        new_base_limit="5000.00",
+        reason=ReasonCode.HIGH_UTILISATION,
+        note="Regional exposure review: limits above 5000 cut for new accounts",
     )
 
 
@@ -232,17 +267,14 @@ def _restored(h: History, officer) -> None:
     # Restored 25 to 55 days ago, when the first installments were repaid: still on probation.
     h.buy("bike", "3000.00", 3, days_ago=70, item="自行车")
     h.buy("helmet", "300.00", 1, days_ago=69, item="头盔")
-    h.then(
-        65,
-        lambda at: limit_set(
-            account=h.account,
-            new_base_limit=D("2500.00"),
-            kind=LimitChangeKind.MANUAL_OVERRIDE,
-            reason_codes=[ReasonCode.SHORT_HISTORY],
-            actor=officer,
-            note="New account with a large first purchase",
-            now=at,
-        ),
+    _staff_cut(
+        h,
+        officer,
+        announced_days_ago=69,
+        confirmed_days_ago=65,
+        new_base_limit="2500.00",
+        reason=ReasonCode.SHORT_HISTORY,
+        note="New account with a large first purchase",
     )
 
 

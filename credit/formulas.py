@@ -9,6 +9,7 @@ forms give the same numbers.
 """
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, When
@@ -184,3 +185,61 @@ INSTALLMENT_OPEN = Q(status__in=OPEN_INSTALLMENT_STATUSES)
 
 def installment_open_sql(alias: str) -> str:
     return f"{alias}.status IN {sql_list(OPEN_INSTALLMENT_STATUSES)}"
+
+
+# --- overdue: an installment still owed past its due date and grace; an account with none
+# left is cured, and the OVERDUE freeze reason goes (at once on a repayment, or at the close)
+
+
+def installment_is_overdue(*, status: str) -> bool:
+    return status == InstallmentStatus.OVERDUE
+
+
+INSTALLMENT_OVERDUE = Q(status=InstallmentStatus.OVERDUE)
+
+
+def installment_overdue_sql(alias: str) -> str:
+    return f"{alias}.status = {sql_literal(InstallmentStatus.OVERDUE)}"
+
+
+# --- a cut that needs notice: deeper than the cooling-off percent, or leaving available
+# below zero, or on an account already NEGATIVE. It is announced and waits (automated or
+# staff alike) unless a staff cut names a reason that acts at once (core.reasons.ACTS_AT_ONCE).
+
+
+def cut_needs_notice(
+    *, status: str, base: Decimal, new_base: Decimal, available_after: Decimal, percent: Decimal
+) -> bool:
+    return new_base < base and (
+        status == AccountStatus.NEGATIVE
+        or available_after < 0
+        or (base > 0 and (base - new_base) * 100 > percent * base)
+    )
+
+
+def cut_needs_notice_sql(alias: str, new_base: str, available_after: str, percent: str) -> str:
+    """Over the account row `alias`; `new_base` and `available_after` are column expressions
+    (the proposed base limit, the available credit under it); `percent` an SQL number."""
+    base = f"{alias}.base_limit"
+    return (
+        f"({new_base} < {base} AND ({alias}.status = {sql_literal(AccountStatus.NEGATIVE)}"
+        f" OR {available_after} < 0"
+        f" OR ({base} > 0 AND ({base} - {new_base}) * 100 > {percent} * {base})))"
+    )
+
+
+# --- periods not begun: in each plan, the first installment due today or later is the one
+# whose period is running; those due after it have not begun, so no fee is owed on them yet
+# (the waterfall takes their principal only; a full prepayment or payoff waives their fee)
+
+
+def periods_not_begun(dated: list[tuple[int, int, date]], today: date) -> set[int]:
+    """The ids of installments whose period has not begun, from (id, plan id, due date) of
+    every installment of their plans, paid or not: in each plan, the first installment due
+    today or later is the one whose period is running; those due after it have not begun, so
+    no fee is owed on them yet."""
+    running: dict[int, date] = {}
+    for _pk, plan_id, due in dated:
+        if due >= today and (plan_id not in running or due < running[plan_id]):
+            running[plan_id] = due
+    return {pk for pk, plan_id, due in dated if plan_id in running and due > running[plan_id]}

@@ -161,3 +161,14 @@ def _bisect(flows, principal) -> Decimal:
         else:
             low = mid
     return ((low + high) / 2).quantize(RATE_PLACES)
+
+
+DAYS_PER_YEAR = 365
+
+
+def daily_rate_annualised(daily_rate: Decimal) -> Decimal:
+    """A charge accruing daily (a penalty, revolving interest), as a yearly rate: × 365.
+
+    Simple, not compounded: it is how a daily rate is quoted against the legal cap, and the
+    lower of the two readings, so a rate it refuses is above the cap by either reading."""
+    return (daily_rate * DAYS_PER_YEAR).quantize(RATE_PLACES)

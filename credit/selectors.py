@@ -5,7 +5,7 @@ is only ever looked up inside that scope, so another customer's row is simply no
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm_log.models import StateLog
 
 from core.reasons import reason_texts
-from credit.formulas import INSTALLMENT_OPEN
+from credit.formulas import INSTALLMENT_OPEN, periods_not_begun
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -392,9 +392,17 @@ def amount_due_by(*, account: CreditAccount, on_or_before) -> Decimal:
     )
 
 
-def amount_owed_total(*, account: CreditAccount) -> Decimal:
+def amount_owed_total(*, account: CreditAccount, today: date) -> Decimal:
+    """What clears every open installment today: all that is due, less the fees of periods
+    not begun (a repayment takes their principal only and waives their fee)."""
+    every = list(Installment.objects.filter(account=account))
+    not_begun = periods_not_begun([(i.pk, i.plan_id, i.due_date) for i in every], today)
     return sum(
-        (inst.amount_due for inst in Installment.objects.filter(INSTALLMENT_OPEN, account=account)),
+        (
+            inst.principal_due if inst.pk in not_begun else inst.amount_due
+            for inst in every
+            if inst.is_open
+        ),
         ZERO,
     )
 

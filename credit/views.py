@@ -153,7 +153,7 @@ def repay(request):
     account = _account_or_404(request)
     today = timezone.localdate()
     due_soon = amount_due_by(account=account, on_or_before=today)
-    owed = amount_owed_total(account=account)
+    owed = amount_owed_total(account=account, today=today)
     upcoming = installments_upcoming(account=account, limit=UPCOMING_SHOWN)
     suggested = due_soon or (upcoming[0].amount_due if upcoming else None)
     form = RepayForm(request.POST or None, initial={"amount": suggested or ""})

@@ -228,9 +228,10 @@ from credit.services import limit_set
 
 officer = User.objects.get(phone="+8613700000002")
 account = User.objects.get(phone="+8613600000191").credit_account
+# A cut this deep acts at once only for a listed reason (else it is announced and waits).
 change = limit_set(
     account=account, new_base_limit=Decimal("1000.00"), kind=LimitChangeKind.MANUAL_OVERRIDE,
-    reason_codes=[ReasonCode.HIGH_UTILISATION], actor=officer, note="e2e cut", now=timezone.now(),
+    reason_codes=[ReasonCode.CUSTOMER_REQUEST], actor=officer, note="e2e cut", now=timezone.now(),
 )
 print(json.dumps({"limit_change": change.pk}))
 """

@@ -245,6 +245,14 @@ LOGGING = {
 
 # --- Credit -------------------------------------------------------------------------------
 CREDIT_SINGLE_PURCHASE_MAX = env("CREDIT_SINGLE_PURCHASE_MAX", default="50000.00")
+# The legal cap on every charge, annualised (installment fees as IRR, penalty and revolving
+# daily rates × 365). Set by deployment, not by whoever activates a fee schedule.
+CREDIT_ANNUAL_RATE_CAP = env("CREDIT_ANNUAL_RATE_CAP", cast=Decimal, default=Decimal("0.24"))
+# The appeal link in a LIMIT_CUT notice (every cut can be appealed, an immediate one too).
+CREDIT_LIMIT_CUT_APPEAL_PATH = env(
+    "CREDIT_LIMIT_CUT_APPEAL_PATH",
+    default="/appeals/new/?kind=limit_change&target={limit_change_id}",
+)
 # Write APIs remember an Idempotency-Key this long (Stripe keeps them 24 hours).
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 # A customer's one-time payment code for in-store purchases lives this long.

@@ -54,7 +54,7 @@ class FeeScheduleAdmin(admin.ModelAdmin):
     list_select_related = ("activated_by",)
     inlines = (FeeScheduleTermInline,)
     actions = ("activate",)
-    readonly_fields = ("is_active", "created_at", "activated_at", "activated_by")
+    readonly_fields = ("is_active", "created_at", "activated_at", "activated_by", "annual_rate_cap")
     show_full_result_count = False
 
     def get_changeform_initial_data(self, request):

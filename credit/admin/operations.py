@@ -4,11 +4,14 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.reasons import ReasonCode
+from core.reasons import ACTS_AT_ONCE, ReasonCode
 from credit.models import FreezeReason
-from credit.services import account_freeze, account_unfreeze, limit_set, temporary_limit_grant
+from credit.risk.manual import limit_change_by_staff
+from credit.risk.models import PendingLimitDecrease
+from credit.services import account_freeze, account_unfreeze, temporary_limit_grant
 
 
 class FreezeForm(forms.Form):
@@ -70,22 +73,42 @@ class SetLimitForm(forms.Form):
         label=_("New base limit (¥)"), min_value=Decimal("0"), max_digits=14, decimal_places=2
     )
     reason_code = forms.ChoiceField(label=_("Reason code"), choices=ReasonCode.choices)
+    acts_at_once = forms.ChoiceField(
+        label=_("Reason to cut at once, without notice"),
+        required=False,
+        choices=[("", _("None: a large cut is announced and waits"))]
+        + [(code.value, code.label) for code in ACTS_AT_ONCE],
+        help_text=_(
+            "A cut deeper than the cooling-off percent, or below what the customer owes, is "
+            "announced to the customer and applies only after the cooling-off period (an open "
+            "appeal holds it), unless one of these reasons applies."
+        ),
+    )
     note = forms.CharField(
         label=_("Note (why, for the record)"), widget=forms.Textarea(attrs={"rows": 3})
     )
 
     def apply(self, *, account, actor, now):
-        change = limit_set(
+        codes = [self.cleaned_data["reason_code"]]
+        if self.cleaned_data["acts_at_once"] and self.cleaned_data["acts_at_once"] not in codes:
+            codes.append(self.cleaned_data["acts_at_once"])
+        done = limit_change_by_staff(
             account=account,
             new_base_limit=self.cleaned_data["new_base_limit"],
-            reason_codes=[self.cleaned_data["reason_code"]],
+            reason_codes=codes,
             note=self.cleaned_data["note"],
             actor=actor,
             now=now,
         )
+        if isinstance(done, PendingLimitDecrease):
+            return _("cut %(old)s → %(new)s announced; it applies from %(when)s if confirmed") % {
+                "old": done.old_base_limit,
+                "new": done.new_base_limit,
+                "when": timezone.localtime(done.effective_at).strftime("%Y-%m-%d %H:%M"),
+            }
         return _("limit %(old)s → %(new)s") % {
-            "old": change.old_base_limit,
-            "new": change.new_base_limit,
+            "old": done.old_base_limit,
+            "new": done.new_base_limit,
         }
 
 

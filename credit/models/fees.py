@@ -21,7 +21,11 @@ class FeeSchedule(models.Model):
         _("penalty cap (fraction of the overdue amount)"), default=Decimal("0.200000")
     )
     grace_days = models.PositiveSmallIntegerField(_("grace days"), default=3)
-    annual_rate_cap = RateField(_("legal cap on the annualised rate"), default=Decimal("0.240000"))
+    # The legal cap itself is the CREDIT_ANNUAL_RATE_CAP setting; activation records here the
+    # cap the schedule was checked against (empty on a draft), for the record.
+    annual_rate_cap = RateField(
+        _("legal cap checked at activation"), null=True, blank=True, editable=False
+    )
     early_payoff_waives_future_fees = models.BooleanField(
         _("early payoff waives future-period fees"), default=True
     )
@@ -45,7 +49,8 @@ class FeeSchedule(models.Model):
                 condition=Q(penalty_cap_ratio__gte=0), name="fee_penalty_cap_non_negative"
             ),
             models.CheckConstraint(
-                condition=Q(annual_rate_cap__gt=0), name="fee_rate_cap_positive"
+                condition=Q(annual_rate_cap__isnull=True) | Q(annual_rate_cap__gt=0),
+                name="fee_rate_cap_positive",
             ),
         ]
         permissions = [("activate_feeschedule", _("Can activate a fee schedule"))]

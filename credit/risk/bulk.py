@@ -183,11 +183,12 @@ def pending_decreases_create(*, run_id: int, lo: int, hi: int, now: datetime, ho
         INSERT INTO risk_pendinglimitdecrease (
             account_id, run_id, kind, old_base_limit, new_base_limit, old_effective_limit,
             new_effective_limit, reason_codes, status, created_at, effective_at,
-            decided_at, decided_by_id, decided_by_run_id, decision_note, limit_change_id)
+            decided_at, decided_by_id, decided_by_run_id, decision_note, limit_change_id,
+            announced_by_id, announcement_note)
         SELECT d.account_id, d.run_id, d.kind, a.base_limit, d.proposed_limit,
                {effective_limit_sql("a")}, {effective_limit_sql("a", "d.proposed_limit")},
                d.reason_codes, 'PENDING', %(now)s, %(now)s + make_interval(hours => %(hours)s),
-               NULL, NULL, NULL, '', NULL
+               NULL, NULL, NULL, '', NULL, NULL, ''
           FROM risk_rescoringdecision d
           JOIN credit_creditaccount a ON a.id = d.account_id
          WHERE d.run_id = %(run_id)s AND d.account_id BETWEEN %(lo)s AND %(hi)s

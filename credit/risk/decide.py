@@ -6,7 +6,8 @@ limit (credit.risk.policy) → what to do now:
     FROZEN account                               HOLD (nothing changes; staff are on it)
     an announced decrease is pending, the limit
       is still the one it was announced over, and
-      the proposal still justifies it (≤ announced):
+      the proposal still justifies it (≤ announced)
+      or staff announced it (ANNOUNCED_CUT):
         past its effective time                  CUT, confirming it      (pending CONFIRM)
         still cooling off                        HOLD                    (pending WAIT)
       otherwise (no longer justified, or stale)  it is cancelled         (pending CANCEL), and
@@ -37,7 +38,8 @@ from decimal import Decimal
 
 from django.db import connection
 
-from credit.formulas import available_sql, effective_limit_sql
+from credit.choices import LimitChangeKind
+from credit.formulas import available_sql, cut_needs_notice_sql, effective_limit_sql, sql_literal
 from credit.risk.features import FEATURES_SQL, feature_params, features_session
 from credit.risk.models import RescoringRun, SeasonalCampaign
 from credit.risk.policy import band_limit_sql, multipliers_cte, proposed_limit_sql
@@ -85,6 +87,9 @@ def decision_sql(run: RescoringRun, model: ScoringModel, *, with_campaigns: bool
     proposed_plain = proposed_limit_sql(policy, band=band, multiplier="1", base="s.base_limit")
     new_effective = effective_limit_sql("t", "t.proposed")
     cooling = f"{Decimal(run.cooling_off_percent):f}"
+    # A staff cut announced in advance is the staff's decision, not the score's: the run
+    # confirms it once due (unless an appeal holds it), whatever the score says.
+    staff_cut = f"p.kind = {sql_literal(LimitChangeKind.ANNOUNCED_CUT)}"
     campaign_join = (
         """
       LEFT JOIN LATERAL (
@@ -113,18 +118,15 @@ targets AS MATERIALIZED (
 ), judged AS (
     SELECT t.*, p.id AS pending_id, p.new_base_limit AS pending_limit,
            p.reason_codes AS pending_reasons, p.kind AS pending_kind,
-           (t.proposed < t.base_limit AND (
-                t.status = 'NEGATIVE'
-                OR {available_sql("t", new_effective)} < 0
-                OR (t.base_limit > 0
-                    AND (t.base_limit - t.proposed) * 100 > {cooling} * t.base_limit)
-           )) AS needs_cooling,
+           {cut_needs_notice_sql("t", "t.proposed", available_sql("t", new_effective), cooling)}
+               AS needs_cooling,
            CASE
                WHEN t.status = 'FROZEN' THEN 'NONE'
                WHEN p.id IS NOT NULL AND t.base_limit <> p.old_base_limit THEN 'CANCEL'
-               WHEN p.id IS NOT NULL AND t.proposed <= p.new_base_limit
+               WHEN p.id IS NOT NULL AND (t.proposed <= p.new_base_limit OR {staff_cut})
                     AND p.effective_at <= %(now)s THEN 'CONFIRM'
-               WHEN p.id IS NOT NULL AND t.proposed <= p.new_base_limit THEN 'WAIT'
+               WHEN p.id IS NOT NULL AND (t.proposed <= p.new_base_limit OR {staff_cut})
+                    THEN 'WAIT'
                WHEN p.id IS NOT NULL THEN 'CANCEL'
                ELSE 'NONE'
            END AS pending_step

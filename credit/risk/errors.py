@@ -121,3 +121,16 @@ class VerificationResendsExhausted(RiskError):
         "We have already sent you several codes. Use the latest one, or call customer "
         "service 400-000-0000."
     )
+
+
+class NotACut(RiskError):
+    code = "not_a_cut"
+    default_message = _("Only a lower base limit can be announced as a cut.")
+
+
+class PendingDecreaseExists(RiskError):
+    code = "pending_decrease_exists"
+    http_status = 409
+    default_message = _(
+        "A limit decrease is already announced on this account; confirm or cancel it first."
+    )

@@ -39,13 +39,14 @@ from credit.services import account_lock, account_status_settle, limit_change_re
 ROLLBACK_PERMISSION = "risk.rollback_rescoringrun"
 
 # Per account the run touched: the base before its first change, the grants to revoke, and
-# the first later change by anyone else (which makes the account skipped).
+# the first later change by anyone else (which makes the account skipped). A staff cut the
+# run only confirmed (ANNOUNCED_CUT) was the staff's decision, not the run's: it stays.
 _PLAN = """
 CREATE TEMP TABLE risk_rollback_plan ON COMMIT DROP AS
 WITH run_changes AS (
     SELECT c.account_id, min(c.id) AS first_id, max(c.id) AS last_id
       FROM credit_limitchange c
-     WHERE c.run_id = %(run_id)s AND c.kind <> 'ROLLBACK'
+     WHERE c.run_id = %(run_id)s AND c.kind NOT IN ('ROLLBACK', 'ANNOUNCED_CUT')
      GROUP BY c.account_id
 )
 SELECT r.account_id,

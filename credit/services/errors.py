@@ -93,6 +93,16 @@ class TransitionRefused(CreditError):
     default_message = _("The account is not in a state that allows this action.")
 
 
+class CutNeedsNotice(CreditError):
+    code = "cut_needs_notice"
+    http_status = 409
+    default_message = _(
+        "A cut this large must be announced to the customer first and wait for the "
+        "cooling-off period (announce it), unless a reason that acts at once applies: "
+        "confirmed fraud, a legal order, the holder's death or the customer's own request."
+    )
+
+
 class ReasonRequired(CreditError):
     code = "reason_required"
     default_message = _("Give a reason for this action.")

@@ -3,13 +3,14 @@
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.permissions import permission_require
 from credit.models import FeeSchedule
-from credit.pricing import build_quote
+from credit.pricing import build_quote, daily_rate_annualised
 from credit.services.errors import FeeScheduleRefused, NoActiveFeeSchedule
 from credit.services.permissions import ACTIVATE_FEE_SCHEDULE
 
@@ -66,33 +67,67 @@ def fee_schedule_worst_rate(*, schedule: FeeSchedule, term: int) -> Decimal:
     )
 
 
-@transaction.atomic
-def fee_schedule_activate(
-    *, schedule: FeeSchedule, now: datetime, actor: User | None = None
-) -> FeeSchedule:
-    """Make this schedule the one in force; refused if any term's rate is above the legal cap."""
-    if actor is not None:
-        permission_require(actor, ACTIVATE_FEE_SCHEDULE)
-    schedule = FeeSchedule.objects.select_for_update().prefetch_related("terms").get(pk=schedule.pk)
+def annual_rate_cap() -> Decimal:
+    """The legal cap on every charge, annualised: a deployment setting, not a schedule field,
+    so whoever activates a schedule cannot raise it."""
+    return Decimal(settings.CREDIT_ANNUAL_RATE_CAP)
+
+
+def _percent(rate: Decimal) -> Decimal:
+    return (rate * 100).quantize(Decimal("0.01"))
+
+
+def fee_schedule_validate(*, schedule: FeeSchedule) -> Decimal:
+    """Refuse a schedule any of whose charges, annualised, is above the legal cap; returns
+    the cap it was checked against. Every charge a customer can be made to pay is here:
+    each installment term (its worst IRR, all fees included) and the penalty (daily × 365);
+    a revolving rate joins the penalty when statements bring one."""
+    cap = annual_rate_cap()
     for term in schedule.offered_terms:
         worst = fee_schedule_worst_rate(schedule=schedule, term=term)
-        if worst > schedule.annual_rate_cap:
+        if worst > cap:
             raise FeeScheduleRefused(
                 _(
                     "The %(term)s-month term reaches an annualised rate of %(rate)s%%, above the "
                     "legal cap of %(cap)s%%. Lower its monthly fee rate."
                 )
-                % {
-                    "term": term,
-                    "rate": (worst * 100).quantize(Decimal("0.01")),
-                    "cap": (schedule.annual_rate_cap * 100).quantize(Decimal("0.01")),
-                },
+                % {"term": term, "rate": _percent(worst), "cap": _percent(cap)},
                 term=term,
                 annual_rate=str(worst),
             )
+    penalty = daily_rate_annualised(schedule.penalty_daily_rate)
+    if penalty > cap:
+        raise FeeScheduleRefused(
+            _(
+                "The penalty of %(daily)s%% a day is %(rate)s%% a year, above the legal cap of "
+                "%(cap)s%%. Lower the penalty rate."
+            )
+            % {
+                "daily": (schedule.penalty_daily_rate * 100).quantize(Decimal("0.0001")),
+                "rate": _percent(penalty),
+                "cap": _percent(cap),
+            },
+            charge="penalty",
+            annual_rate=str(penalty),
+        )
+    return cap
+
+
+@transaction.atomic
+def fee_schedule_activate(
+    *, schedule: FeeSchedule, now: datetime, actor: User | None = None
+) -> FeeSchedule:
+    """Make this schedule the one in force; refused if any charge is above the legal cap.
+
+    The schedule records the cap it was checked against (`annual_rate_cap`)."""
+    if actor is not None:
+        permission_require(actor, ACTIVATE_FEE_SCHEDULE)
+    schedule = FeeSchedule.objects.select_for_update().prefetch_related("terms").get(pk=schedule.pk)
+    cap = fee_schedule_validate(schedule=schedule)
     FeeSchedule.objects.filter(is_active=True).exclude(pk=schedule.pk).update(is_active=False)
     schedule.is_active = True
     schedule.activated_at = now
     schedule.activated_by = actor
-    schedule.save(update_fields=["is_active", "activated_at", "activated_by"])
+    schedule.annual_rate_cap = cap
+    schedule.save(update_fields=["is_active", "activated_at", "activated_by", "annual_rate_cap"])
     return schedule

@@ -3,12 +3,14 @@
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 
 from accounts.models import User
 from core.events import EventType, publish
 from core.permissions import permission_require
-from core.reasons import ReasonCode
+from core.reasons import ACTS_AT_ONCE, ReasonCode
+from credit.formulas import available, cut_needs_notice, effective_limit
 from credit.models import (
     AccountStatus,
     CreditAccount,
@@ -18,7 +20,7 @@ from credit.models import (
     TemporaryLimitGrant,
 )
 from credit.money import quantize
-from credit.services.errors import AccountClosed, InvalidAmount, ReasonRequired
+from credit.services.errors import AccountClosed, CutNeedsNotice, InvalidAmount, ReasonRequired
 from credit.services.lifecycle import account_lock, account_status_settle
 from credit.services.notices import limit_notice
 from credit.services.permissions import GRANT_TEMPORARY_LIMIT, SET_LIMIT
@@ -67,6 +69,44 @@ def limit_change_record(
     return change
 
 
+def cut_needs_notice_now(*, account: CreditAccount, new_base_limit: Decimal) -> bool:
+    """Would lowering this (locked) account's base limit to `new_base_limit` need advance
+    notice? The same rule as the risk engine's automated cuts (credit.formulas)."""
+    return cut_needs_notice(
+        status=account.status,
+        base=account.base_limit,
+        new_base=new_base_limit,
+        available_after=available(
+            effective=effective_limit(
+                base=new_base_limit,
+                temporary=account.temporary_limit,
+                cap=account.probation_limit_cap,
+            ),
+            outstanding=account.outstanding_principal,
+        ),
+        percent=Decimal(settings.RISK_COOLING_OFF_CUT_PERCENT),
+    )
+
+
+def staff_cut_check(
+    *,
+    account: CreditAccount,
+    new_base_limit: Decimal,
+    kind: str,
+    actor: User | None,
+    reason_codes: list[str],
+) -> None:
+    """A person's MANUAL_OVERRIDE cut that needs notice acts at once only for a reason in
+    `core.reasons.ACTS_AT_ONCE`; otherwise it is announced first (credit.risk.manual), and
+    confirmed later as an ANNOUNCED_CUT."""
+    if actor is None or kind != LimitChangeKind.MANUAL_OVERRIDE:
+        return
+    if set(reason_codes) & set(ACTS_AT_ONCE):
+        return
+    if cut_needs_notice_now(account=account, new_base_limit=new_base_limit):
+        raise CutNeedsNotice()
+
+
 @transaction.atomic
 def limit_set(
     *,
@@ -90,6 +130,13 @@ def limit_set(
     if new_base_limit < 0:
         raise InvalidAmount()
     account = account_lock(account)
+    staff_cut_check(
+        account=account,
+        new_base_limit=new_base_limit,
+        kind=kind,
+        actor=actor,
+        reason_codes=reason_codes,
+    )
     old_base, old_effective = account.base_limit, account.effective_limit
     account.base_limit = new_base_limit
     account_status_settle(

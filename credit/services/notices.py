@@ -6,6 +6,8 @@ same events with the same context and dedupe keys; they build them here.
 
 from decimal import Decimal
 
+from django.conf import settings
+
 from core.events import EventType
 from core.reasons import reason_texts
 
@@ -37,6 +39,10 @@ def limit_notice(
         "limit_change_id": limit_change_id,
     }
     event = EventType.LIMIT_RAISED if new_limit > old_limit else EventType.LIMIT_CUT
+    if event == EventType.LIMIT_CUT:  # every cut, even one that acts at once, can be appealed
+        context["appeal_url"] = settings.CREDIT_LIMIT_CUT_APPEAL_PATH.format(
+            limit_change_id=limit_change_id
+        )
     return event, context, f"limit-change:{limit_change_id}"
 
 

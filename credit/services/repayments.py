@@ -1,7 +1,7 @@
 """Repayments: the waterfall, early payoff of a plan, and the credit balance."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -10,11 +10,12 @@ from django.utils import timezone
 from accounts.models import User
 from core.events import EventType, publish
 from core.reasons import ReasonCode
-from credit.formulas import INSTALLMENT_OPEN
+from credit.formulas import INSTALLMENT_OPEN, INSTALLMENT_OVERDUE, periods_not_begun
 from credit.models import (
     AccountStatus,
     AllocationComponent,
     CreditAccount,
+    FreezeReason,
     Installment,
     InstallmentPlan,
     InstallmentStatus,
@@ -29,7 +30,7 @@ from credit.money import ZERO
 from credit.services.amounts import amount_validate
 from credit.services.errors import AccountClosed, IdempotencyKeyConflict, NothingToRepay
 from credit.services.ledger import credit, debit, journal_post
-from credit.services.lifecycle import account_lock, account_status_settle
+from credit.services.lifecycle import account_lock, account_status_settle, account_unfreeze
 
 # Within an installment: penalty, then fee, then principal.
 _WATERFALL = (
@@ -43,24 +44,71 @@ def _open_installments(
     account: CreditAccount, plan: InstallmentPlan | None = None
 ) -> list[Installment]:
     """Oldest due first; locked, since the waterfall writes them."""
-    query = Installment.objects.select_for_update().filter(INSTALLMENT_OPEN, account=account)
+    query = (
+        Installment.objects.select_for_update(of=("self",))
+        .select_related("plan__fee_schedule")
+        .filter(INSTALLMENT_OPEN, account=account)
+    )
     if plan is not None:
         query = query.filter(plan=plan)
     return list(query.order_by("due_date", "plan_id", "sequence"))
 
 
+def _periods_not_started(installments: list[Installment], today: date) -> set[int]:
+    """`credit.formulas.periods_not_begun` for these installments (one query)."""
+    dated = list(
+        Installment.objects.filter(plan_id__in={inst.plan_id for inst in installments})
+        .order_by()
+        .values_list("pk", "plan_id", "due_date")
+    )
+    return periods_not_begun(dated, today)
+
+
+def _owed_now(installments: list[Installment], now: datetime) -> Decimal:
+    """What the waterfall takes to clear these installments: everything due, except the fees
+    of periods that have not started (prepaying their principal waives them)."""
+    not_started = _periods_not_started(installments, timezone.localdate(now))
+    return sum(
+        (
+            inst.principal_due if inst.pk in not_started else inst.amount_due
+            for inst in installments
+        ),
+        ZERO,
+    )
+
+
 def _allocate(
-    *, repayment: Repayment, installments: list[Installment], amount: Decimal, now: datetime
-) -> tuple[list[RepaymentAllocation], dict[str, Decimal], Decimal]:
-    """Run the waterfall; returns the allocations, totals per ledger account and the leftover."""
+    *,
+    repayment: Repayment,
+    installments: list[Installment],
+    amount: Decimal,
+    now: datetime,
+    future_fees: bool = False,
+) -> tuple[list[RepaymentAllocation], dict[str, Decimal], Decimal, Decimal]:
+    """Run the waterfall; returns the allocations, totals per ledger account, the leftover and
+    the fees waived.
+
+    Money never pays a fee for a period that has not started: an installment after the next
+    one due of its plan takes principal only (a prepayment), and once its principal is fully
+    prepaid its fee is waived, as an early payoff waives it (if the plan's schedule waives
+    future-period fees; else the fee stays owed on its due date). A plan payoff, which has
+    already waived what its schedule waives, passes `future_fees=True` and pays the rest.
+    """
     left = amount
     allocations: list[RepaymentAllocation] = []
     per_ledger = {ledger: ZERO for *_, ledger in _WATERFALL}
     touched: list[Installment] = []
+    waived = ZERO
+    not_started = (
+        set() if future_fees else _periods_not_started(installments, timezone.localdate(now))
+    )
     for inst in installments:
         if left == 0:
             break
+        prepaid = inst.pk in not_started
         for component, due_attr, paid_attr, ledger in _WATERFALL:
+            if prepaid and component != AllocationComponent.PRINCIPAL:
+                continue
             take = min(left, getattr(inst, due_attr))
             if take <= 0:
                 continue
@@ -72,12 +120,19 @@ def _allocate(
             )
             per_ledger[ledger] += take
             left -= take
+        if (
+            prepaid
+            and inst.principal_due == 0
+            and inst.plan.fee_schedule.early_payoff_waives_future_fees
+        ):
+            waived += inst.fee_due
+            inst.fee_waived += inst.fee_due
         if inst.amount_due == 0:
             inst.status = InstallmentStatus.PAID
             inst.paid_at = now
         touched.append(inst)
     Installment.objects.bulk_update(
-        touched, ["penalty_paid", "fee_paid", "principal_paid", "status", "paid_at"]
+        touched, ["penalty_paid", "fee_paid", "fee_waived", "principal_paid", "status", "paid_at"]
     )
     if left > 0:
         allocations.append(
@@ -86,7 +141,7 @@ def _allocate(
             )
         )
     RepaymentAllocation.objects.bulk_create(allocations)
-    return allocations, per_ledger, left
+    return allocations, per_ledger, left, waived
 
 
 def _close_finished_plans(plan_ids: set[int], now: datetime) -> None:
@@ -132,9 +187,23 @@ def _book_repayment(
         received_at=now,
         recorded_by=actor,
     )
-    _allocations, per_ledger, leftover = _allocate(
-        repayment=repayment, installments=installments, amount=amount, now=now
+    _allocations, per_ledger, leftover, prepaid_waived = _allocate(
+        repayment=repayment,
+        installments=installments,
+        amount=amount,
+        now=now,
+        future_fees=payoff_plan is not None,
     )
+    if prepaid_waived > 0:
+        repayment.fees_waived += prepaid_waived
+        repayment.save(update_fields=["fees_waived"])
+        journal_post(
+            kind=JournalEntryKind.FEE_WAIVER,
+            account=account,
+            reference=f"prepayment:{repayment.pk}",
+            now=now,
+            lines=[debit(L.FEE_INCOME, prepaid_waived), credit(L.RECEIVABLE_FEE, prepaid_waived)],
+        )
     _close_finished_plans({inst.plan_id for inst in installments}, now)
     account.outstanding_principal -= per_ledger[L.RECEIVABLE_PRINCIPAL]
     account.credit_balance += leftover - (amount if from_balance else ZERO)
@@ -167,7 +236,24 @@ def _book_repayment(
         dedupe_key=f"repayment:{repayment.pk}",
         now=now,
     )
+    _overdue_cure(account=account, now=now)
     return repayment
+
+
+def _overdue_cure(*, account: CreditAccount, now: datetime) -> None:
+    """Nothing overdue any more → the OVERDUE freeze reason goes now, in the repayment's
+    transaction (the same rule as the close's overdue cure: no OVERDUE installment left);
+    another reason keeps the account frozen. `account` is not used after this."""
+    if account.status != AccountStatus.FROZEN or FreezeReason.OVERDUE not in account.freeze_reasons:
+        return
+    if Installment.objects.filter(INSTALLMENT_OVERDUE, account=account).exists():
+        return
+    account_unfreeze(
+        account=account,
+        now=now,
+        reason_codes=[ReasonCode.OVERDUE_CURED],
+        only_reason=FreezeReason.OVERDUE,
+    )
 
 
 def credit_balance_apply(*, account: CreditAccount, now: datetime, source: str) -> Repayment | None:
@@ -181,7 +267,7 @@ def credit_balance_apply(*, account: CreditAccount, now: datetime, source: str) 
     if account.credit_balance <= 0:
         return None
     installments = _open_installments(account)
-    amount = min(account.credit_balance, sum((inst.amount_due for inst in installments), ZERO))
+    amount = min(account.credit_balance, _owed_now(installments, now))
     if amount <= 0:
         return None
     return _book_repayment(
@@ -232,23 +318,15 @@ class PayoffQuote:
     fees_waived: Decimal
 
 
-def _future_installments(installments: list[Installment], today) -> list[Installment]:
-    """Installments after the next one due: their periods have not started, so no fee is owed."""
-    upcoming = [inst for inst in installments if inst.due_date >= today]
-    return upcoming[1:]
-
-
 def plan_payoff_quote(*, plan: InstallmentPlan, now: datetime) -> PayoffQuote:
-    installments = sorted(
-        (inst for inst in plan.installments.all() if inst.is_open),
-        key=lambda inst: (inst.due_date, inst.sequence),
-    )
+    every = list(plan.installments.all())
+    installments = [inst for inst in every if inst.is_open]
     waived = ZERO
     if plan.fee_schedule.early_payoff_waives_future_fees:
-        waived = sum(
-            (inst.fee_due for inst in _future_installments(installments, timezone.localdate(now))),
-            ZERO,
+        not_started = periods_not_begun(
+            [(inst.pk, inst.plan_id, inst.due_date) for inst in every], timezone.localdate(now)
         )
+        waived = sum((inst.fee_due for inst in installments if inst.pk in not_started), ZERO)
     owed = sum((inst.amount_due for inst in installments), ZERO)
     return PayoffQuote(plan_id=plan.pk, amount=owed - waived, fees_waived=waived)
 
@@ -274,9 +352,11 @@ def plan_payoff(
         raise NothingToRepay()
     waived = ZERO
     if plan.fee_schedule.early_payoff_waives_future_fees:
-        for inst in _future_installments(installments, timezone.localdate(now)):
-            waived += inst.fee_due
-            inst.fee_waived += inst.fee_due
+        not_started = _periods_not_started(installments, timezone.localdate(now))
+        for inst in installments:
+            if inst.pk in not_started:
+                waived += inst.fee_due
+                inst.fee_waived += inst.fee_due
         Installment.objects.bulk_update(installments, ["fee_waived"])
         journal_post(
             kind=JournalEntryKind.FEE_WAIVER,

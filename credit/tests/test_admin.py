@@ -24,6 +24,7 @@ from credit.models import (
     LimitChangeKind,
     TemporaryLimitGrant,
 )
+from credit.risk.models import PendingLimitDecrease
 from credit.services import account_close, account_freeze, plan_payoff, purchase_refund
 from testkit.credit import LAUNCH_RATES, buy, launch_fee_schedule, open_account, repay, row_counts
 from testkit.people import staff
@@ -250,13 +251,18 @@ def test_actions_a_role_may_not_take_are_not_offered_or_applied(client, as_role)
 # --- limits ----------------------------------------------------------------------------
 
 
-def test_a_risk_officer_sets_a_limit_with_a_reason_code_and_a_note(client, as_role):
+def test_a_risk_officer_cuts_at_once_only_for_a_listed_reason(client, as_role):
     officer = as_role(Role.RISK_OFFICER)
     account = open_account()
     buy(account, "4000.00", now=BOUGHT)
     client.post(
         operation_url("set-limit", account),
-        {"new_base_limit": "3000.00", "reason_code": ReasonCode.LATE_REPAYMENTS, "note": "review"},
+        {
+            "new_base_limit": "3000.00",
+            "reason_code": ReasonCode.LATE_REPAYMENTS,
+            "acts_at_once": ReasonCode.LEGAL_ORDER,
+            "note": "review",
+        },
     )
     account.refresh_from_db()
     assert (account.base_limit, account.status) == (D("3000.00"), AccountStatus.NEGATIVE)
@@ -265,8 +271,30 @@ def test_a_risk_officer_sets_a_limit_with_a_reason_code_and_a_note(client, as_ro
         LimitChangeKind.MANUAL_OVERRIDE,
         officer,
         "review",
-        [ReasonCode.LATE_REPAYMENTS],
+        [ReasonCode.LATE_REPAYMENTS, ReasonCode.LEGAL_ORDER],
     )
+
+
+def test_a_large_staff_cut_in_the_admin_is_announced_and_waits(client, as_role):
+    officer = as_role(Role.RISK_OFFICER)
+    account = open_account()
+    buy(account, "4000.00", now=BOUGHT)
+    page = client.get(operation_url("set-limit", account)).content.decode()
+    assert 'name="acts_at_once"' in page and "FRAUD_CONFIRMED" in page
+    response = client.post(
+        operation_url("set-limit", account),
+        {"new_base_limit": "3000.00", "reason_code": ReasonCode.LATE_REPAYMENTS, "note": "review"},
+        follow=True,
+    )
+    account.refresh_from_db()
+    assert (account.base_limit, account.status) == (D("10000.00"), AccountStatus.ACTIVE)
+    pending = PendingLimitDecrease.objects.get(account=account)
+    assert (pending.kind, pending.announced_by, pending.new_base_limit) == (
+        LimitChangeKind.ANNOUNCED_CUT,
+        officer,
+        D("3000.00"),
+    )
+    assert any("3000.00" in m and str(account) in m for m in messages_of(response))
 
 
 def test_a_limit_without_a_note_is_refused_and_writes_nothing(client, as_role):
@@ -286,11 +314,11 @@ def test_a_set_limit_on_several_accounts_applies_to_each(client, as_role):
     accounts = [open_account(), open_account()]
     client.post(
         operation_url("set-limit", *accounts),
-        {"new_base_limit": "2500.00", "reason_code": ReasonCode.REGIONAL_POLICY, "note": "pilot"},
+        {"new_base_limit": "8000.00", "reason_code": ReasonCode.REGIONAL_POLICY, "note": "pilot"},
     )
     for account in accounts:
         account.refresh_from_db()
-        assert account.base_limit == D("2500.00")
+        assert account.base_limit == D("8000.00")
 
 
 def test_only_a_risk_manager_grants_temporary_limits(client, as_role):

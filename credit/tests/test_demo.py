@@ -50,7 +50,8 @@ def test_the_histories_are_realistic_and_the_ledger_holds(seeded):
     assert Repayment.objects.filter(account=active, payoff_plan__isnull=False).exists()
     negative = CreditAccount.objects.get(status=AccountStatus.NEGATIVE)
     assert negative.available < 0
-    assert negative.limit_changes.filter(kind=LimitChangeKind.MANUAL_OVERRIDE).exists()
+    # A deep staff cut, announced first and confirmed after the cooling-off.
+    assert negative.limit_changes.filter(kind=LimitChangeKind.ANNOUNCED_CUT).exists()
     # Late and on-time repayments: some paid after their due date, most before.
     paid = InstallmentStatus.PAID
     late = [

@@ -16,7 +16,7 @@ from credit.services import (
     fee_schedule_activate,
     fee_schedule_active,
 )
-from credit.services.fees import fee_schedule_worst_rate
+from credit.services.fees import annual_rate_cap, fee_schedule_worst_rate
 from testkit import people
 from testkit.credit import LAUNCH_RATES, buy, launch_fee_schedule, open_account
 
@@ -39,7 +39,7 @@ def test_the_launch_schedule_is_active_and_within_the_cap():
     active = fee_schedule_active()
     assert active.offered_terms == [1, 3, 6, 9, 12, 24]
     for term in active.offered_terms:
-        assert fee_schedule_worst_rate(schedule=active, term=term) <= active.annual_rate_cap
+        assert fee_schedule_worst_rate(schedule=active, term=term) <= annual_rate_cap()
 
 
 def test_activating_a_schedule_retires_the_previous_one_and_prices_new_purchases():
@@ -95,8 +95,9 @@ def test_the_cap_is_checked_on_the_worst_first_period_not_a_typical_one():
         fee_schedule_activate(schedule=edge, now=NOW)
 
 
-def test_a_lower_legal_cap_refuses_what_the_default_cap_allows():
-    strict = schedule(2, dict(LAUNCH_RATES), annual_rate_cap=D("0.180000"))
+def test_a_lower_legal_cap_refuses_what_the_default_cap_allows(settings):
+    settings.CREDIT_ANNUAL_RATE_CAP = D("0.18")
+    strict = schedule(2, dict(LAUNCH_RATES))
     with pytest.raises(FeeScheduleRefused) as refused:
         fee_schedule_activate(schedule=strict, now=NOW)
     assert refused.value.extra["term"] == 3  # the first term above 18 %
@@ -140,3 +141,40 @@ def test_only_staff_allowed_to_activate_a_schedule_may_do_so():
         fee_schedule_activate(schedule=new, actor=people.officer(), now=NOW)
     assert fee_schedule_active().version == 1
     assert fee_schedule_activate(schedule=new, actor=people.manager(), now=NOW).is_active
+
+
+def test_a_penalty_above_the_cap_once_annualised_is_refused_naming_the_charge_and_rate():
+    old = launch_fee_schedule()
+    usurious = schedule(2, LAUNCH_RATES, penalty_daily_rate=D("0.005000"))  # 0.5 % a day
+    with translation.override("en"), pytest.raises(FeeScheduleRefused) as refused:
+        fee_schedule_activate(schedule=usurious, actor=people.manager(), now=NOW)
+
+    message = str(refused.value.message)
+    assert "penalty of 0.5000% a day is 182.50% a year" in message
+    assert "24.00%" in message
+    assert refused.value.extra == {"charge": "penalty", "annual_rate": "1.825000"}
+    usurious.refresh_from_db()
+    old.refresh_from_db()
+    assert (usurious.is_active, old.is_active) == (False, True)
+    with translation.override("zh-hans"), pytest.raises(FeeScheduleRefused) as refused:
+        fee_schedule_activate(schedule=usurious, now=NOW)
+    assert "182.50%" in str(refused.value.message)
+    assert "违约金" in str(refused.value.message)
+
+
+def test_a_penalty_at_the_cap_is_accepted_and_the_schedule_records_the_cap_it_was_checked_on():
+    launch_fee_schedule()
+    at_cap = schedule(2, LAUNCH_RATES, penalty_daily_rate=D("0.000657"))  # 23.98 % a year
+    fee_schedule_activate(schedule=at_cap, now=NOW)
+    at_cap.refresh_from_db()
+    assert (at_cap.is_active, at_cap.annual_rate_cap) == (True, D("0.240000"))
+
+
+def test_whoever_activates_a_schedule_cannot_edit_the_cap(client):
+    client.force_login(people.manager())
+    draft = schedule(2, LAUNCH_RATES)
+    assert "annual_rate_cap" not in {f.name for f in FeeSchedule._meta.fields if f.editable}
+    page = client.get(f"/admin/credit/feeschedule/{draft.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="annual_rate_cap"' not in page.content.decode()
+    assert draft.annual_rate_cap is None  # a draft's cap is the setting, read at activation

@@ -196,7 +196,7 @@ UPDATE credit_installment i
  WHERE i.id = v.id
 RETURNING i.id, {formulas.principal_due_sql("i")}, {formulas.fee_due_sql("i")},
           {formulas.penalty_due_sql("i")}, {formulas.amount_due_sql("i")},
-          {formulas.installment_open_sql("i")}
+          {formulas.installment_open_sql("i")}, {formulas.installment_overdue_sql("i")}
 """  # noqa: S608 - constant SQL fragments, values are parameters
 
 
@@ -217,10 +217,18 @@ def test_amounts_due_and_openness_are_the_same_in_python_the_orm_and_sql(install
         orm_penalty=formulas.PENALTY_DUE,
         orm_amount=formulas.AMOUNT_DUE,
         orm_open=ExpressionWrapper(formulas.INSTALLMENT_OPEN, output_field=BooleanField()),
+        orm_overdue=ExpressionWrapper(formulas.INSTALLMENT_OVERDUE, output_field=BooleanField()),
     )
     assert len(by_orm) == len(by_sql) == ROWS
     for inst in by_orm:
-        python = (inst.principal_due, inst.fee_due, inst.penalty_due, inst.amount_due, inst.is_open)
+        python = (
+            inst.principal_due,
+            inst.fee_due,
+            inst.penalty_due,
+            inst.amount_due,
+            inst.is_open,
+            formulas.installment_is_overdue(status=inst.status),
+        )
         assert by_sql[inst.pk] == python
         assert (
             inst.orm_principal,
@@ -228,6 +236,7 @@ def test_amounts_due_and_openness_are_the_same_in_python_the_orm_and_sql(install
             inst.orm_penalty,
             inst.orm_amount,
             inst.orm_open,
+            inst.orm_overdue,
         ) == python
 
 
@@ -303,3 +312,36 @@ def test_the_database_refuses_an_active_account_whose_limit_is_below_its_debt(db
 def test_status_literals_in_sql_are_quoted_from_the_enums():
     assert formulas.sql_list(formulas.OPEN_INSTALLMENT_STATUSES) == "('PENDING', 'OVERDUE')"
     assert formulas.sql_literal("O'HARA") == "'O''HARA'"
+
+
+_CUT_NEEDS_NOTICE = f"""
+SELECT {formulas.cut_needs_notice_sql("a", "a.new_base", "a.available_after", "a.percent")}
+  FROM (VALUES (%s::varchar, %s::numeric, %s::numeric, %s::numeric, %s::numeric))
+       a(status, base_limit, new_base, available_after, percent)
+"""  # noqa: S608 - constant SQL fragments, values are parameters
+
+
+@pytest.mark.django_db
+@DB
+@given(
+    status=st.sampled_from(AccountStatus.values),
+    base=cents(),
+    new_base=cents(),
+    available_after=cents() | cents().map(lambda n: -n),
+    percent=st.integers(min_value=0, max_value=100).map(D),
+)
+def test_whether_a_cut_needs_notice_is_the_same_in_python_and_sql(
+    status, base, new_base, available_after, percent
+):
+    """The risk engine's SQL and the staff path's Python decide alike which cuts wait."""
+    python = formulas.cut_needs_notice(
+        status=status,
+        base=base,
+        new_base=new_base,
+        available_after=available_after,
+        percent=percent,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(_CUT_NEEDS_NOTICE, [status, base, new_base, available_after, percent])
+        [(sql,)] = cursor.fetchall()
+    assert sql is python

@@ -30,8 +30,11 @@ def test_a_limit_notice_says_cut_or_raised_with_the_reasons_in_words_and_one_key
         "reason_codes": [ReasonCode.RESCORE],
         "reasons": [str(text) for text in reason_texts([ReasonCode.RESCORE])],
         "limit_change_id": 7,
+        "appeal_url": "/appeals/new/?kind=limit_change&target=7",
     }
-    assert notice("600.00", "1000.00")[0] == EventType.LIMIT_RAISED
+    raised = notice("600.00", "1000.00")
+    assert raised[0] == EventType.LIMIT_RAISED
+    assert "appeal_url" not in raised[1]
 
 
 def test_no_limit_notice_when_the_usable_limit_did_not_move():

@@ -252,3 +252,12 @@ def test_the_repay_checkout_and_history_pages_run_a_bounded_number_of_queries(
         assert response.status_code == 200
     with django_assert_max_num_queries(12):
         assert browser_client.get("/credit/limits/").status_code == 200
+
+
+def test_the_repay_page_says_what_clears_everything_today_without_fees_of_periods_not_begun(
+    browser_client, account, merchant
+):
+    buy(account, "300.00", merchant=merchant, term=3)  # today: 3 × (100.00 + 2.40 fee)
+    page = text(browser_client.get("/credit/repay/"))
+    # The current period's fee is owed; the two later periods' fees are not (yet).
+    assert "<dd>¥302.40</dd>" in page

@@ -266,8 +266,9 @@ def test_a_purchase_on_an_account_holding_a_balance_is_paid_from_it():
     second = buy(account, "300.00", term=3, now=shanghai(2026, 2, 3, 9, 0))
 
     account.refresh_from_db()
-    # 120.00 pays the first installment (100.00 + fee 2.40), then the second's fee and 15.20.
-    assert (account.credit_balance, account.outstanding_principal) == (D("0.00"), D("184.80"))
+    # 120.00 pays the first installment (100.00 + fee 2.40), then 17.60 of the second's
+    # principal: its period has not started, so none of its fee.
+    assert (account.credit_balance, account.outstanding_principal) == (D("0.00"), D("182.40"))
     first, then, _last = second.plan.installments.order_by("sequence")
     assert (first.fee_paid, first.principal_paid, first.status) == (
         D("2.40"),
@@ -275,8 +276,8 @@ def test_a_purchase_on_an_account_holding_a_balance_is_paid_from_it():
         InstallmentStatus.PAID,
     )
     assert (then.fee_paid, then.principal_paid, then.status) == (
-        D("2.40"),
-        D("15.20"),
+        D("0.00"),
+        D("17.60"),
         InstallmentStatus.PENDING,
     )
     assert second.account.credit_balance == D("0.00")
@@ -286,10 +287,11 @@ def test_a_purchase_on_an_account_holding_a_balance_is_paid_from_it():
 def test_a_partial_refund_of_a_repaid_purchase_returns_the_fee_paid_on_that_principal():
     account = open_account()
     purchase = buy(account, "1000.00", term=3, now=BOUGHT)  # 3 × (333.33… + 8.00)
-    repay(account, "1024.00", now=shanghai(2026, 2, 10, 9, 0))  # everything
+    # Everything, once the last period has started (so every fee was owed and paid).
+    repay(account, "1024.00", now=shanghai(2026, 4, 1, 9, 0))
 
-    first = refund(purchase, "400.00", now=shanghai(2026, 2, 12, 9, 0))
-    rest = refund(purchase, "600.00", now=shanghai(2026, 2, 13, 9, 0))
+    first = refund(purchase, "400.00", now=shanghai(2026, 4, 2, 9, 0))
+    rest = refund(purchase, "600.00", now=shanghai(2026, 4, 3, 9, 0))
 
     # From the last installment back: 333.34 of it (its whole fee, 8.00) and 66.66 of the
     # second (a fifth of its fee, 1.60); then the rest, every cent of fee with it.

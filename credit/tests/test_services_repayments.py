@@ -94,8 +94,9 @@ def test_allocations_sum_exactly_to_the_repayment_and_the_ledger_says_the_same()
     lines = {(line.ledger_account, line.debit, line.credit) for line in entry.lines.all()}
     assert lines == {
         (L.CASH, D("500.00"), D("0.00")),
-        (L.RECEIVABLE_FEE, D("0.00"), D("16.00")),
-        (L.RECEIVABLE_PRINCIPAL, D("0.00"), D("484.00")),
+        # The first installment's fee; the second's period has not started: principal only.
+        (L.RECEIVABLE_FEE, D("0.00"), D("8.00")),
+        (L.RECEIVABLE_PRINCIPAL, D("0.00"), D("492.00")),
     }
 
 
@@ -104,13 +105,15 @@ def test_an_overpayment_becomes_a_credit_balance_and_closes_the_plan():
     purchase = buy(account, "300.00", term=3, now=BOUGHT)
     with capture_events() as events:
         repayment = repay(account, "400.00", now=shanghai(2026, 2, 1, 9, 0))
-    assert allocations(repayment)[-1] == (None, AllocationComponent.CREDIT_BALANCE, D("92.80"))
+    # 300.00 + the current period's fee 2.40; the two later periods' fees are waived.
+    assert allocations(repayment)[-1] == (None, AllocationComponent.CREDIT_BALANCE, D("97.60"))
+    assert repayment.fees_waived == D("4.80")
     account.refresh_from_db()
-    assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("92.80"))
+    assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("97.60"))
     purchase.plan.refresh_from_db()
     assert purchase.plan.status == PlanStatus.PAID_OFF
     assert [e.event for e in events] == [EventType.REPAYMENT_RECEIVED]
-    assert events[0].context["credit_balance_added"] == "92.80"
+    assert events[0].context["credit_balance_added"] == "97.60"
     assert ledger_check().ok
 
 
@@ -160,7 +163,7 @@ def account_state_logs(account):
 def test_a_frozen_account_may_repay_and_stays_frozen():
     account = open_account()
     buy(account, "300.00", now=BOUGHT)
-    account_freeze(account=account, reason="OVERDUE", now=shanghai(2026, 2, 15, 2, 0))
+    account_freeze(account=account, reason="COMPLIANCE", now=shanghai(2026, 2, 15, 2, 0))
     repay(account, "102.40", now=shanghai(2026, 2, 16, 9, 0))
     account.refresh_from_db()
     assert account.status == AccountStatus.FROZEN
@@ -208,3 +211,71 @@ def test_reusing_a_repayment_key_for_another_amount_is_refused_and_writes_nothin
     with pytest.raises(IdempotencyKeyConflict):
         repay(account, "60.00", idempotency_key="pay-1", now=shanghai(2026, 2, 1, 9, 1))
     assert row_counts() == before
+
+
+# --- money already paid works at once (issue #12, Must 9) ------------------------------------
+
+
+def test_a_purchase_paid_at_once_from_a_credit_balance_is_an_early_payoff_without_future_fees():
+    account = open_account()
+    repay(account, "2000.00", now=BOUGHT)  # nothing owed: all credit balance
+    with capture_events() as events:
+        purchase = buy(account, "1000.00", term=6, now=BOUGHT)  # 6 × 7.50 fee: 45.00
+
+    installments = list(purchase.plan.installments.order_by("sequence"))
+    # Only the period that has begun costs its fee; the five later ones are waived.
+    assert sum((i.fee_paid for i in installments), D("0.00")) == D("7.50")
+    assert sum((i.fee_waived for i in installments), D("0.00")) == D("37.50")
+    assert all(i.status == InstallmentStatus.PAID for i in installments)
+    purchase.plan.refresh_from_db()
+    assert purchase.plan.status == PlanStatus.PAID_OFF
+    account.refresh_from_db()
+    assert (account.outstanding_principal, account.credit_balance) == (D("0.00"), D("992.50"))
+    paid = account.repayments.get(channel="CREDIT_BALANCE")
+    assert (paid.amount, paid.fees_waived) == (D("1007.50"), D("37.50"))
+    [received] = [e for e in events if e.event == EventType.REPAYMENT_RECEIVED]
+    assert received.context["credit_balance_added"] == "0.00"
+    assert ledger_check().ok
+
+
+def test_a_partial_prepayment_never_pays_a_fee_for_a_period_that_has_not_begun():
+    account = open_account()
+    purchase = buy(account, "1200.00", term=3, now=BOUGHT)  # 400.00 + 9.60 fee a period
+    # On 1 February period 1 (to 10 Feb) has begun; periods 2 and 3 have not.
+    repayment = repay(account, "700.00", now=shanghai(2026, 2, 1, 9, 0))
+
+    first, second, third = purchase.plan.installments.order_by("sequence")
+    assert (first.fee_paid, first.principal_paid, first.status) == (
+        D("9.60"),
+        D("400.00"),
+        InstallmentStatus.PAID,
+    )
+    # 290.40 left: principal of period 2 only, its fee untouched (not paid, not yet waived).
+    assert (second.fee_paid, second.fee_waived, second.principal_paid, second.status) == (
+        D("0.00"),
+        D("0.00"),
+        D("290.40"),
+        InstallmentStatus.PENDING,
+    )
+    assert (third.fee_paid, third.principal_paid) == (D("0.00"), D("0.00"))
+    assert repayment.fees_waived == D("0.00")
+    # Prepaying the rest of period 2's principal waives its fee.
+    repay(account, "109.60", now=shanghai(2026, 2, 2, 9, 0))
+    second.refresh_from_db()
+    assert (second.fee_paid, second.fee_waived, second.status) == (
+        D("0.00"),
+        D("9.60"),
+        InstallmentStatus.PAID,
+    )
+    assert ledger_check().ok
+
+
+def test_the_waterfall_still_takes_the_fee_of_a_period_that_has_begun():
+    account = open_account()
+    purchase = buy(account, "1200.00", term=3, now=BOUGHT)
+    # 20 February: period 1 is past due, period 2 (to 10 March) has begun.
+    repay(account, "900.00", now=shanghai(2026, 2, 20, 9, 0))
+    first, second, third = purchase.plan.installments.order_by("sequence")
+    assert (first.fee_paid, second.fee_paid, third.fee_paid) == (D("9.60"), D("9.60"), D("0.00"))
+    assert third.principal_paid == D("900.00") - D("819.20")
+    assert ledger_check().ok

@@ -16,6 +16,8 @@ class PendingLimitDecreaseAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "account_id",
+        "kind",
+        "announced_by",
         "old_effective_limit",
         "new_effective_limit",
         "status",
@@ -23,7 +25,7 @@ class PendingLimitDecreaseAdmin(ReadOnlyAdmin):
         "created_at",
         "reasons",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "kind")
     search_fields = ("=account__id",)
     actions = ["confirm", "cancel"]
 

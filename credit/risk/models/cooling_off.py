@@ -21,8 +21,10 @@ class PendingStatus(models.TextChoices):
 
 
 class PendingLimitDecrease(models.Model):
-    """An automated cut announced in advance: it applies only when confirmed after
-    `effective_at`, by a later run whose score still justifies it, or by risk staff."""
+    """A cut announced in advance: it applies only when confirmed after `effective_at`, by
+    a later run (an automated one only if its score still justifies it), or by risk staff.
+    Automated cuts come from a run (`run`); staff cuts have `announced_by` and kind
+    ANNOUNCED_CUT."""
 
     account = models.ForeignKey(
         CreditAccount, on_delete=models.PROTECT, related_name="pending_decreases"
@@ -49,6 +51,11 @@ class PendingLimitDecrease(models.Model):
         RescoringRun, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decision_note = models.TextField(_("note"), blank=True)
+    # A staff cut announced in advance (kind ANNOUNCED_CUT): who announced it, and why.
+    announced_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    announcement_note = models.TextField(_("why it was announced"), blank=True)
     limit_change = models.OneToOneField(
         LimitChange, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -68,6 +75,16 @@ class PendingLimitDecrease(models.Model):
             models.CheckConstraint(
                 condition=Q(new_base_limit__lt=F("old_base_limit")) & Q(new_base_limit__gte=0),
                 name="pendingdecrease_is_a_decrease",
+            ),
+            # A staff cut names who announced it and comes from no run; a run's cut is not one.
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=LimitChangeKind.ANNOUNCED_CUT)
+                    & Q(announced_by__isnull=False)
+                    & Q(run__isnull=True)
+                )
+                | (~Q(kind=LimitChangeKind.ANNOUNCED_CUT) & Q(announced_by__isnull=True)),
+                name="pendingdecrease_staff_cut_has_its_author",
             ),
         ]
         indexes = [

@@ -130,7 +130,7 @@ def test_a_run_cancels_an_announcement_over_a_limit_changed_since(announced):
     limit_set(
         account=announced.account,
         new_base_limit="6000.00",
-        reason_codes=[ReasonCode.STAFF_DECISION],
+        reason_codes=[ReasonCode.CUSTOMER_REQUEST],  # acts at once
         now=RUN_AT + timedelta(hours=1),
         actor=staff(Role.RISK_MANAGER),
         note="manual review",

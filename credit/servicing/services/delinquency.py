@@ -2,7 +2,12 @@
 
 from decimal import Decimal
 
-from credit.formulas import fee_due_sql, installment_open_sql, principal_due_sql
+from credit.formulas import (
+    fee_due_sql,
+    installment_open_sql,
+    installment_overdue_sql,
+    principal_due_sql,
+)
 from credit.models import FreezeReason, JournalEntryKind, LedgerAccount
 from credit.servicing.services.context import CloseContext, bucket_sql
 from credit.transitions import GRADUATE, UNFREEZE, sql_freeze_reason
@@ -129,7 +134,7 @@ def delinquency_update(ctx: CloseContext) -> None:
             SELECT i.account_id, max(i.days_past_due) AS dpd,
                    sum({principal_due_sql("i")} + {fee_due_sql("i")}) AS amount
               FROM credit_installment i
-             WHERE i.status = 'OVERDUE'
+             WHERE {installment_overdue_sql("i")}
              GROUP BY i.account_id
             """  # noqa: S608 - constant SQL fragments, values are parameters
         )

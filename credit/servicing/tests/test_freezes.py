@@ -64,30 +64,31 @@ def test_an_account_frozen_by_staff_gains_the_overdue_reason_without_a_second_tr
     assert [log[2] for log in state_logs(account)] == ["freeze"]
 
 
-def test_curing_the_overdue_unfreezes_to_restored_with_half_the_limit_and_notices(late):
+def test_curing_the_overdue_unfreezes_at_once_and_the_close_then_caps_half_the_limit(late):
     close_through(date(2026, 2, 10), date(2026, 2, 17))
-    repay(late, "1030.00", now=shanghai(2026, 2, 17, 10, 0))  # period 1 with its penalty
+    repaid_at = shanghai(2026, 2, 17, 10, 0)
     with capture_events() as events:
-        close(date(2026, 2, 18))
+        repay(late, "1030.00", now=repaid_at)  # period 1 with its penalty
+    # The repayment lifts the OVERDUE freeze in its own transaction, not at the next close.
     account = reload(late)
     assert (account.status, account.freeze_reasons, account.status_reason_codes) == (
         AccountStatus.RESTORED,
         [],
         ["OVERDUE_CURED"],
     )
-    # Half of the 10,000.00 before the incident; the customer owes 2,000.00, less than that.
+    assert account.restored_at == repaid_at
+    assert state_logs(account)[-1] == ("FROZEN", "RESTORED", "unfreeze")
+    assert [e.event for e in events if e.user_id == account.customer_id] == [
+        "REPAYMENT_RECEIVED",
+        "ACCOUNT_UNFROZEN",
+    ]
+    close(date(2026, 2, 18))
+    account = reload(late)
+    # The close starts probation: half of the 10,000.00 before the incident; the customer
+    # owes 2,000.00, less than that.
     assert account.probation_limit_cap == D("5000.00")
     assert account.available == D("3000.00")
-    assert account.restored_at == shanghai(2026, 2, 18, 0, 30)
-    assert state_logs(account)[-1] == ("FROZEN", "RESTORED", "unfreeze")
     assert limit_changes(account)[-1] == ("PROBATION_STEP", D("10000.00"), D("5000.00"))
-    assert [e.event for e in events if e.user_id == account.customer_id] == ["ACCOUNT_UNFROZEN"]
-    unfrozen = events[0].context
-    assert (unfrozen["status"], unfrozen["effective_limit"], unfrozen["available"]) == (
-        "RESTORED",
-        "5000.00",
-        "3000.00",
-    )
 
 
 def test_the_probation_cap_is_never_below_what_the_customer_owes():
@@ -121,20 +122,25 @@ def test_curing_while_owing_more_than_the_limit_unfreezes_to_negative():
         run_id=1,
         now=shanghai(2026, 2, 17, 2, 0),
     )
-    repay(account, "2100.00", now=shanghai(2026, 2, 17, 10, 0))  # period 1 (2,048) + penalty
     with capture_events() as events:
-        close(date(2026, 2, 18))
+        repay(account, "2100.00", now=shanghai(2026, 2, 17, 10, 0))  # period 1 (2,048) + penalty
     account = reload(account)
     assert (account.status, account.probation_limit_cap) == (AccountStatus.NEGATIVE, None)
     assert account.available < 0
     assert state_logs(account)[-1] == ("FROZEN", "NEGATIVE", "unfreeze")
-    assert [e.event for e in events] == ["ACCOUNT_UNFROZEN", "ACCOUNT_NEGATIVE"]
+    assert [e.event for e in events] == [
+        "REPAYMENT_RECEIVED",
+        "ACCOUNT_UNFROZEN",
+        "ACCOUNT_NEGATIVE",
+    ]
 
 
 def test_an_account_also_frozen_for_another_reason_only_loses_the_overdue_reason(late):
     close_through(date(2026, 2, 10), date(2026, 2, 17))
     account_freeze(account=late, reason=FreezeReason.COMPLIANCE, now=shanghai(2026, 2, 17, 9))
     repay(late, "1030.00", now=shanghai(2026, 2, 17, 10, 0))
+    # The repayment drops only the reason it cured, at once.
+    assert reload(late).freeze_reasons == [FreezeReason.COMPLIANCE]
     with capture_events() as events:
         close(date(2026, 2, 18))
     account = reload(late)

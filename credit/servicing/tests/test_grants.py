@@ -80,21 +80,22 @@ def test_an_expiry_that_leaves_available_at_zero_or_more_keeps_the_account_activ
 def test_a_negative_account_repays_back_above_zero_and_is_restored_on_probation():
     account, _grant = campaign_account("2500.00")
     close(date(2026, 4, 1))
-    # 1,600 pays three periods (435.41 each) and 293.77 of the fourth: 1,525.00 of principal.
+    # 1,600 pays the three periods begun (435.41 each), then 293.77 of principal ahead
+    # (no fee for periods not begun): 1,581.25 of principal.
     repay(account, "1600.00", now=shanghai(2026, 4, 1, 10, 0))
     account = reload(account)
     assert (account.status, account.outstanding_principal) == (
         AccountStatus.RESTORED,
-        D("975.00"),
+        D("918.75"),
     )
     assert account.probation_limit_cap is None
     with capture_events() as events:
         close(date(2026, 4, 2))
     account = reload(account)
-    # The close starts probation: half of the 1,000 before, but not below the 975 owed.
-    assert (account.probation_limit_cap, account.available) == (D("975.00"), D("0.00"))
-    assert limit_changes(account)[-1] == ("PROBATION_STEP", D("1000.00"), D("975.00"))
-    assert [(e.event, e.context["new_limit"]) for e in events] == [("LIMIT_CUT", "975.00")]
+    # The close starts probation: half of the 1,000 before, but not below the 918.75 owed.
+    assert (account.probation_limit_cap, account.available) == (D("918.75"), D("0.00"))
+    assert limit_changes(account)[-1] == ("PROBATION_STEP", D("1000.00"), D("918.75"))
+    assert [(e.event, e.context["new_limit"]) for e in events] == [("LIMIT_CUT", "918.75")]
 
 
 def test_a_scheduled_grant_applies_when_its_start_has_come():
