@@ -11,12 +11,13 @@ from core.reasons import ReasonCode
 from credit.models import FreezeReason, LimitChangeKind
 from credit.services import account_freeze, account_open, limit_set
 from credit.tests.apikit import shop
-from testkit.credit import buy
+from testkit.credit import buy, launch_fee_schedule
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_the_banner_lists_each_cause_with_its_own_appeal_link(live_server, page):
+    launch_fee_schedule()
     user = customer(user__phone="+8613800138001", real_name="王五")
     account = account_open(
         customer=user, base_limit=Decimal("8000.00"), now=shanghai(2026, 1, 5, 9, 0)

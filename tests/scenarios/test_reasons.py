@@ -44,14 +44,14 @@ def test_the_banner_keeps_the_cut_that_caused_it_and_the_history_shows_freeze_an
     account = open_account("10000.00", now=start)
     buy(account, "6000.00", merchant=merchant, now=start + timedelta(hours=1))
     reviewer = officer()
+    # The nightly run's cut, applied once its notice period ran out (a staff cut this deep
+    # is announced first: tests/scenarios/test_limits.py).
     cut = limit_set(
         account=account,
         new_base_limit=D("5000.00"),
-        kind=LimitChangeKind.MANUAL_OVERRIDE,
-        reason_codes=[ReasonCode.HIGH_UTILISATION],
+        kind=LimitChangeKind.RESCORE,
+        reason_codes=[ReasonCode.RESCORE, ReasonCode.HIGH_UTILISATION],
         now=start + timedelta(days=1),
-        actor=reviewer,
-        note="utilisation review",
     )
     account_freeze(
         account=account,
@@ -71,7 +71,10 @@ def test_the_banner_keeps_the_cut_that_caused_it_and_the_history_shows_freeze_an
     assert "You are using most of your limit" in banner(negative)
     assert "A risk officer reviewed your account" not in banner(negative)
 
-    repay(account, amount_owed_total(account=account), now=start + timedelta(days=4))
+    paid_at = start + timedelta(days=4)
+    repay(
+        account, amount_owed_total(account=account, today=timezone.localdate(paid_at)), now=paid_at
+    )
     account_close(account=account, now=start + timedelta(days=5))
     closed = portal(account)
     assert "您还可以消费" not in closed

@@ -10,6 +10,7 @@ from django_celery_beat.models import PeriodicTask
 
 from credit.models import LimitChange
 from credit.risk.models import RescoringRun, RunStatus
+from credit.risk.rules import rules_ensure
 from credit.risk.tests.factories import OPENED_AT, active_policy, bands
 from testkit.credit import open_account
 
@@ -18,8 +19,10 @@ pytestmark = pytest.mark.django_db
 
 def test_the_nightly_rescoring_is_scheduled_at_two_in_shanghai_and_the_rules_every_ten_minutes():
     """…and the verification timeouts every ten minutes too."""
-    # The data migration's own function (a transactional test elsewhere may have flushed its
-    # rows); running it again changes nothing.
+    # The data migrations' own functions (a transactional test elsewhere may have flushed their
+    # rows); running them again changes nothing. The rule rows come first, from today's model:
+    # 0002's defaults name a column 0004 replaced, and get_or_create only reads them to create.
+    rules_ensure()
     schedules = importlib.import_module("credit.risk.migrations.0002_schedules_rules_draft_policy")
     verifications = importlib.import_module(
         "credit.risk.migrations.0004_rule_action_verification_challenge"
