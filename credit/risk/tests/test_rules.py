@@ -96,7 +96,8 @@ def test_clearing_a_shared_ip_flag_lifts_its_freeze_and_confirming_keeps_it(five
         flag_clear(flag=flag, actor=officer, now=NOW, note="")
     flag = flag_clear(flag=flag, actor=officer, now=NOW + timedelta(hours=1), note="office NAT")
     assert (flag.status, flag.reviewed_by) == (FlagStatus.CLEARED, officer)
-    assert all(reload(a).status == AccountStatus.RESTORED for a in five_accounts)
+    # A false alarm is our error: back to ACTIVE, no probation (credit.services.reversals).
+    assert all(reload(a).status == AccountStatus.ACTIVE for a in five_accounts)
     with pytest.raises(FlagNotOpen):
         flag_confirm(flag=flag, actor=officer, now=NOW, note="x")
     # Reviewed evidence does not come back; new logins after the review do.
