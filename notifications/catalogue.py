@@ -164,6 +164,7 @@ POLICIES: dict[str, EventPolicy] = {
             "effective_limit": "10000.00",
             "available": "8800.00",
             "penalty_waived": "12.50",
+            "penalty_returned": "1.53",
             "reason_codes": ["OUR_ERROR"],
         }
     ),

@@ -53,6 +53,8 @@ class DecisionReversal(models.Model):
     limit_before = MoneyField(_("usable limit before"))
     limit_after = MoneyField(_("usable limit after"))
     penalty_waived = MoneyField(_("penalties waived"), default=0)
+    # Penalties of the period the customer had already paid, given back to the credit balance.
+    penalty_returned = MoneyField(_("penalties returned"), default=0)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
@@ -60,7 +62,8 @@ class DecisionReversal(models.Model):
         verbose_name_plural = _("decision reversals")
         constraints = [
             models.CheckConstraint(
-                condition=Q(penalty_waived__gte=0), name="reversal_waived_non_negative"
+                condition=Q(penalty_waived__gte=0, penalty_returned__gte=0),
+                name="reversal_waived_non_negative",
             ),
             # A wrong decision is reversed once (per freeze reason).
             models.UniqueConstraint(

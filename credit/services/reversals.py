@@ -10,10 +10,11 @@ transaction:
   when it owes more than its limit even so; never RESTORED, no probation cap, no
   pre-incident limit). A freeze with another reason still standing keeps that reason (and
   the account FROZEN): only the wrong one goes;
-- waives every penalty posted since the decision and still unpaid (we cannot tell which of
-  them it caused, so the customer has the benefit of the doubt), with a PENALTY_WAIVER
-  journal entry; installment fees are agreed at purchase and there is no interest yet, so
-  a decision causes no other charge;
+- waives every penalty posted since the decision (we cannot tell which of them it caused,
+  so the customer has the benefit of the doubt): what is unpaid with a PENALTY_WAIVER
+  journal entry, what the customer already paid since is returned to their credit balance
+  (PENALTY_RETURN), which pays what they owe at once; installment fees are agreed at
+  purchase and there is no interest yet, so a decision causes no other charge;
 - records a `DecisionReversal` linked to the wrong decision's row (which stays) and to the
   LimitChange it wrote; the risk features leave the reversed decision out;
 - tells the customer (DECISION_REVERSED, every channel) what went wrong and what was put
@@ -40,6 +41,7 @@ from core.reasons import ReasonCode
 from credit.formulas import INSTALLMENT_OPEN
 from credit.models import (
     AccountStatus,
+    AllocationComponent,
     CreditAccount,
     DecisionReversal,
     Installment,
@@ -47,6 +49,7 @@ from credit.models import (
     JournalLine,
     LimitChange,
     LimitChangeKind,
+    RepaymentAllocation,
     ReversalSource,
     ReversedDecision,
 )
@@ -57,6 +60,7 @@ from credit.services.ledger import credit, debit, journal_post
 from credit.services.lifecycle import account_lock
 from credit.services.limits import limit_change_record
 from credit.services.permissions import REVERSE_DECISION
+from credit.services.repayments import credit_balance_apply
 from credit.transitions import REVERSE, audit_description
 
 # The permission a person needs for each source (None: the appeal's approval was checked).
@@ -190,8 +194,11 @@ def _already_waived(account: CreditAccount, reference: str) -> Decimal:
     )
 
 
-def _penalties_waive(account: CreditAccount, *, since: datetime, reference: str, now) -> Decimal:
-    """Waive the unpaid penalties posted since `since` (net of waivers since), newest first."""
+def _penalties_waive(
+    account: CreditAccount, *, since: datetime, reference: str, now
+) -> tuple[Decimal, Decimal]:
+    """Waive the unpaid penalties posted since `since` (net of waivers since), newest first;
+    returns (waived, the rest of them: already paid)."""
 
     def posted(kind: str, side: str) -> Decimal:
         return (
@@ -208,7 +215,7 @@ def _penalties_waive(account: CreditAccount, *, since: datetime, reference: str,
         JournalEntryKind.PENALTY_WAIVER, "credit"
     )
     if to_waive <= 0:
-        return ZERO
+        return ZERO, ZERO
     waived = ZERO
     installments = Installment.objects.select_for_update().filter(INSTALLMENT_OPEN, account=account)
     changed = []
@@ -228,7 +235,37 @@ def _penalties_waive(account: CreditAccount, *, since: datetime, reference: str,
         memo="Penalties of a wrong decision waived",
         lines=[debit(L.PENALTY_INCOME, waived), credit(L.RECEIVABLE_PENALTY, waived)],
     )
-    return waived
+    return waived, to_waive - waived
+
+
+def _penalties_return(
+    account: CreditAccount, *, since: datetime, at_most: Decimal, reference: str, now
+) -> Decimal:
+    """Give back, to the credit balance, penalties of the period the customer already paid."""
+    paid = (
+        RepaymentAllocation.objects.filter(
+            repayment__account=account,
+            repayment__received_at__gte=since,
+            component=AllocationComponent.PENALTY,
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    returned = min(paid, at_most)
+    if returned <= 0:
+        return ZERO
+    account.credit_balance += returned
+    account.save(update_fields=["credit_balance"])
+    journal_post(
+        kind=JournalEntryKind.PENALTY_RETURN,
+        account=account,
+        reference=reference,
+        now=now,
+        memo="Penalties of a wrong decision returned",
+        lines=[debit(L.PENALTY_INCOME, returned), credit(L.CUSTOMER_CREDIT, returned)],
+    )
+    # Money back while something is owed pays it at once (as a refund's does).
+    credit_balance_apply(account=account, now=now, source=reference)
+    return returned
 
 
 @transaction.atomic
@@ -301,9 +338,14 @@ def decision_reverse(
         limit_after=account.effective_limit,
         created_at=now,
     )
-    waived = _penalties_waive(account, since=wrong.at, reference=f"reversal:{record.pk}", now=now)
+    reference = f"reversal:{record.pk}"
+    waived, rest = _penalties_waive(account, since=wrong.at, reference=reference, now=now)
+    returned = _penalties_return(
+        account, since=wrong.at, at_most=rest, reference=reference, now=now
+    )
     record.penalty_waived = waived + _already_waived(account, wrong.waiver_reference)
-    record.save(update_fields=["penalty_waived"])
+    record.penalty_returned = returned
+    record.save(update_fields=["penalty_waived", "penalty_returned"])
     publish(
         event=EventType.DECISION_REVERSED,
         user=account.customer,
@@ -317,6 +359,7 @@ def decision_reverse(
             "effective_limit": str(account.effective_limit),
             "available": str(account.available),
             "penalty_waived": str(record.penalty_waived),
+            "penalty_returned": str(record.penalty_returned),
             "reason_codes": codes,
         },
         dedupe_key=f"reversal:{record.pk}",

@@ -22,6 +22,7 @@ from credit.models import (
     JournalEntryKind,
     LimitChange,
     LimitChangeKind,
+    Repayment,
     ReversalSource,
     ReversedDecision,
 )
@@ -40,7 +41,7 @@ from credit.servicing.tests.helpers import OPENED_AT, close
 from notifications.models import Channel, Notification
 from notifications.rendering import notice_render
 from testkit import reload
-from testkit.credit import assert_ledger_holds, buy, open_account, row_counts
+from testkit.credit import assert_ledger_holds, buy, open_account, repay, row_counts
 from testkit.people import staff
 
 D = Decimal
@@ -117,6 +118,39 @@ def test_a_wrong_freeze_reversed_as_our_error_leaves_the_account_as_if_it_never_
         "ACTIVE",
         officer,
     )
+
+
+def test_penalties_of_the_period_already_paid_come_back_and_pay_what_is_owed(late):
+    officer = staff(Role.RISK_OFFICER)
+    close(date(2026, 2, 15))
+    account_freeze(account=late, reason=FreezeReason.STAFF, now=FROZEN_AT, actor=officer, note="x")
+    close(date(2026, 2, 16))  # one day's penalty while wrongly frozen
+    first = Installment.objects.filter(account=late).order_by("due_date").first()
+    one_day = (
+        JournalEntry.objects.filter(
+            account=late, kind=JournalEntryKind.PENALTY, created_at__gte=FROZEN_AT
+        )
+        .get()
+        .lines.get(debit__gt=0)
+        .debit
+    )
+    repay(late, first.amount_due, now=shanghai(2026, 2, 16, 9, 0))  # penalties paid too
+    assert penalty_due(late) == 0
+
+    reversal = reverse_freeze(late, officer)
+
+    assert (reversal.penalty_waived, reversal.penalty_returned) == (D("0.00"), one_day)
+    returned = JournalEntry.objects.get(
+        reference=f"reversal:{reversal.pk}", kind=JournalEntryKind.PENALTY_RETURN
+    )
+    assert returned.lines.get(ledger_account="CUSTOMER_CREDIT").credit == one_day
+    # The money back pays the next installment at once: no balance waits beside a debt.
+    account = reload(late)
+    assert account.credit_balance == 0
+    assert (
+        Repayment.objects.filter(account=account, channel="CREDIT_BALANCE").get().amount == one_day
+    )
+    assert_ledger_holds()
 
 
 def test_the_customer_is_told_on_every_channel_in_both_languages(late):
