@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django_fsm_log.models import StateLog
 
 from accounts.roles import Role
@@ -27,6 +28,7 @@ from credit.models import (
     ReversedDecision,
 )
 from credit.risk.features import account_features
+from credit.risk.models import RiskFlag
 from credit.services import (
     account_freeze,
     account_unfreeze,
@@ -293,3 +295,58 @@ def test_a_wrong_probation_ends_with_the_whole_limit_back():
     assert (reversal.limit_before, reversal.limit_after) == (D("5000.00"), D("10000.00"))
     assert LimitChange.objects.filter(account=account).latest("pk") == reversal.limit_change
     assert_ledger_holds()
+
+
+def reverse_url(account) -> str:
+    return f"{reverse('admin:credit_creditaccount_operation', args=['reverse'])}?ids={account.pk}"
+
+
+def test_a_risk_officer_reverses_a_freeze_as_our_error_in_the_back_office(client):
+    officer = staff(Role.RISK_OFFICER)
+    client.force_login(officer)
+    account = open_account()
+    account_freeze(
+        account=account, reason=FreezeReason.STAFF, now=FROZEN_AT, actor=officer, note="x"
+    )
+    response = client.post(
+        reverse_url(account), {"decision": "FREEZE", "reason": "wrong customer"}, follow=True
+    )
+    assert response.status_code == 200
+    account = reload(account)
+    assert account.status == AccountStatus.ACTIVE
+    reversal = DecisionReversal.objects.get(account=account)
+    assert (reversal.actor, reversal.reason) == (officer, "wrong customer")
+
+
+def test_the_back_office_reversal_needs_the_permission_and_a_reason(client):
+    account = open_account()
+    account_freeze(account=account, reason=FreezeReason.STAFF, now=FROZEN_AT)
+    before = row_counts()
+    client.force_login(staff(Role.SUPPORT_AGENT))
+    assert (
+        client.post(reverse_url(account), {"decision": "FREEZE", "reason": "x"}).status_code == 403
+    )
+    client.force_login(staff(Role.RISK_OFFICER))
+    page = client.post(reverse_url(account), {"decision": "FREEZE", "reason": ""})
+    assert page.status_code == 200  # the form again, with its error
+    assert row_counts() == before and reload(account).status == AccountStatus.FROZEN
+
+
+def test_a_flagged_freeze_reversed_by_staff_no_longer_lowers_the_score(late):
+    flagged = RiskFlag.objects.create(
+        rule="SHARED_IP",
+        subject="ip:203.0.113.7",
+        explanation="x",
+        froze_accounts=True,
+        created_at=FROZEN_AT,
+        updated_at=FROZEN_AT,
+    )
+    flagged.accounts.add(late)
+    account_freeze(account=late, reason=FreezeReason.SHARED_IP, now=FROZEN_AT)
+    as_of = date(2026, 2, 17)
+    assert account_features(account_id=late.pk, as_of=as_of)["recent_flags"] == 1
+
+    reverse_freeze(late, staff(Role.RISK_OFFICER))
+
+    assert reload(flagged).status == "OPEN"  # the flag's own review is another matter
+    assert account_features(account_id=late.pk, as_of=as_of)["recent_flags"] == 0
