@@ -71,6 +71,32 @@ events_published = Signal()
 notices_selected = Signal()
 
 
+# Sent with: notices (a list of PendingNotice, rows about to go out) and now. A receiver answers
+# {id: reason} for the notices past their use: a due reminder of something paid, or whose
+# moment has passed. Those expire instead of going out (the app that knows the rule answers;
+# the notifications app asks, once per batch it claims).
+notices_past_use = Signal()
+
+
+@dataclass(frozen=True)
+class PendingNotice:
+    """An outbox row about to be sent, as `notices_past_use` receivers see it."""
+
+    id: int
+    event: str
+    context: dict
+
+
+def notices_expired(*, notices: Iterable[PendingNotice], now: datetime) -> dict[int, str]:
+    """{id: reason} of the notices some app says are past their use (see `notices_past_use`)."""
+    notices = list(notices)
+    expired: dict[int, str] = {}
+    if notices:
+        for _receiver, answer in notices_past_use.send(sender=EventType, notices=notices, now=now):
+            expired.update(answer or {})
+    return expired
+
+
 def publish(*, event: str, user, context: dict, dedupe_key: str, now: datetime) -> None:
     """Publish one customer-visible event inside the caller's transaction."""
     publish_many([Notice(event, user, context, dedupe_key)], now=now)

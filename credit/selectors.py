@@ -8,14 +8,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Prefetch, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm_log.models import StateLog
 
 from core.reasons import reason_texts
 from credit.formulas import INSTALLMENT_OPEN
 from credit.models import (
     AccountStatus,
     CreditAccount,
+    FreezeReason,
     GrantStatus,
     Installment,
     InstallmentPlan,
@@ -26,6 +31,7 @@ from credit.models import (
     TemporaryLimitGrant,
 )
 from credit.money import ZERO
+from credit.transitions import FREEZE_REASON_CODES, audit_reason_codes
 
 
 def account_for_customer(*, user) -> CreditAccount | None:
@@ -43,6 +49,19 @@ def merchants_active() -> QuerySet[Merchant]:
 
 
 @dataclass(frozen=True)
+class StatusCause:
+    """One active cause of the account's state: why, what ends it, where to contest it."""
+
+    key: str  # "freeze:<reason>", "negative", "probation", "closed"
+    reason_codes: list[str]
+    reasons: list[str]
+    remedy: str  # what restores spending (or the full limit), in the customer's language
+    appeal_kind: str = ""  # a kind for {% appeal_link %} (its key), with its target
+    appeal_target: object = None
+    since: datetime | None = None
+
+
+@dataclass(frozen=True)
 class StatusExplanation:
     status: str
     label: str
@@ -52,12 +71,123 @@ class StatusExplanation:
     actions: list[str] = field(default_factory=list)
     can_purchase: bool = False
     can_repay: bool = True
+    causes: list[StatusCause] = field(default_factory=list)
+
+
+_APPEAL_REMEDY = gettext_lazy(
+    "If you think this is a mistake, appeal: a person reviews it and lifts this cause."
+)
+# What ends each freeze reason. A reason without an entry (one added later) gets the appeal.
+FREEZE_REMEDIES = {
+    FreezeReason.OVERDUE: gettext_lazy(
+        "Repay the overdue installments: this cause is lifted once nothing is overdue."
+    ),
+    FreezeReason.COMPLIANCE: gettext_lazy(
+        "Call customer service 400-000-0000: they tell you what the requirement needs."
+    ),
+}
+
+
+def _freeze_cause(account: CreditAccount, reason: str) -> StatusCause:
+    codes = [FREEZE_REASON_CODES.get(reason, reason)]
+    return StatusCause(
+        key=f"freeze:{reason}",
+        reason_codes=codes,
+        reasons=reason_texts(codes),
+        remedy=str(FREEZE_REMEDIES.get(reason, _APPEAL_REMEDY)),
+        appeal_kind="freeze",
+        appeal_target=account.pk,
+    )
+
+
+def _negative_cause(account: CreditAccount) -> StatusCause:
+    """Owing more than the limit: caused by the latest change that lowered the usable limit."""
+    cut = (
+        LimitChange.objects.filter(
+            account=account, new_effective_limit__lt=F("old_effective_limit")
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    codes = list(cut.reason_codes) if cut is not None else list(account.status_reason_codes)
+    return StatusCause(
+        key="negative",
+        reason_codes=codes,
+        reasons=reason_texts(codes),
+        remedy=_(
+            "Repay ¥%(over)s of principal to bring your available credit back to zero, or "
+            "appeal the limit cut."
+        )
+        % {"over": -account.available},
+        appeal_kind="limit_change" if cut is not None else "restoration",
+        appeal_target=cut if cut is not None else account.pk,
+        since=cut.created_at if cut is not None else account.status_changed_at,
+    )
+
+
+def account_causes(account: CreditAccount) -> list[StatusCause]:
+    """The set of active causes of the account's state, each on its own.
+
+    Derived from what the services keep exact — the freeze reasons, the numbers, the limit
+    changes — never from `status_reason_codes` alone, which names only the latest step
+    (clearing one freeze reason, or a staff unfreeze, must not hide the others).
+    """
+    status = account.status
+    if status == AccountStatus.CLOSED:
+        codes = list(account.status_reason_codes)
+        return [
+            StatusCause(
+                key="closed",
+                reason_codes=codes,
+                reasons=reason_texts(codes),
+                remedy=_("A closed credit line is not reopened; a new one can be opened."),
+                since=account.closed_at,
+            )
+        ]
+    causes = []
+    if status == AccountStatus.FROZEN:
+        causes = [_freeze_cause(account, reason) for reason in account.freeze_reasons]
+    if status in (AccountStatus.FROZEN, AccountStatus.NEGATIVE) and account.available < 0:
+        causes.append(_negative_cause(account))
+    if status == AccountStatus.RESTORED and account.probation_limit_cap is not None:
+        codes = list(account.status_reason_codes)
+        causes.append(
+            StatusCause(
+                key="probation",
+                reason_codes=codes,
+                reasons=reason_texts(codes),
+                remedy=_(
+                    "Repay on time: your limit comes back in steps, the whole of it after "
+                    "%(days)s days without anything overdue."
+                )
+                % {"days": settings.SERVICING_PROBATION_FULL_LIMIT_DAYS},
+                appeal_kind="restoration",
+                appeal_target=account.pk,
+                since=account.restored_at,
+            )
+        )
+    return causes
+
+
+def _cause_reasons(causes: list[StatusCause], fallback: list[str]) -> list[str]:
+    reasons = list(dict.fromkeys(text for cause in causes for text in cause.reasons))
+    return reasons or fallback
 
 
 def available_in_words(account: CreditAccount) -> str:
-    """Available credit explained, so a negative number is never left unexplained."""
+    """Available credit explained, so a negative number is never left unexplained.
+
+    Only a line that may buy is told it can spend; a frozen or closed one is told why not.
+    """
     available = account.available
-    if available >= 0:
+    if account.status == AccountStatus.CLOSED:
+        return _("This credit line is closed: it cannot be used for purchases.")
+    if account.status == AccountStatus.FROZEN:
+        return _(
+            "Purchases are paused while your credit line is frozen. Each cause above says "
+            "what lifts it; purchases resume once none is left."
+        )
+    if available >= 0 and account.can_purchase:
         return _("You can spend up to ¥%(available)s more.") % {"available": available}
     return _(
         "You owe ¥%(owed)s of principal, which is ¥%(over)s more than your current limit of "
@@ -65,15 +195,16 @@ def available_in_words(account: CreditAccount) -> str:
         "for this; purchases resume once repayments bring it back to zero or above."
     ) % {
         "owed": account.outstanding_principal,
-        "over": -available,
+        "over": max(-available, ZERO),
         "limit": account.effective_limit,
     }
 
 
 def account_status_explanation(account: CreditAccount) -> StatusExplanation:
-    """The banner: what state the line is in, why, and what the customer can do about it."""
+    """The banner: what state the line is in, each cause, and what the customer can do."""
     status = account.status
-    reasons = reason_texts(account.status_reason_codes)
+    causes = account_causes(account)
+    reasons = _cause_reasons(causes, reason_texts(account.status_reason_codes))
     label = str(AccountStatus(status).label)
     if status == AccountStatus.ACTIVE:
         return StatusExplanation(
@@ -97,9 +228,9 @@ def account_status_explanation(account: CreditAccount) -> StatusExplanation:
                 _("If you think this is a mistake, you can appeal and a person will review it."),
                 _("Call customer service 400-000-0000 if you need help."),
             ],
+            causes=causes,
         )
     if status == AccountStatus.NEGATIVE:
-        over = -account.available if account.available < 0 else ZERO
         return StatusExplanation(
             status=status,
             label=label,
@@ -111,10 +242,11 @@ def account_status_explanation(account: CreditAccount) -> StatusExplanation:
                     "Repaying ¥%(over)s of principal brings your available credit back to zero; "
                     "repayments go to penalties and fees first, then to principal."
                 )
-                % {"over": over},
+                % {"over": max(-account.available, ZERO)},
                 _("Your installments stay on their usual dates; nothing becomes due early."),
                 _("If you think the limit cut is a mistake, you can appeal."),
             ],
+            causes=causes,
         )
     if status == AccountStatus.RESTORED:
         actions = [_("You can make purchases again, up to your available credit.")]
@@ -134,6 +266,7 @@ def account_status_explanation(account: CreditAccount) -> StatusExplanation:
             reasons=reasons,
             actions=actions,
             can_purchase=True,
+            causes=causes,
         )
     return StatusExplanation(
         status=status,
@@ -143,7 +276,89 @@ def account_status_explanation(account: CreditAccount) -> StatusExplanation:
         reasons=reasons,
         actions=[_("Call customer service 400-000-0000 to open a new credit line.")],
         can_repay=False,
+        causes=causes,
     )
+
+
+# --- history: limit changes and status events, in time order ---------------------------------
+
+# Customer words for each account transition (credit.transitions); a transition added later
+# reads "Status changed" until it gets its own words here.
+TRANSITION_LABELS = {
+    "freeze": gettext_lazy("Frozen"),
+    "unfreeze": gettext_lazy("Unfrozen"),
+    "go_negative": gettext_lazy("Owing more than the limit"),
+    "recover": gettext_lazy("Back to zero or above"),
+    "graduate": gettext_lazy("Probation completed"),
+    "close": gettext_lazy("Closed"),
+}
+HISTORY_MAX = 500
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    kind: str  # "limit" (a LimitChange) or "status" (a state change of the account)
+    label: str
+    reason_codes: list[str]
+    reasons: list[str]
+    change: LimitChange | None = None
+    old_status: str = ""
+    new_status: str = ""
+
+    @property
+    def old_status_label(self) -> str:
+        return str(AccountStatus(self.old_status).label) if self.old_status else ""
+
+    @property
+    def new_status_label(self) -> str:
+        return str(AccountStatus(self.new_status).label) if self.new_status else ""
+
+
+def _status_entries(account: CreditAccount, limit: int) -> list[HistoryEntry]:
+    logs = (
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(CreditAccount), object_id=account.pk
+        )
+        .exclude(source_state=F("state"))
+        .order_by("-timestamp", "-pk")
+        .values("timestamp", "transition", "source_state", "state", "description")[:limit]
+    )
+    entries = []
+    for log in logs:
+        codes = audit_reason_codes(log["description"])
+        entries.append(
+            HistoryEntry(
+                at=log["timestamp"],
+                kind="status",
+                label=str(TRANSITION_LABELS.get(log["transition"], _("Status changed"))),
+                reason_codes=codes,
+                reasons=reason_texts(codes),
+                old_status=log["source_state"] or "",
+                new_status=log["state"],
+            )
+        )
+    return entries
+
+
+def account_history(*, account: CreditAccount, limit: int = HISTORY_MAX) -> list[HistoryEntry]:
+    """Limit changes and status events (freeze, unfreeze, below zero, back, probation,
+    close, reversals), newest first. Two queries."""
+    changes = [
+        HistoryEntry(
+            at=change.created_at,
+            kind="limit",
+            label=change.get_kind_display(),
+            reason_codes=list(change.reason_codes),
+            reasons=change.reasons,
+            change=change,
+        )
+        for change in limit_changes_for_account(account=account)[:limit]
+    ]
+    entries = changes + _status_entries(account, limit)
+    # A limit change and the status step it caused share an instant: the change first.
+    entries.sort(key=lambda entry: (entry.at, entry.kind == "status"), reverse=True)
+    return entries[:limit]
 
 
 # --- lists and details, always inside the owner's scope --------------------------------------

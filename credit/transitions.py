@@ -48,6 +48,12 @@ def audit_description(reason_codes: list[str], note: str = "", run_id: int | Non
     return " | ".join(parts)
 
 
+def audit_reason_codes(description: str | None) -> list[str]:
+    """The reason codes an `audit_description` starts with (the rest is staff's, not shown)."""
+    head = (description or "").split(" | ", 1)[0]
+    return [code for code in head.split(",") if code]
+
+
 def sql_status_in(alias: str, states) -> str:
     return f"{alias}.status IN {sql_list(states)}"
 

@@ -20,12 +20,12 @@ from credit.models import CreditAccount
 from credit.risk.selectors import pending_decreases_announced
 from credit.selectors import (
     account_for_customer,
+    account_history,
     account_status_explanation,
     amount_due_by,
     amount_owed_total,
     available_in_words,
     installments_upcoming,
-    limit_changes_for_account,
     merchants_active,
     plan_for_account,
     plans_for_account,
@@ -82,7 +82,7 @@ def account_overview(request):
             "available_words": available_in_words(account),
             "upcoming": upcoming,
             "grants": temporary_grants_current(account=account, now=now),
-            "history": list(limit_changes_for_account(account=account)[:HISTORY_ON_OVERVIEW]),
+            "history": account_history(account=account, limit=HISTORY_ON_OVERVIEW),
             "plans": list(plans_for_account(account=account).filter(status="ACTIVE")),
             "purchases": list(purchases_for_account(account=account)[:5]),
             # Decisions announced or in force that the customer can contest.
@@ -95,9 +95,7 @@ def account_overview(request):
 @login_required
 def limit_history(request):
     account = _account_or_404(request)
-    page = Paginator(limit_changes_for_account(account=account), 25).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(account_history(account=account), 25).get_page(request.GET.get("page"))
     return render(request, "credit/limit_history.html", {"account": account, "page": page})
 
 

@@ -1,4 +1,5 @@
-"""Back office: the outbox (read-only, with a resend action), preferences, the SMS sandbox."""
+"""Back office: the outbox (read-only, with a resend action; each row not sent says why),
+preferences, the SMS sandbox."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -24,15 +25,23 @@ class NotificationAdmin(ReadOnlyAdmin):
         "user",
         "channel",
         "status",
+        "why",
         "attempts",
         "next_attempt_at",
         "sent_at",
     ]
-    list_filter = ["status", "channel", "event"]
+    list_filter = ["status", "skip_reason", "channel", "event"]
     search_fields = ["user__phone", "dedupe_key", "provider_message_id"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     actions = ["resend"]
+
+    @admin.display(description=_("why not sent"), ordering="skip_reason")
+    def why(self, obj):
+        """A row held back by rule: which rule and its details; a failed one: the error."""
+        if obj.skip_reason:
+            return f"{obj.get_skip_reason_display()}: {obj.last_error}"
+        return obj.last_error
 
     @admin.action(description=_("Resend the selected notifications"), permissions=["resend"])
     def resend(self, request, queryset):

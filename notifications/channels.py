@@ -33,6 +33,9 @@ class ChannelSpec:
     quiet_hours: bool = False
     # The setting holding how many per customer per local day (urgent events not counted).
     daily_cap_setting: str | None = None
+    # The setting holding the cap's room kept per class ({Priority name: slots}; see
+    # notifications.catalogue.Priority): a class may use the cap minus the room of those above.
+    cap_reserved_setting: str | None = None
 
     @property
     def is_inbox(self) -> bool:
@@ -58,6 +61,7 @@ CHANNELS: dict[str, ChannelSpec] = {
             has_subject=False,
             quiet_hours=True,
             daily_cap_setting="NOTIFICATIONS_SMS_DAILY_CAP",
+            cap_reserved_setting="NOTIFICATIONS_SMS_CAP_RESERVED",
         ),
         ChannelSpec(
             key=Channel.EMAIL,

@@ -21,6 +21,22 @@ class NotificationStatus(models.TextChoices):
     DEAD = "DEAD", _("Gave up")
     # Not sent by rule, not by fault: the daily SMS cap held it back (the in-app copy stays).
     SKIPPED = "SKIPPED", _("Not sent (daily SMS cap)")
+    # Not sent because it was past its use when its turn came: a reminder of something paid
+    # or out of date, a stale confirmation (the in-app copy stays).
+    EXPIRED = "EXPIRED", _("Not sent (past its use)")
+
+
+# Rows held back by rule; `skip_reason` says which rule (and `last_error` the details).
+HELD_STATUSES = (NotificationStatus.SKIPPED, NotificationStatus.EXPIRED)
+
+
+class SkipReason(models.TextChoices):
+    """Why a row was not sent (SKIPPED or EXPIRED); empty for every other row."""
+
+    DAILY_CAP = "DAILY_CAP", _("Daily cap reached")
+    RESERVED_ROOM = "RESERVED_ROOM", _("Cap room kept for more important notices")
+    PAST_USE = "PAST_USE", _("Reminder paid or out of date")
+    STALE_CONFIRMATION = "STALE_CONFIRMATION", _("Confirmation too old for SMS or email")
 
 
 # Rows the dispatcher may claim once `next_attempt_at` has passed. For SENDING rows that
@@ -67,6 +83,10 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    # A database default: the outbox's set-based INSERTs do not name the column.
+    skip_reason = models.CharField(
+        _("why not sent"), max_length=20, choices=SkipReason.choices, blank=True, db_default=""
+    )
     created_at = models.DateTimeField(_("created at"))
 
     class Meta:
@@ -88,6 +108,12 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=Q(read_at__isnull=True) | Q(channel=Channel.IN_APP),
                 name="notification_only_in_app_is_read",
+            ),
+            # Nothing is dropped silently: a row held back says why, and only such a row.
+            models.CheckConstraint(
+                condition=(Q(status__in=HELD_STATUSES) & ~Q(skip_reason=""))
+                | (~Q(status__in=HELD_STATUSES) & Q(skip_reason="")),
+                name="notification_held_says_why",
             ),
         ]
         indexes = [

@@ -19,6 +19,7 @@ class AccelerationAppeal(AppealKind):
     appeal_type = AppealType.ACCELERATION
     model = Acceleration
     label = gettext_lazy("Early repayment demand")
+    effect = "DEMAND_WITHDRAWN"
     default_for_type = True
 
     def refusal(self, acceleration, now):

@@ -7,7 +7,7 @@ owning services, and how it is named to customers and staff. The registry in
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from appeals.models import Appeal, AppealType
 from core.reasons import ReasonCode
-from credit.formulas import available, effective_limit
+from credit.formulas import effective_limit
 from credit.models import AccountStatus, CreditAccount, LimitChangeKind
 from credit.money import ZERO
 from credit.services import limit_set
@@ -36,11 +36,24 @@ class AppealKindKey(StrEnum):
     ACCELERATION = "acceleration"
 
 
+class DecisionOutcome(StrEnum):
+    """What the customer's APPEAL_DECIDED notice calls an approval (its `outcome`)."""
+
+    APPROVED = "APPROVED"
+    # Approved, but less comes back than the decision appealed took (a restoration to an
+    # amount below the limit before the incident).
+    PARTIAL = "PARTIAL"
+
+
 @dataclass
 class EffectPlan:
-    # Usable limit the approval gives back (what maker-checker weighs).
+    # Limit the approval gives back (what the record shows and maker-checker weighs).
     restored_amount: Decimal
     apply: Callable[[], str]  # returns a reference to the row it wrote ("app.model:pk")
+    outcome: str = DecisionOutcome.APPROVED
+    # What the approval does, for the customer's notice (JSON values; the notice adds the
+    # account's figures after the effect): see notifications.catalogue's APPEAL_DECIDED.
+    notice: dict[str, Any] = field(default_factory=dict)
 
 
 def row_reference(obj: models.Model) -> str:
@@ -76,6 +89,8 @@ class AppealKind:
     query_aliases: ClassVar[tuple[str, ...]] = ()
     # Inputs the reviewer may give with an approval (admin decide form, `appeal_decide`).
     decision_fields: ClassVar[dict[str, forms.Field]] = {}
+    # What an approval does, as the customer's notice names it (its `effect` variable).
+    effect: ClassVar[str] = ""
 
     def ready(self) -> None:
         """Hook into the owning app at start-up (called from the appeals AppConfig.ready)."""
@@ -136,16 +151,16 @@ class AccountKind(AppealKind):
 # --- usable limit (limit_change, freeze and restoration weigh what they give back) ----------
 
 
-def usable_limit(
-    *, frozen: bool, closed: bool, base: Decimal, temporary: Decimal, cap, outstanding: Decimal
-) -> Decimal:
-    """The limit a customer can buy against: nothing while frozen, closed or below zero."""
+def usable_limit(*, frozen: bool, closed: bool, base: Decimal, temporary: Decimal, cap) -> Decimal:
+    """The limit the line has for buying: nothing while frozen or closed.
+
+    A line owing more than this limit still counts it: a restoration to ¥8,000 of a line
+    that owes ¥9,000 gives back ¥8,000 of limit (the record and the notice say so), even
+    though the customer buys nothing until they repay ¥1,000.
+    """
     if frozen or closed:
         return ZERO
-    effective = effective_limit(base=base, temporary=temporary, cap=cap)
-    if available(effective=effective, outstanding=outstanding) < 0:
-        return ZERO
-    return effective
+    return effective_limit(base=base, temporary=temporary, cap=cap)
 
 
 def usable_gain(account: CreditAccount, *, base: Decimal | None = None, unfreeze=False) -> Decimal:
@@ -156,7 +171,6 @@ def usable_gain(account: CreditAccount, *, base: Decimal | None = None, unfreeze
     """
     numbers = {
         "temporary": account.temporary_limit,
-        "outstanding": account.outstanding_principal,
         "closed": account.status == AccountStatus.CLOSED,
     }
     frozen = account.status == AccountStatus.FROZEN

@@ -15,6 +15,7 @@ class FreezeAppeal(AccountKind):
     key = AppealKindKey.FREEZE
     appeal_type = AppealType.FREEZE
     label = gettext_lazy("Account freeze")
+    effect = "UNFROZEN"
     default_for_type = True
 
     def refusal(self, account, now):

@@ -17,6 +17,7 @@ class InstallmentAppeal(AppealKind):
     appeal_type = AppealType.REPAYMENT_EXTENSION
     model = Installment
     label = gettext_lazy("Installment")
+    effect = "INSTALLMENT_EXTENDED"
     default_for_type = True
     decision_fields = {
         "extension_days": forms.IntegerField(
@@ -49,15 +50,18 @@ class InstallmentAppeal(AppealKind):
         appeal.extension_days = extension_days or settings.APPEALS_DEFAULT_EXTENSION_DAYS
 
     def effect_plan(self, *, appeal, target, account, actor, now, note):
+        notice = {"extension_days": appeal.extension_days}
+
         def apply():
             # `actor=None`: servicing's contract for an approved appeal (the appeal records
             # the reviewer).
             extension = installment_extend(
                 installment=target, days=appeal.extension_days, actor=None, now=now, reason=note
             )
+            notice["new_due_date"] = extension.new_due_date.isoformat()
             return row_reference(extension)
 
-        return EffectPlan(ZERO, apply)
+        return EffectPlan(ZERO, apply, notice=notice)
 
 
 KIND = InstallmentAppeal()

@@ -18,6 +18,7 @@ class LimitChangeAppeal(AppealKind):
     appeal_type = AppealType.LIMIT_DECREASE
     model = LimitChange
     label = gettext_lazy("Limit decrease")
+    effect = "LIMIT_RESTORED"
     default_for_type = True
 
     def refusal(self, change, now):
@@ -56,7 +57,8 @@ class LimitChangeAppeal(AppealKind):
             )
             return row_reference(reversal.limit_change)
 
-        return EffectPlan(usable_gain(account, base=previous), apply)
+        gain = usable_gain(account, base=previous)
+        return EffectPlan(gain, apply, notice={"restored_to": str(previous)})
 
 
 KIND = LimitChangeAppeal()

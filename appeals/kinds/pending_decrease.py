@@ -18,6 +18,7 @@ class PendingDecreaseAppeal(AppealKind):
     appeal_type = AppealType.LIMIT_DECREASE
     model = PendingLimitDecrease
     label = gettext_lazy("Announced limit decrease")
+    effect = "DECREASE_CANCELLED"
     query_aliases = ("pending",)  # the risk engine's notice links `?type=LIMIT_DECREASE&pending=`
 
     def ready(self):

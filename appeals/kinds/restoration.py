@@ -1,7 +1,8 @@
 """Asking for the limit back after it was frozen, went below zero, was put on probation or was
 used up: approval unfreezes if frozen, then sets the base limit to the pre-incident limit (the
 policy default; servicing's close caps it under probation and lifts it in steps) or to an
-amount the reviewer sets within the active risk policy's bounds."""
+amount the reviewer sets within the active risk policy's bounds — exactly that amount, at
+once, with no probation cap and no later step above it."""
 
 from django import forms
 from django.conf import settings
@@ -12,6 +13,7 @@ from appeals.errors import DecisionNotApplicable, RestoreAmountOutOfBounds
 from appeals.kinds.base import (
     AccountKind,
     AppealKindKey,
+    DecisionOutcome,
     EffectPlan,
     limit_give_back,
     row_reference,
@@ -23,6 +25,7 @@ from credit.models import AccountStatus
 from credit.money import ZERO, quantize
 from credit.risk.selectors import policy_limit_bounds
 from credit.services import account_unfreeze
+from credit.services.restore import limit_restore_exactly
 
 RESTORABLE_STATUSES = (AccountStatus.FROZEN, AccountStatus.NEGATIVE, AccountStatus.RESTORED)
 
@@ -31,6 +34,7 @@ class RestorationAppeal(AccountKind):
     key = AppealKindKey.RESTORATION
     appeal_type = AppealType.RESTORATION
     label = gettext_lazy("Limit restoration")
+    effect = "LIMIT_RESTORED"
     default_for_type = True
     decision_fields = {
         "restore_to": forms.DecimalField(
@@ -40,8 +44,10 @@ class RestorationAppeal(AccountKind):
             decimal_places=2,
             min_value=0,
             help_text=gettext_lazy(
-                "Restoration only. Empty: the policy default (the limit before the incident, "
-                "coming back in steps under probation)."
+                "Restoration only. This exact base limit, usable at once (it may be lower than "
+                "before the incident: the customer is told the appeal is partly approved). "
+                "Empty: the policy default (the limit before the incident, coming back in "
+                "steps under probation)."
             ),
         )
     }
@@ -82,11 +88,18 @@ class RestorationAppeal(AccountKind):
 
     def effect_plan(self, *, appeal, target, account, actor, now, note):
         target_base = self._target_base(appeal, account)
+        exact = appeal.restore_to is not None
         frozen = account.status == AccountStatus.FROZEN
-        if target_base <= account.base_limit and not frozen:
+        before_incident = account.pre_incident_limit
+        if exact:
+            # Exactly the reviewer's amount, now: refused only when it gives nothing back.
+            nothing = target_base + account.temporary_limit <= account.effective_limit
+        else:
+            nothing = target_base <= account.base_limit
+        if nothing and not frozen:
             raise DecisionNotApplicable(
-                _("The base limit is already ¥%(limit)s; there is nothing to restore.")
-                % {"limit": account.base_limit}
+                _("The limit is already ¥%(limit)s; there is nothing to restore.")
+                % {"limit": account.effective_limit if exact else account.base_limit}
             )
 
         def apply():
@@ -99,14 +112,35 @@ class RestorationAppeal(AccountKind):
                     note=note,
                     reason_codes=[ReasonCode.APPEAL_APPROVED],
                 )
-            if target_base > account.base_limit:
+            if exact:
+                change = limit_restore_exactly(
+                    account=account,
+                    base_limit=target_base,
+                    reason_codes=[ReasonCode.APPEAL_APPROVED],
+                    now=now,
+                    actor=actor,
+                    note=note,
+                )
+                reference = row_reference(change)
+            elif target_base > account.base_limit:
                 reference = limit_give_back(
                     account=account, base_limit=target_base, actor=actor, now=now, note=note
                 )
             return reference
 
-        gain = usable_gain(account, base=max(target_base, account.base_limit), unfreeze=frozen)
-        return EffectPlan(gain, apply)
+        new_base = target_base if exact else max(target_base, account.base_limit)
+        gain = usable_gain(account, base=new_base, unfreeze=frozen)
+        partial = before_incident is not None and new_base < before_incident
+        notice = {
+            "restored_to": str(new_base),
+            "unfrozen": frozen,
+            # The default comes back in steps under probation; an exact amount at once.
+            "in_steps": not exact and before_incident is not None,
+        }
+        if partial:
+            notice["limit_before_incident"] = str(before_incident)
+        outcome = DecisionOutcome.PARTIAL if partial else DecisionOutcome.APPROVED
+        return EffectPlan(gain, apply, outcome=outcome, notice=notice)
 
 
 KIND = RestorationAppeal()

@@ -135,19 +135,30 @@ def appeal_message_add(*, appeal: Appeal, author: User, body: str, now: datetime
     return message_write(appeal, author=author, side=side, body=body, now=now)
 
 
-def _apply(appeal: Appeal, *, actor: User, note: str, now: datetime, plan: EffectPlan) -> None:
+def _apply(
+    appeal: Appeal, kind: AppealKind, *, actor: User, note: str, now: datetime, plan: EffectPlan
+) -> None:
     appeal.effect_reference = plan.apply()
     appeal.approve(at=now, by=actor, description=note)
     appeal.save()
     status_log_stamp(appeal, now)
+    # The notice says what the approval did, read from the account after the effect, so
+    # the record, the account and the notice cannot tell three stories.
+    account = account_lock(appeal.account_id)
     notify_customer(
         appeal,
         event=EventType.APPEAL_DECIDED,
         now=now,
         key="decided",
-        outcome=AppealStatus.APPROVED,
+        outcome=plan.outcome,
         reason_codes=[ReasonCode.APPEAL_APPROVED],
         customer_reason=appeal.customer_reason,
+        effect=kind.effect,
+        restored_amount=str(plan.restored_amount),
+        account_status=account.status,
+        base_limit=str(account.base_limit),
+        effective_limit=str(account.effective_limit),
+        **plan.notice,
     )
 
 
@@ -234,7 +245,7 @@ def appeal_decide(
         appeal.save()
         status_log_stamp(appeal, now)
         return appeal
-    _apply(appeal, actor=actor, note=note, now=now, plan=plan)
+    _apply(appeal, kind, actor=actor, note=note, now=now, plan=plan)
     return appeal
 
 
@@ -250,9 +261,10 @@ def appeal_confirm(*, appeal: Appeal, actor: User, note: str, now: datetime) -> 
         raise SameApproverRefused()
     note = _note(note)
     # Planned again now: the account may have moved since the first approval.
-    plan = _plan(appeal, kind_of(appeal), actor=actor, note=note, now=now)
+    kind = kind_of(appeal)
+    plan = _plan(appeal, kind, actor=actor, note=note, now=now)
     appeal.restored_amount = plan.restored_amount
-    _apply(appeal, actor=actor, note=note, now=now, plan=plan)
+    _apply(appeal, kind, actor=actor, note=note, now=now, plan=plan)
     return appeal
 
 

@@ -316,6 +316,18 @@ NOTIFICATIONS_QUIET_HOURS = (
 NOTIFICATIONS_TIME_ZONE = env("NOTIFICATIONS_TIME_ZONE", default="Asia/Shanghai")
 # SMS per customer per local day; beyond it the in-app copy carries the notice.
 NOTIFICATIONS_SMS_DAILY_CAP = env.int("NOTIFICATIONS_SMS_DAILY_CAP", default=5)
+# Room in that cap kept for the more important classes (notifications.catalogue.Priority): of
+# the 5, the last 2 only for account-state changes, the one before them also for reminders,
+# so confirmations and marketing use at most 2 a day and cannot crowd out a freeze at 18:00.
+NOTIFICATIONS_SMS_CAP_RESERVED = {
+    "ACCOUNT_STATE": env.int("NOTIFICATIONS_SMS_CAP_RESERVED_ACCOUNT_STATE", default=2),
+    "REMINDER": env.int("NOTIFICATIONS_SMS_CAP_RESERVED_REMINDER", default=1),
+}
+# A confirmation (purchase, repayment, refund …) still unsent after this many hours (quiet
+# hours, retries, a backlog) goes in-app only: an SMS or email about it would mislead.
+NOTIFICATIONS_CONFIRMATION_MAX_AGE_HOURS = env.int(
+    "NOTIFICATIONS_CONFIRMATION_MAX_AGE_HOURS", default=6
+)
 NOTIFICATIONS_SMS_PROVIDER = env(
     "NOTIFICATIONS_SMS_PROVIDER", default="notifications.providers.sandbox.SandboxSmsProvider"
 )

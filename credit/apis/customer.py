@@ -18,6 +18,7 @@ from credit.apis.idempotency import HEADER, idempotent
 from credit.apis.serializers.inputs import PurchaseAuthorizeIn, QuoteQueryIn, RepaymentIn
 from credit.apis.serializers.outputs import (
     AccountOut,
+    HistoryEntryOut,
     InstallmentOut,
     LimitChangeOut,
     PaymentCodeOut,
@@ -32,6 +33,7 @@ from credit.apis.serializers.outputs import (
 )
 from credit.models import InstallmentStatus, RepaymentChannel
 from credit.selectors import (
+    account_history,
     installments_for_account,
     limit_changes_for_account,
     merchants_active,
@@ -103,6 +105,15 @@ class LimitChangeListView(CustomerScoped, generics.ListAPIView):
 
     def get_queryset(self):
         return limit_changes_for_account(account=self.get_account())
+
+
+class AccountHistoryView(CustomerScoped, generics.ListAPIView):
+    """Limit changes and status events (freeze, unfreeze, below zero, close, …), newest first."""
+
+    serializer_class = HistoryEntryOut
+
+    def get_queryset(self):
+        return account_history(account=self.get_account())
 
 
 class PaymentCodeView(CustomerAPIView):

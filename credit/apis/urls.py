@@ -13,6 +13,7 @@ urlpatterns = [
         customer.LimitChangeListView.as_view(),
         name="limit-changes",
     ),
+    path("account/history/", customer.AccountHistoryView.as_view(), name="account-history"),
     path("account/payment-codes/", customer.PaymentCodeView.as_view(), name="payment-codes"),
     path("quotes/", customer.QuoteView.as_view(), name="quotes"),
     path("purchases/", customer.PurchaseListCreateView.as_view(), name="purchases"),

@@ -9,3 +9,6 @@ class ServicingConfig(AppConfig):
     name = "credit.servicing"
     label = "servicing"
     verbose_name = _("Servicing")
+
+    def ready(self):
+        from credit.servicing import receivers  # noqa: F401 - connect the past-use check

@@ -4,10 +4,13 @@ One call handles one batch in three steps, so no transaction stays open while a 
 is called:
 
 1. claim (one transaction): lock due rows with `FOR UPDATE SKIP LOCKED` (concurrent workers
-   take different rows), push rows that fall in the quiet hours to their end and hold back
-   rows beyond the customer's daily cap (SKIPPED), on the channels whose entry in
-   `notifications.channels` says so (SMS), and mark the rest SENDING with a lease —
-   `next_attempt_at` becomes the lease's end and `attempts` goes up by one;
+   take different rows), push rows that fall in the quiet hours to their end, expire rows
+   past their use (EXPIRED: a stale confirmation, a reminder of something paid or out of
+   date), hold back rows beyond the customer's daily cap or its room kept for more important
+   classes (SKIPPED), on the channels whose entry in `notifications.channels` says so (SMS),
+   and mark the rest SENDING with a lease — `next_attempt_at` becomes the lease's end and
+   `attempts` goes up by one. A held row says why (`skip_reason`, details in `last_error`);
+   its in-app copy stays in the inbox;
 2. send, outside any transaction: render each row in its recipient's language and hand the
    batch to the channel's provider, addressed as the channel's entry says, with the row id
    as idempotency key;
@@ -38,12 +41,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.template import TemplateDoesNotExist
 
-from notifications.catalogue import URGENT_EVENTS
+from core.events import PendingNotice, notices_expired
+from notifications.catalogue import URGENT_EVENTS, Priority, priority_for
 from notifications.channels import CHANNELS, capped_channels, inbox_channels
-from notifications.models import CLAIMABLE_STATUSES, Notification, NotificationStatus
+from notifications.models import CLAIMABLE_STATUSES, Notification, NotificationStatus, SkipReason
 from notifications.providers import OutgoingMessage, SendResult, provider_for
 from notifications.rendering import notice_render
-from notifications.timing import local_day_start, retry_delay, sms_send_at
+from notifications.timing import local_day_start, local_zone, retry_delay, sms_send_at
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +62,7 @@ class DispatchReport:
     dead: int = 0
     deferred: int = 0
     skipped: int = 0
+    expired: int = 0
     claimed_ids: list[int] = field(default_factory=list)
 
 
@@ -113,9 +118,10 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
     quiet_until = sms_send_at(now)
     deferred = [r for r in rows if _waits_for_quiet_hours(r) and quiet_until > now]
     candidates = [r for r in rows if not (_waits_for_quiet_hours(r) and quiet_until > now)]
+    expired = _past_use(candidates, now=now)
+    candidates = [r for r in candidates if r.pk not in expired]
     skipped = _over_daily_cap([r for r in candidates if _is_capped(r)], now=now)
-    skipped_ids = {r.pk for r in skipped}
-    claimed = [r for r in candidates if r.pk not in skipped_ids]
+    claimed = [r for r in candidates if r.pk not in skipped]
 
     with connection.cursor() as cursor:
         if deferred:
@@ -123,13 +129,22 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
                 "UPDATE notifications_notification SET next_attempt_at = %s WHERE id = ANY(%s)",
                 [quiet_until, [r.pk for r in deferred]],
             )
-        if skipped:
+        held = [
+            (pk, status, reason, detail)
+            for status, why in (
+                (NotificationStatus.EXPIRED, expired),
+                (NotificationStatus.SKIPPED, skipped),
+            )
+            for pk, (reason, detail) in why.items()
+        ]
+        if held:
             cursor.execute(
-                "UPDATE notifications_notification "
-                "SET status = %s, next_attempt_at = NULL, "
-                "last_error = 'daily ' || channel || ' cap reached; the in-app notice carries it' "
-                "WHERE id = ANY(%s)",
-                [NotificationStatus.SKIPPED, [r.pk for r in skipped]],
+                "UPDATE notifications_notification AS n "
+                "SET status = v.status, skip_reason = v.reason, last_error = v.detail, "
+                "next_attempt_at = NULL "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) "
+                "AS v(id, status, reason, detail) WHERE n.id = v.id",
+                [list(column) for column in zip(*held, strict=True)],
             )
         if claimed:
             lease_until = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
@@ -141,15 +156,55 @@ def _claim(*, now, ids, limit, report: DispatchReport) -> list[Notification]:
     for row in claimed:
         row.attempts += 1
         row.status = NotificationStatus.SENDING
-    report.deferred, report.skipped = len(deferred), len(skipped)
+    report.deferred, report.skipped, report.expired = len(deferred), len(skipped), len(expired)
     report.claimed_ids = [r.pk for r in claimed]
     return claimed
 
 
-def _over_daily_cap(capped_rows: list[Notification], *, now) -> list[Notification]:
-    """The rows that would take a customer past a channel's daily cap (oldest rows go first)."""
+def _past_use(rows: list[Notification], *, now) -> dict[int, tuple[str, str]]:
+    """{id: (reason, detail)} of the rows that should no longer go out: a confirmation older
+    than NOTIFICATIONS_CONFIRMATION_MAX_AGE_HOURS, and whatever the app that published a
+    notice says is past its use (`core.events.notices_past_use`: the due reminders). A row
+    being sent already (a lease that ran out) is the provider's: it is not expired."""
+    fresh = [r for r in rows if r.status != NotificationStatus.SENDING]
+    max_age = timedelta(hours=settings.NOTIFICATIONS_CONFIRMATION_MAX_AGE_HOURS)
+    zone = local_zone()
+    past = {
+        r.pk: (
+            SkipReason.STALE_CONFIRMATION,
+            f"confirmation written {r.created_at.astimezone(zone):%Y-%m-%d %H:%M}, more than "
+            f"{settings.NOTIFICATIONS_CONFIRMATION_MAX_AGE_HOURS} h before it could go out; "
+            "the in-app notice carries it",
+        )
+        for r in fresh
+        if priority_for(r.event) == Priority.CONFIRMATION and r.created_at < now - max_age
+    }
+    asked = [PendingNotice(r.pk, r.event, r.context) for r in fresh if r.pk not in past]
+    for pk, detail in notices_expired(notices=asked, now=now).items():
+        past[pk] = (SkipReason.PAST_USE, detail)
+    return past
+
+
+def _cap_ceilings(channel: str) -> dict[Priority, int]:
+    """How much of the channel's daily cap each class may use: the cap, less the room kept
+    for the classes above it (`ChannelSpec.cap_reserved_setting`)."""
+    spec = CHANNELS[channel]
+    cap = getattr(settings, spec.daily_cap_setting)
+    reserved = getattr(settings, spec.cap_reserved_setting, None) or {}
+    ceilings, kept = {}, 0
+    for priority in Priority:
+        ceilings[priority] = max(cap - kept, 0)
+        kept += int(reserved.get(priority.name, 0))
+    return ceilings
+
+
+def _over_daily_cap(capped_rows: list[Notification], *, now) -> dict[int, tuple[str, str]]:
+    """{id: (reason, detail)} of the rows the customer's daily cap holds back. A customer's
+    rows are served most important first (`Priority`), then oldest first; a class may only
+    fill the cap up to its ceiling (`_cap_ceilings`), so the room kept for the classes above
+    it stays free for the rest of the day."""
     if not capped_rows:
-        return []
+        return {}
     users = sorted({r.user_id for r in capped_rows})
     with connection.cursor() as cursor:
         # Sorted, so two claimers lock customers in the same order and cannot deadlock.
@@ -174,11 +229,24 @@ def _over_daily_cap(capped_rows: list[Notification], *, now) -> list[Notificatio
             ],
         )
         used = Counter({(user, channel): count for user, channel, count in cursor.fetchall()})
-    over = []
-    for row in sorted(capped_rows, key=lambda r: (r.created_at, r.pk)):
-        cap = getattr(settings, CHANNELS[row.channel].daily_cap_setting)
-        if used[row.user_id, row.channel] >= cap:
-            over.append(row)
+    ceilings = {channel: _cap_ceilings(channel) for channel in {r.channel for r in capped_rows}}
+    over = {}
+    for row in sorted(capped_rows, key=lambda r: (priority_for(r.event), r.created_at, r.pk)):
+        priority = priority_for(row.event)
+        cap, ceiling = ceilings[row.channel][Priority.SECURITY], ceilings[row.channel][priority]
+        count = used[row.user_id, row.channel]
+        if count >= cap:
+            over[row.pk] = (
+                SkipReason.DAILY_CAP,
+                f"daily {row.channel} cap of {cap} reached; the in-app notice carries it",
+            )
+        elif count >= ceiling:
+            over[row.pk] = (
+                SkipReason.RESERVED_ROOM,
+                f"{count} of the daily {row.channel} cap of {cap} used; the last {cap - ceiling} "
+                f"are kept for notices more important than a {priority.name.lower()}; "
+                "the in-app notice carries it",
+            )
         else:
             used[row.user_id, row.channel] += 1
     return over

@@ -79,7 +79,7 @@ def first_attempt_at(*, event: str, channel: str, now: datetime) -> datetime | N
     spec = CHANNELS[channel]
     if spec.is_inbox:
         return None
-    if spec.quiet_hours and not policy_for(event).urgent:
+    if spec.quiet_hours and not policy_for(event).sent_at_once:
         return sms_send_at(now)
     return now
 

@@ -57,12 +57,13 @@ def preference_marketing_set(*, user, opted_out: bool, now: datetime) -> Notific
 def notification_resend(*, notification: Notification, actor, now: datetime) -> Notification:
     """Staff resend: send a notice again, keeping the original's record.
 
-    - FAILED, DEAD or SKIPPED: the same row is queued again from attempt one. It keeps its
+    - FAILED, DEAD, SKIPPED or EXPIRED: the same row is queued again from attempt one. It keeps its
       idempotency key, so if a provider had in fact accepted it, nothing goes out twice.
     - SENT: a new row (a copy pointing at the original) with its own idempotency key, because
       the provider would rightly refuse to send the same key again.
     - PENDING or SENDING is already on its way; in-app notices are in the inbox: refused.
-    The daily SMS cap and the quiet hours still apply to what staff resend.
+    The daily SMS cap, its reserved room, the quiet hours and expiry still apply to what
+    staff resend (a reminder of something paid expires again).
     """
     permission_require(actor, RESEND_PERMISSION)
     row = Notification.objects.select_for_update().get(pk=notification.pk)
@@ -89,7 +90,10 @@ def notification_resend(*, notification: Notification, actor, now: datetime) -> 
         row.attempts = 0
         row.next_attempt_at = next_attempt
         row.last_error = ""
-        row.save(update_fields=["status", "attempts", "next_attempt_at", "last_error"])
+        row.skip_reason = ""
+        row.save(
+            update_fields=["status", "attempts", "next_attempt_at", "last_error", "skip_reason"]
+        )
     NotificationResend.objects.create(
         notification=original,
         copy=row if row is not original else None,

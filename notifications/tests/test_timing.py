@@ -8,7 +8,7 @@ from accounts.tests.factories import UserFactory
 from conftest import shanghai
 from core.events import EventType, Notice
 from notifications.catalogue import POLICIES
-from notifications.models import Channel, Notification, NotificationStatus, SandboxSms
+from notifications.models import Channel, Notification, NotificationStatus, SandboxSms, SkipReason
 from notifications.services import notifications_dispatch, notifications_enqueue
 from notifications.tests.factories import NOW, NotificationFactory
 from notifications.timing import sms_send_at
@@ -90,7 +90,7 @@ def test_an_sms_due_during_the_quiet_hours_is_pushed_to_the_morning_when_claimed
 def test_a_retry_that_would_land_in_the_quiet_hours_is_scheduled_for_eight(settings):
     settings.NOTIFICATIONS_SMS_PROVIDER = "notifications.tests.providers.BrokenSmsProvider"
     evening = shanghai(2026, 3, 10, 21, 59, 30)
-    row = NotificationFactory(next_attempt_at=evening)
+    row = NotificationFactory(next_attempt_at=evening, created_at=evening)
 
     notifications_dispatch(now=evening)
 
@@ -106,7 +106,7 @@ def _sent_sms(user, count, at):
 def test_the_sixth_sms_of_the_day_is_skipped_and_its_in_app_copy_remains():
     user = UserFactory()
     _sent_sms(user, 4, shanghai(2026, 3, 10, 8, 30))
-    rows = [_enqueue(user, EventType.LIMIT_RAISED, f"raise:{n}", NOW) for n in range(2)]
+    rows = [_enqueue(user, EventType.LIMIT_CUT, f"cut:{n}", NOW) for n in range(2)]
 
     report = notifications_dispatch(now=NOW)
 
@@ -114,7 +114,10 @@ def test_the_sixth_sms_of_the_day_is_skipped_and_its_in_app_copy_remains():
     assert (report.sent, report.skipped) == (1, 1)
     assert fifth.status == NotificationStatus.SENT
     assert (sixth.status, sixth.attempts) == (NotificationStatus.SKIPPED, 0)
-    assert sixth.last_error.startswith("daily SMS cap reached")
+    assert (sixth.skip_reason, sixth.last_error) == (
+        SkipReason.DAILY_CAP,
+        "daily SMS cap of 5 reached; the in-app notice carries it",
+    )
     assert all(r[Channel.IN_APP].status == NotificationStatus.SENT for r in rows)
     assert SandboxSms.objects.count() == 1
 
@@ -135,7 +138,7 @@ def test_sms_being_sent_by_another_worker_count_toward_the_cap():
     NotificationFactory(
         user=user, status=NotificationStatus.SENDING, next_attempt_at=NOW + timedelta(minutes=5)
     )
-    first, second = NotificationFactory(user=user), NotificationFactory(user=user)
+    first, second = (NotificationFactory(user=user, event=EventType.LIMIT_CUT) for _n in range(2))
 
     notifications_dispatch(now=NOW)
 
@@ -160,7 +163,9 @@ def test_the_cap_counts_per_customer(settings):
     settings.NOTIFICATIONS_SMS_DAILY_CAP = 1
     busy, quiet = UserFactory(), UserFactory()
     _sent_sms(busy, 1, NOW - timedelta(hours=1))
-    busy_row, quiet_row = NotificationFactory(user=busy), NotificationFactory(user=quiet)
+    busy_row, quiet_row = (
+        NotificationFactory(user=user, event=EventType.LIMIT_CUT) for user in (busy, quiet)
+    )
 
     notifications_dispatch(now=NOW)
 

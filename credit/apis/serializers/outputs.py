@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -32,6 +34,22 @@ class Rate(serializers.DecimalField):
         super().__init__(max_digits=9, decimal_places=6, **kwargs)
 
 
+class CauseOut(serializers.Serializer):
+    key = serializers.CharField(help_text=_('"freeze:<reason>", "negative", "probation", "closed"'))
+    reason_codes = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(child=serializers.CharField())
+    remedy = serializers.CharField(help_text=_("What ends this cause."))
+    appeal_url = serializers.SerializerMethodField()
+    since = serializers.DateTimeField(allow_null=True)
+
+    def get_appeal_url(self, cause) -> str | None:
+        if not cause.appeal_kind:
+            return None
+        target = getattr(cause.appeal_target, "pk", cause.appeal_target)
+        query = urlencode({"kind": cause.appeal_kind, "target": target})
+        return f"{reverse('appeals:new')}?{query}"
+
+
 class StatusOut(serializers.Serializer):
     code = serializers.CharField(source="status")
     label = serializers.CharField()
@@ -41,6 +59,7 @@ class StatusOut(serializers.Serializer):
     actions = serializers.ListField(child=serializers.CharField())
     can_purchase = serializers.BooleanField()
     can_repay = serializers.BooleanField()
+    causes = CauseOut(many=True, help_text=_("Every active cause of the status, each on its own."))
 
 
 class TemporaryGrantOut(serializers.ModelSerializer):
@@ -112,6 +131,18 @@ class LimitChangeOut(serializers.ModelSerializer):
 
     def get_reasons(self, change) -> list[str]:
         return reason_texts(change.reason_codes)
+
+
+class HistoryEntryOut(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=["limit", "status"])
+    label = serializers.CharField()
+    reason_codes = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(child=serializers.CharField())
+    old_effective_limit = Money(source="change.old_effective_limit", allow_null=True, default=None)
+    new_effective_limit = Money(source="change.new_effective_limit", allow_null=True, default=None)
+    old_status = serializers.CharField()
+    new_status = serializers.CharField()
 
 
 class InstallmentOut(serializers.ModelSerializer):

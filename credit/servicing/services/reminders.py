@@ -30,6 +30,13 @@ So a catch-up for a date three days back writes no "due in 3 days" for something
 today, but still writes "overdue day 1" for an installment that is two days late. The texts
 name the due date rather than counting days, so a reminder written a day late stays true.
 A business date after today is refused: its reminders would go out early.
+
+Past use. The same windows decide, when an outbox row is about to go out (the notifications
+app asks through `core.events.notices_past_use`), whether a reminder written in time has
+since gone stale — a "due today" still queued the day after (quiet hours, retries, a
+backlog) — and a reminder whose (account, due date) has nothing left to pay (paid, refunded,
+waived or moved by an extension) is past its use too. Such a row expires instead of going
+out, on every channel; its in-app copy stays in the inbox.
 """
 
 from dataclasses import dataclass
@@ -38,7 +45,7 @@ from datetime import date, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.events import EventType, publish_select
+from core.events import EventType, PendingNotice, publish_select
 from credit.formulas import amount_due_sql, installment_open_sql
 from credit.servicing.errors import ReminderDateInFuture
 
@@ -123,3 +130,54 @@ def reminders_generate(*, business_date: date, now: datetime) -> int:
         events=[rule.event for rule in REMINDER_RULES],
         now=now,
     )
+
+
+_RULES_BY_EVENT = {rule.event: rule for rule in REMINDER_RULES}
+
+# Of the (notice, account, due date) triples, those whose due date has nothing left to pay.
+_SETTLED = f"""
+SELECT k.id
+FROM unnest(%(ids)s::bigint[], %(accounts)s::bigint[], %(due_dates)s::date[])
+     AS k(id, account_id, due_date)
+WHERE NOT EXISTS (
+    SELECT 1 FROM credit_installment AS i
+    WHERE i.account_id = k.account_id AND i.due_date = k.due_date
+      AND {installment_open_sql("i")} AND {amount_due_sql("i")} > 0
+)
+"""  # noqa: S608 - constant SQL fragments, values are parameters
+
+
+def reminders_past_use(*, notices: list[PendingNotice], now: datetime) -> dict[int, str]:
+    """{id: why} of the due reminders among `notices` that should no longer go out: their
+    moment has passed (the windows of `REMINDER_RULES`, judged by today's date) or their due
+    date has nothing left to pay. One query for the whole batch; none without reminders."""
+    today = timezone.localdate(now)
+    past: dict[int, str] = {}
+    waiting: list[tuple[int, int, date]] = []
+    for notice in notices:
+        rule = _RULES_BY_EVENT.get(notice.event)
+        if rule is None or "due_date" not in notice.context or "account_id" not in notice.context:
+            continue
+        due_date = date.fromisoformat(notice.context["due_date"])
+        if today >= due_date + timedelta(days=rule.stale_from):
+            past[notice.id] = (
+                f"{notice.event.lower()} for {due_date} is out of date on {today}; "
+                "the in-app notice carries it"
+            )
+        else:
+            waiting.append((notice.id, int(notice.context["account_id"]), due_date))
+    if waiting:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SETTLED,
+                {
+                    "ids": [pk for pk, _account, _due in waiting],
+                    "accounts": [account for _pk, account, _due in waiting],
+                    "due_dates": [due for _pk, _account, due in waiting],
+                },
+            )
+            settled = {pk for (pk,) in cursor.fetchall()}
+        for pk, _account, due_date in waiting:
+            if pk in settled:
+                past[pk] = f"nothing is left to pay for {due_date}; the in-app notice carries it"
+    return past

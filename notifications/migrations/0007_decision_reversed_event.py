@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0005_channel_wider'),
+        ('notifications', '0006_notices_expire_and_say_why'),
     ]
 
     operations = [
