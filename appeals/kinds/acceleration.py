@@ -37,7 +37,7 @@ class AccelerationAppeal(AppealKind):
                 reason_codes=[ReasonCode.APPEAL_APPROVED],
                 notify=False,
             )
-            reversal = decision_reverse(
+            decision_reverse(
                 account=account,
                 wrong=wrong_acceleration(target),
                 source=ReversalSource.APPEAL,
@@ -46,7 +46,7 @@ class AccelerationAppeal(AppealKind):
                 now=now,
                 source_ref=row_reference(appeal),
             )
-            return row_reference(reversal)
+            return row_reference(target)  # the reversal names the appeal (`source_ref`)
 
         return EffectPlan(ZERO, apply)
 

@@ -28,7 +28,7 @@ class FreezeAppeal(AccountKind):
             raise DecisionNotApplicable(_("The account is no longer frozen."))
 
         def apply():
-            reversal = decision_reverse(
+            decision_reverse(
                 account=account,
                 wrong=wrong_freeze(account),
                 source=ReversalSource.APPEAL,
@@ -37,7 +37,7 @@ class FreezeAppeal(AccountKind):
                 now=now,
                 source_ref=row_reference(appeal),
             )
-            return row_reference(reversal)
+            return row_reference(account)  # the reversal names the appeal (`source_ref`)
 
         return EffectPlan(usable_gain(account, unfreeze=True), apply)
 

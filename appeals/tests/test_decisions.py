@@ -133,7 +133,7 @@ def test_an_approved_freeze_appeal_unfreezes_the_account(events):
     reversal = DecisionReversal.objects.get(account=account)
     assert reversal.source == ReversalSource.APPEAL
     assert reversal.wrong_id is not None and reversal.source_ref == f"appeals.appeal:{appeal.pk}"
-    assert reload(appeal).effect_reference == f"credit.decisionreversal:{reversal.pk}"
+    assert reload(appeal).effect_reference == f"credit.creditaccount:{account.pk}"
 
 
 def test_a_freeze_appeal_cannot_be_approved_after_staff_already_unfroze_the_account():

@@ -29,6 +29,7 @@ from credit.models import (
 )
 from credit.risk.features import account_features
 from credit.risk.models import RiskFlag
+from credit.selectors import TRANSITION_LABELS, account_history
 from credit.services import (
     account_freeze,
     account_unfreeze,
@@ -120,6 +121,10 @@ def test_a_wrong_freeze_reversed_as_our_error_leaves_the_account_as_if_it_never_
         "ACTIVE",
         officer,
     )
+    # The customer's history shows the freeze and, after it, the mistake put right.
+    labels = [(e.kind, e.label) for e in account_history(account=account)]
+    put_right, frozen = (str(TRANSITION_LABELS[t]) for t in ("reverse", "freeze"))
+    assert labels.index(("status", put_right)) < labels.index(("status", frozen))
 
 
 def test_penalties_of_the_period_already_paid_come_back_and_pay_what_is_owed(late):
