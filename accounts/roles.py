@@ -95,17 +95,21 @@ ROLE_PERMISSIONS[Role.RISK_OFFICER] += _RISK_OFFICER
 ROLE_PERMISSIONS[Role.RISK_MANAGER] += _RISK_MANAGER
 
 
-# Credit back office: every staff role reads it; officers freeze, unfreeze and set limits;
+# Credit back office: every staff role reads it; officers freeze, unfreeze, set limits and
+# reverse a wrong decision as our error;
 # managers also grant temporary limits and write and activate fee schedules (credit/admin/).
 _CREDIT_READ = [
     f"credit.view_{m}"
     for m in (
         *("creditaccount", "temporarylimitgrant", "limitchange", "feeschedule", "feescheduleterm"),
         *("merchant", "purchase", "installmentplan", "installment", "repayment"),
-        *("repaymentallocation", "refund", "journalentry", "journalline"),
+        *("repaymentallocation", "refund", "journalentry", "journalline", "decisionreversal"),
     )
 ]
-_CREDIT_OFFICER = [*_CREDIT_READ, "credit.freeze_creditaccount", "credit.set_limit_creditaccount"]
+_CREDIT_OFFICER = [
+    *_CREDIT_READ,
+    *("credit.freeze_creditaccount", "credit.set_limit_creditaccount", "credit.reverse_decision"),
+]
 _CREDIT_MANAGER = [
     *_CREDIT_OFFICER,
     "credit.grant_temporary_limit",

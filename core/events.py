@@ -40,6 +40,7 @@ class EventType(models.TextChoices):
     ACCELERATION = "ACCELERATION", _("Early repayment demanded")
     ACCELERATION_WITHDRAWN = "ACCELERATION_WITHDRAWN", _("Early repayment demand withdrawn")
     INSTALLMENT_EXTENDED = "INSTALLMENT_EXTENDED", _("Installment due date extended")
+    DECISION_REVERSED = "DECISION_REVERSED", _("A wrong decision reversed")
     APPEAL_RECEIVED = "APPEAL_RECEIVED", _("Appeal received")
     APPEAL_NEEDS_INFO = "APPEAL_NEEDS_INFO", _("Appeal needs information")
     APPEAL_DECIDED = "APPEAL_DECIDED", _("Appeal decided")

@@ -61,6 +61,7 @@ class ReasonCode(models.TextChoices):
     GOOD_HISTORY = "GOOD_HISTORY", _("A good repayment record")
     CAMPAIGN = "CAMPAIGN", _("A seasonal campaign")
     ROLLBACK = "ROLLBACK", _("A change made in error was reverted")
+    OUR_ERROR = "OUR_ERROR", _("We made a mistake and put it right")
     # Appeals
     APPEAL_APPROVED = "APPEAL_APPROVED", _("Your appeal was approved")
 

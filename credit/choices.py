@@ -45,3 +45,22 @@ class LimitChangeKind(models.TextChoices):
     TEMPORARY_EXPIRY = "TEMPORARY_EXPIRY", _("Temporary limit ended")
     PROBATION_STEP = "PROBATION_STEP", _("Probation step")
     ROLLBACK = "ROLLBACK", _("Reverted")
+    REVERSAL = "REVERSAL", _("Wrong decision reversed")
+
+
+class ReversalSource(models.TextChoices):
+    """How a decision was found wrong."""
+
+    FLAG_CLEARED = "FLAG_CLEARED", _("Risk flag cleared as a false alarm")
+    APPEAL = "APPEAL", _("Appeal approved")
+    RUN_ROLLBACK = "RUN_ROLLBACK", _("Rescoring run rolled back")
+    STAFF_ERROR = "STAFF_ERROR", _("Reversed by staff as our error")
+
+
+class ReversedDecision(models.TextChoices):
+    """What kind of decision was reversed."""
+
+    FREEZE = "FREEZE", _("Freeze")
+    LIMIT_CUT = "LIMIT_CUT", _("Limit cut")
+    ACCELERATION = "ACCELERATION", _("Early repayment demand")
+    PROBATION = "PROBATION", _("Probation")

@@ -290,6 +290,7 @@ TRANSITION_LABELS = {
     "go_negative": gettext_lazy("Owing more than the limit"),
     "recover": gettext_lazy("Back to zero or above"),
     "graduate": gettext_lazy("Probation completed"),
+    "reverse": gettext_lazy("Our mistake put right"),
     "close": gettext_lazy("Closed"),
 }
 HISTORY_MAX = 500

@@ -1,4 +1,5 @@
-"""Every account state change once: freeze, unfreeze, go_negative, recover, graduate, close.
+"""Every account state change once: freeze, unfreeze, go_negative, recover, graduate, close,
+reverse.
 
 A `Transition` spec says which states it leaves, the state it reaches, what it assigns to
 the row (each field as a Python function and as an SQL expression side by side), the
@@ -231,6 +232,26 @@ GRADUATE = Transition(
     reasons=(ReasonCode.PROBATION_COMPLETE,),
     limit_kind=LimitChangeKind.PROBATION_STEP,
 )
+# A decision found wrong (a cleared false alarm, an upheld appeal, a rolled-back run, staff's
+# "our error"): back to where the account would be without it — ACTIVE, no probation, no
+# pre-incident limit — or NEGATIVE when it owes more than its limit even so.
+REVERSE = Transition(
+    name="reverse",
+    source=(S.FROZEN, S.NEGATIVE, S.RESTORED),
+    target=S.ACTIVE,
+    target_when_short=S.NEGATIVE,
+    assignments=(
+        Assignment("freeze_reasons", lambda account, change: [], "'{{}}'"),
+        Assignment("pre_incident_limit", lambda account, change: None, "NULL"),
+        Assignment("probation_limit_cap", lambda account, change: None, "NULL"),
+        Assignment("restored_at", lambda account, change: None, "NULL"),
+        _STAMP,
+        _CODES,
+    ),
+    event=EventType.DECISION_REVERSED,
+    reasons=(ReasonCode.OUR_ERROR,),
+    limit_kind=LimitChangeKind.REVERSAL,
+)
 CLOSE = Transition(
     name="close",
     source=(S.ACTIVE, S.RESTORED, S.FROZEN),
@@ -243,7 +264,7 @@ CLOSE = Transition(
     event=None,
     reasons=(ReasonCode.CUSTOMER_REQUEST,),
 )
-TRANSITIONS = (FREEZE, UNFREEZE, GO_NEGATIVE, RECOVER, GRADUATE, CLOSE)
+TRANSITIONS = (FREEZE, UNFREEZE, GO_NEGATIVE, RECOVER, GRADUATE, REVERSE, CLOSE)
 
 
 def sql_set_branches(branches: list[tuple[str, Transition, str]], *, alias: str = "a") -> str:

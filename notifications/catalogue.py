@@ -221,6 +221,23 @@ POLICIES: dict[str, EventPolicy] = {
     EventType.ACCELERATION_WITHDRAWN: EventPolicy(
         priority=Priority.ACCOUNT_STATE, sample={"reason_codes": ["APPEAL_APPROVED"]}
     ),
+    # An account-state notice: a wrong decision reversed (what went wrong, what was put right).
+    EventType.DECISION_REVERSED: EventPolicy(
+        priority=Priority.ACCOUNT_STATE,
+        sample={
+            "reversal_id": 3,
+            "decision": "FREEZE",
+            "source": "FLAG_CLEARED",
+            "status": "ACTIVE",
+            "still_frozen": False,
+            "old_limit": "0.00",
+            "effective_limit": "10000.00",
+            "available": "8800.00",
+            "penalty_waived": "12.50",
+            "penalty_returned": "1.53",
+            "reason_codes": ["OUR_ERROR"],
+        },
+    ),
     EventType.INSTALLMENT_EXTENDED: EventPolicy(
         priority=Priority.ACCOUNT_STATE,
         sample={"old_due_date": "2026-03-10", "new_due_date": "2026-04-10", "amount": "407.20"},

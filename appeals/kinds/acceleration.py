@@ -1,4 +1,5 @@
-"""An early repayment demand in force (`Acceleration`): approval withdraws it."""
+"""An early repayment demand in force (`Acceleration`): approval withdraws it and reverses it
+as our error (penalties since the demand waived, the customer told what was put right)."""
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -6,7 +7,9 @@ from django.utils.translation import gettext_lazy
 from appeals.kinds.base import AppealKind, AppealKindKey, EffectPlan, row_reference
 from appeals.models import AppealType
 from core.reasons import ReasonCode
+from credit.models import ReversalSource
 from credit.money import ZERO
+from credit.services import decision_reverse, wrong_acceleration
 from credit.servicing.models import Acceleration, AccelerationStatus
 from credit.servicing.services import acceleration_withdraw
 
@@ -32,8 +35,18 @@ class AccelerationAppeal(AppealKind):
                 now=now,
                 note=note,
                 reason_codes=[ReasonCode.APPEAL_APPROVED],
+                notify=False,
             )
-            return row_reference(target)
+            decision_reverse(
+                account=account,
+                wrong=wrong_acceleration(target),
+                source=ReversalSource.APPEAL,
+                reason=note,
+                actor=actor,
+                now=now,
+                source_ref=row_reference(appeal),
+            )
+            return row_reference(target)  # the reversal names the appeal (`source_ref`)
 
         return EffectPlan(ZERO, apply)
 

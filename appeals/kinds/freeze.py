@@ -1,4 +1,5 @@
-"""The account's freeze: approval unfreezes it (→ RESTORED, or NEGATIVE if still below zero)."""
+"""The account's freeze: approval reverses it as our error (→ ACTIVE with the whole limit, no
+probation; NEGATIVE only if it owes more than its limit even so)."""
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -6,9 +7,8 @@ from django.utils.translation import gettext_lazy
 from appeals.errors import DecisionNotApplicable
 from appeals.kinds.base import AccountKind, AppealKindKey, EffectPlan, row_reference, usable_gain
 from appeals.models import AppealType
-from core.reasons import ReasonCode
-from credit.models import AccountStatus
-from credit.services import account_unfreeze
+from credit.models import AccountStatus, ReversalSource
+from credit.services import decision_reverse, wrong_freeze
 
 
 class FreezeAppeal(AccountKind):
@@ -28,14 +28,16 @@ class FreezeAppeal(AccountKind):
             raise DecisionNotApplicable(_("The account is no longer frozen."))
 
         def apply():
-            account_unfreeze(
+            decision_reverse(
                 account=account,
-                now=now,
+                wrong=wrong_freeze(account),
+                source=ReversalSource.APPEAL,
+                reason=note,
                 actor=actor,
-                note=note,
-                reason_codes=[ReasonCode.APPEAL_APPROVED],
+                now=now,
+                source_ref=row_reference(appeal),
             )
-            return row_reference(account)
+            return row_reference(account)  # the reversal names the appeal (`source_ref`)
 
         return EffectPlan(usable_gain(account, unfreeze=True), apply)
 

@@ -1,20 +1,16 @@
-"""A limit decrease already applied (a `LimitChange` that cut the base limit): approval sets
-the base limit back to its level before the cut."""
+"""A limit decrease already applied (a `LimitChange` that cut the base limit): approval
+reverses the cut as our error — the base limit back to its level before it, the status it
+would have without it (ACTIVE, no probation), penalties since waived."""
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from appeals.errors import DecisionNotApplicable
-from appeals.kinds.base import (
-    AppealKind,
-    AppealKindKey,
-    EffectPlan,
-    limit_give_back,
-    usable_gain,
-)
+from appeals.kinds.base import AppealKind, AppealKindKey, EffectPlan, row_reference, usable_gain
 from appeals.models import AppealType
-from credit.models import LimitChange
+from credit.models import LimitChange, LimitChangeKind, ReversalSource
+from credit.services import decision_reverse, wrong_cut
 
 
 class LimitChangeAppeal(AppealKind):
@@ -49,9 +45,17 @@ class LimitChangeAppeal(AppealKind):
             )
 
         def apply():
-            return limit_give_back(
-                account=account, base_limit=previous, actor=actor, now=now, note=note
+            reversal = decision_reverse(
+                account=account,
+                wrong=wrong_cut(target),
+                source=ReversalSource.APPEAL,
+                reason=note,
+                actor=actor,
+                now=now,
+                source_ref=row_reference(appeal),
+                limit_kind=LimitChangeKind.APPEAL,
             )
+            return row_reference(reversal.limit_change)
 
         gain = usable_gain(account, base=previous)
         return EffectPlan(gain, apply, notice={"restored_to": str(previous)})

@@ -12,7 +12,14 @@ from appeals.models import AppealStatus
 from appeals.tests.factories import NOW, cut, freeze, frozen_appeal, in_review, submit
 from core.events import EventType
 from core.reasons import ReasonCode
-from credit.models import AccountStatus, CreditAccount, LimitChange, LimitChangeKind
+from credit.models import (
+    AccountStatus,
+    CreditAccount,
+    DecisionReversal,
+    LimitChange,
+    LimitChangeKind,
+    ReversalSource,
+)
 from credit.services import account_unfreeze
 from testkit import reload
 from testkit.credit import buy, launch_fee_schedule, open_account, row_counts
@@ -51,7 +58,7 @@ def test_an_approved_limit_decrease_appeal_restores_the_previous_limit(events):
     assert account.effective_limit == D("10000.00")
     restored = LimitChange.objects.filter(account=account).latest("pk")
     assert restored.kind == LimitChangeKind.APPEAL
-    assert restored.reason_codes == [ReasonCode.APPEAL_APPROVED]
+    assert restored.reason_codes == [ReasonCode.APPEAL_APPROVED, ReasonCode.OUR_ERROR]
     assert (restored.old_base_limit, restored.new_base_limit) == (D("4000.00"), D("10000.00"))
     assert restored.actor == reviewer and restored.created_at == DECIDE_AT
     appeal = reload(appeal)
@@ -59,7 +66,9 @@ def test_an_approved_limit_decrease_appeal_restores_the_previous_limit(events):
     assert appeal.effect_reference == f"credit.limitchange:{restored.pk}"
     assert appeal.restored_amount == D("6000.00")
     customer_events = [e.event for e in events if e.user_id == account.customer_id]
-    assert EventType.LIMIT_RAISED in customer_events
+    # An upheld appeal is a reversal: the customer reads what was put right, once.
+    assert EventType.DECISION_REVERSED in customer_events
+    assert EventType.LIMIT_RAISED not in customer_events
     assert customer_events.count(EventType.APPEAL_DECIDED) == 1
 
 
@@ -75,10 +84,12 @@ def test_restoring_a_cut_that_made_the_account_negative_also_restores_its_status
 
     account = account_of_pk(account)
     assert account.base_limit == D("10000.00")
-    assert account.status == AccountStatus.RESTORED
+    # As if the cut never happened: ACTIVE, not RESTORED on probation.
+    assert account.status == AccountStatus.ACTIVE
+    assert account.probation_limit_cap is None and account.pre_incident_limit is None
     assert account.available == D("4000.00")
     log = StateLog.objects.for_(account).latest("pk")
-    assert (log.transition, log.state) == ("recover", AccountStatus.RESTORED)
+    assert (log.transition, log.state) == ("reverse", AccountStatus.ACTIVE)
 
 
 def account_of_pk(account):
@@ -108,15 +119,21 @@ def test_an_approved_freeze_appeal_unfreezes_the_account(events):
     approve(appeal, reviewer, note="The shared-IP rule misfired on a university network.")
 
     account = account_of(appeal)
-    assert account.status == AccountStatus.RESTORED
+    assert account.status == AccountStatus.ACTIVE
     assert account.freeze_reasons == []
-    assert account.status_reason_codes == [ReasonCode.APPEAL_APPROVED]
+    assert account.probation_limit_cap is None and account.pre_incident_limit is None
+    assert account.status_reason_codes == [ReasonCode.APPEAL_APPROVED, ReasonCode.OUR_ERROR]
     log = StateLog.objects.for_(account).latest("pk")
-    assert (log.transition, log.source_state, log.state) == ("unfreeze", "FROZEN", "RESTORED")
+    assert (log.transition, log.source_state, log.state) == ("reverse", "FROZEN", "ACTIVE")
     assert log.by == reviewer
     assert log.description.startswith(ReasonCode.APPEAL_APPROVED)
     assert f"appeal #{appeal.pk}" in log.description
-    assert EventType.ACCOUNT_UNFROZEN in [e.event for e in events]
+    assert EventType.DECISION_REVERSED in [e.event for e in events]
+    assert EventType.ACCOUNT_UNFROZEN not in [e.event for e in events]
+    reversal = DecisionReversal.objects.get(account=account)
+    assert reversal.source == ReversalSource.APPEAL
+    assert reversal.wrong_id is not None and reversal.source_ref == f"appeals.appeal:{appeal.pk}"
+    assert reload(appeal).effect_reference == f"credit.creditaccount:{account.pk}"
 
 
 def test_a_freeze_appeal_cannot_be_approved_after_staff_already_unfroze_the_account():

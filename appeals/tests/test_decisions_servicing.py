@@ -71,8 +71,14 @@ def test_an_approved_acceleration_appeal_withdraws_the_demand_and_restores_the_s
     for sequence, original in schedule_before:
         if original is not None:
             assert restored[sequence] == original
-    withdrawn = [e for e in events if e.event == EventType.ACCELERATION_WITHDRAWN]
-    assert [e.context["reason_codes"] for e in withdrawn] == [[ReasonCode.APPEAL_APPROVED]]
+    # Reversed as our error: one notice saying what went wrong and what was put right.
+    assert not [e for e in events if e.event == EventType.ACCELERATION_WITHDRAWN]
+    (reversed_notice,) = [e for e in events if e.event == EventType.DECISION_REVERSED]
+    assert reversed_notice.context["decision"] == "ACCELERATION"
+    assert reversed_notice.context["reason_codes"] == [
+        ReasonCode.APPEAL_APPROVED,
+        ReasonCode.OUR_ERROR,
+    ]
 
 
 def test_the_acceleration_link_of_the_servicing_notice_opens_the_form(client):

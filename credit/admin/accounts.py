@@ -18,7 +18,12 @@ from core.errors import DomainError
 from core.reasons import reason_texts
 from credit.admin.operations import OPERATIONS
 from credit.models import CreditAccount, JournalLine, LedgerAccount
-from credit.services.permissions import FREEZE_ACCOUNT, GRANT_TEMPORARY_LIMIT, SET_LIMIT
+from credit.services.permissions import (
+    FREEZE_ACCOUNT,
+    GRANT_TEMPORARY_LIMIT,
+    REVERSE_DECISION,
+    SET_LIMIT,
+)
 
 
 def _table(headers, rows) -> str:
@@ -52,7 +57,13 @@ class CreditAccountAdmin(ReadOnlyAdmin):
     list_select_related = ("customer",)
     date_hierarchy = "opened_at"
     change_form_template = "admin/credit/creditaccount/change_form.html"
-    actions = ("freeze_selected", "unfreeze_selected", "set_limit_selected", "grant_selected")
+    actions = (
+        "freeze_selected",
+        "unfreeze_selected",
+        "set_limit_selected",
+        "grant_selected",
+        "reverse_selected",
+    )
     fieldsets = (
         (None, {"fields": ("customer", "status", "status_reasons", "status_changed_at")}),
         (
@@ -196,6 +207,9 @@ class CreditAccountAdmin(ReadOnlyAdmin):
     def has_grant_permission(self, request):
         return request.user.has_perm(GRANT_TEMPORARY_LIMIT)
 
+    def has_reverse_permission(self, request):
+        return request.user.has_perm(REVERSE_DECISION)
+
     def _to_operation(self, operation: str, queryset) -> HttpResponseRedirect:
         ids = "&".join(f"ids={pk}" for pk in queryset.values_list("pk", flat=True))
         url = reverse("admin:credit_creditaccount_operation", args=[operation])
@@ -220,6 +234,13 @@ class CreditAccountAdmin(ReadOnlyAdmin):
     )
     def grant_selected(self, request, queryset):
         return self._to_operation("grant", queryset)
+
+    @admin.action(
+        description=_("Reverse a decision on the selected accounts as our error…"),
+        permissions=["reverse"],
+    )
+    def reverse_selected(self, request, queryset):
+        return self._to_operation("reverse", queryset)
 
     def operation_view(self, request: HttpRequest, operation: str):
         if operation not in OPERATIONS:

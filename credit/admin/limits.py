@@ -1,9 +1,9 @@
-"""Temporary limit grants and the limit history, read-only."""
+"""Temporary limit grants, the limit history and decision reversals, read-only."""
 
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from credit.models import LimitChange, TemporaryLimitGrant
+from credit.models import DecisionReversal, LimitChange, TemporaryLimitGrant
 
 
 @admin.register(TemporaryLimitGrant)
@@ -42,4 +42,30 @@ class LimitChangeAdmin(ReadOnlyAdmin):
     list_filter = ("kind",)
     search_fields = ("account__customer__phone", "=run_id", "note")
     list_select_related = ("account__customer", "actor")
+    date_hierarchy = "created_at"
+
+
+@admin.register(DecisionReversal)
+class DecisionReversalAdmin(ReadOnlyAdmin):
+    """Wrong decisions reversed as our error, each linked to the decision it reverses."""
+
+    list_display = (
+        "id",
+        "created_at",
+        "account",
+        "decision",
+        "source",
+        "source_ref",
+        "wrong_type",
+        "wrong_id",
+        "status_before",
+        "status_after",
+        "limit_before",
+        "limit_after",
+        "penalty_waived",
+        "actor",
+    )
+    list_filter = ("decision", "source")
+    search_fields = ("account__customer__phone", "=account__id", "source_ref", "reason")
+    list_select_related = ("account__customer", "actor", "wrong_type")
     date_hierarchy = "created_at"

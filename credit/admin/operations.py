@@ -4,14 +4,25 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.admin.widgets import AdminSplitDateTime
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.reasons import ACTS_AT_ONCE, ReasonCode
-from credit.models import FreezeReason
+from credit.models import FreezeReason, LimitChange, ReversalSource, ReversedDecision
 from credit.risk.manual import limit_change_by_staff
 from credit.risk.models import PendingLimitDecrease
-from credit.services import account_freeze, account_unfreeze, temporary_limit_grant
+from credit.services import (
+    account_freeze,
+    account_unfreeze,
+    decision_reverse,
+    temporary_limit_grant,
+    wrong_cut,
+    wrong_freeze,
+    wrong_probation,
+)
+from credit.services.errors import NothingToReverse
+from credit.services.permissions import REVERSE_DECISION
 
 
 class FreezeForm(forms.Form):
@@ -144,10 +155,60 @@ class GrantForm(forms.Form):
         }
 
 
+class ReverseForm(forms.Form):
+    """Staff's "reverse as our error": the freeze, the last limit cut or the probation."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision that was our error"),
+        choices=[
+            (d.value, d.label)
+            for d in (
+                ReversedDecision.FREEZE,
+                ReversedDecision.LIMIT_CUT,
+                ReversedDecision.PROBATION,
+            )
+        ],
+    )
+    reason = forms.CharField(
+        label=_("Why it was our error (for the record)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def apply(self, *, account, actor, now):
+        decision = self.cleaned_data["decision"]
+        if decision == ReversedDecision.FREEZE:
+            wrong = wrong_freeze(account)
+        elif decision == ReversedDecision.PROBATION:
+            wrong = wrong_probation(account)
+        else:
+            last_cut = (
+                LimitChange.objects.filter(account=account, new_base_limit__lt=F("old_base_limit"))
+                .order_by("-pk")
+                .first()
+            )
+            if last_cut is None:
+                raise NothingToReverse()
+            wrong = wrong_cut(last_cut)
+        reversal = decision_reverse(
+            account=account,
+            wrong=wrong,
+            source=ReversalSource.STAFF_ERROR,
+            reason=self.cleaned_data["reason"],
+            actor=actor,
+            now=now,
+        )
+        return _("reversed as our error, now %(status)s, limit %(limit)s, %(waived)s waived") % {
+            "status": reversal.get_status_after_display(),
+            "limit": reversal.limit_after,
+            "waived": reversal.penalty_waived,
+        }
+
+
 # operation → (form, permission, title)
 OPERATIONS = {
     "freeze": (FreezeForm, "credit.freeze_creditaccount", _("Freeze credit accounts")),
     "unfreeze": (UnfreezeForm, "credit.freeze_creditaccount", _("Unfreeze credit accounts")),
     "set-limit": (SetLimitForm, "credit.set_limit_creditaccount", _("Set the base limit")),
     "grant": (GrantForm, "credit.grant_temporary_limit", _("Grant a temporary limit")),
+    "reverse": (ReverseForm, REVERSE_DECISION, _("Reverse a decision as our error")),
 }

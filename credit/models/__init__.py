@@ -1,6 +1,6 @@
 """Credit models, one module per concern; import them from `credit.models`."""
 
-from credit.choices import AccountStatus, InstallmentStatus
+from credit.choices import AccountStatus, InstallmentStatus, ReversalSource, ReversedDecision
 from credit.models.accounts import (
     CreditAccount,
     FreezeReason,
@@ -27,11 +27,13 @@ from credit.models.repayments import (
     RepaymentAllocation,
     RepaymentChannel,
 )
+from credit.models.reversals import DecisionReversal
 
 __all__ = [
     "AccountStatus",
     "AllocationComponent",
     "CreditAccount",
+    "DecisionReversal",
     "FeeSchedule",
     "FeeScheduleTerm",
     "FreezeReason",
@@ -54,5 +56,7 @@ __all__ = [
     "Repayment",
     "RepaymentAllocation",
     "RepaymentChannel",
+    "ReversalSource",
+    "ReversedDecision",
     "TemporaryLimitGrant",
 ]

@@ -18,6 +18,7 @@ from credit.transitions import (
     GO_NEGATIVE,
     GRADUATE,
     RECOVER,
+    REVERSE,
     UNFREEZE,
     Change,
 )
@@ -72,6 +73,7 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
             ("freeze_creditaccount", _("Can freeze and unfreeze credit accounts")),
             ("set_limit_creditaccount", _("Can set credit limits")),
             ("grant_temporary_limit", _("Can grant temporary limits")),
+            ("reverse_decision", _("Can reverse a wrong decision as our error")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -169,6 +171,10 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=GRADUATE.source, target=GRADUATE.fsm_target)
     def graduate(self, *, at, by=None, description=None, reason_codes=None):
         return GRADUATE.apply(self, Change(at, reason_codes or list(GRADUATE.reasons)))
+
+    @transition(field=status, source=REVERSE.source, target=REVERSE.fsm_target)
+    def reverse(self, *, at, by=None, description=None, reason_codes=None):
+        return REVERSE.apply(self, Change(at, reason_codes or list(REVERSE.reasons)))
 
     def _zero_balance(self) -> bool:
         return self.outstanding_principal == 0 and self.credit_balance == 0

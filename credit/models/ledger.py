@@ -36,6 +36,7 @@ class JournalEntryKind(models.TextChoices):
     FEE_WAIVER = "FEE_WAIVER", _("Fee waiver")
     FEE_RETURN = "FEE_RETURN", _("Fee returned")
     PENALTY_WAIVER = "PENALTY_WAIVER", _("Penalty waiver")
+    PENALTY_RETURN = "PENALTY_RETURN", _("Penalty returned")
     WRITE_OFF = "WRITE_OFF", _("Write-off")
 
 

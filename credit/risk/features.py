@@ -12,9 +12,12 @@ Features as of a date D (Asia/Shanghai), for every account not CLOSED:
                     something is owed on a zero limit)
     tenure_months   whole months from the opening date to D
     purchases       purchases up to D not fully refunded
-    recent_flags    risk flags naming the account raised in the 90 days up to D, not cleared
-                    (nor still open with the customer's verification passed)
-    cuts_90d        base-limit cuts (rescoring, regional policy, staff) in the 90 days up to D
+    recent_flags    risk flags naming the account raised in the 90 days up to D, not cleared,
+                    not still open with the customer's verification passed, and not a
+                    freezing flag whose freeze of the account was since reversed as wrong
+                    (credit.DecisionReversal)
+    cuts_90d        base-limit cuts (rescoring, regional policy, staff) in the 90 days up to D,
+                    except cuts reversed as wrong (a rolled-back run's, an upheld appeal's)
     days_since_cut  days since the last such cut within a year, else NULL
 
 "Paid" reads each installment's `status`, `paid_at` and `due_date` directly (an installment
@@ -93,6 +96,10 @@ acc AS (
            SELECT 1 FROM risk_verificationchallenge v
             WHERE v.flag_id = f.id AND v.account_id = fa.creditaccount_id
               AND v.status = 'PASSED' AND v.closed_at < %(day_end)s))
+       AND NOT (f.froze_accounts AND EXISTS (
+            SELECT 1 FROM credit_decisionreversal r
+             WHERE r.account_id = fa.creditaccount_id AND r.decision = 'FREEZE'
+               AND r.created_at >= f.created_at AND r.created_at < %(day_end)s))
      GROUP BY fa.creditaccount_id
 ), cuts AS (
     SELECT c.account_id,
@@ -104,6 +111,8 @@ acc AS (
        AND c.kind IN ('RESCORE', 'REGIONAL_POLICY', 'MANUAL_OVERRIDE')
        AND c.new_base_limit < c.old_base_limit
        AND c.created_at >= %(day_end)s - interval '365 days' AND c.created_at < %(day_end)s
+       AND NOT EXISTS (SELECT 1 FROM credit_decisionreversal r
+                        WHERE r.wrong_limit_change_id = c.id AND r.created_at < %(day_end)s)
      GROUP BY c.account_id
 ), feat AS (
     SELECT acc.*,

@@ -12,9 +12,13 @@ applied some chunks):
     the run created are revoked, and one LimitChange of kind ROLLBACK (reason ROLLBACK,
     the run's id, the manager as actor) records it. The customer hears LIMIT_RAISED or
     LIMIT_CUT with the reason "a change made in error was reverted".
-  Accounts whose status can stay as it is are reverted set-based; the few whose status must
-  move (a reverted raise the customer already used: NEGATIVE; a reverted cut: back above
-  zero) go through the account services, which run the FSM transition and notify.
+  Accounts whose status can stay as it is are reverted set-based; a reverted raise the
+  customer already used (NEGATIVE) goes through the account services, which run the FSM
+  transition and notify. Every cut the run made is reversed as our error
+  (`credit.services.decision_reverse`, one account at a time): the limit back, the status
+  the account would have without the cut (ACTIVE, not RESTORED; no probation), penalties
+  posted since waived, the cut left out of the next run's features, and the customer told
+  (DECISION_REVERSED) — the run's cut and its reversal stay on record, linked.
 - announcements (pending decreases) the run made that are still pending are cancelled.
 
 The report (counts, and every skipped account with the reason) is stored on the run.
@@ -28,13 +32,26 @@ from accounts.models import User
 from core.permissions import permission_require
 from core.reasons import ReasonCode
 from credit.formulas import available_sql, effective_limit_sql, status_agrees_sql
-from credit.models import GrantStatus, LimitChangeKind, TemporaryLimitGrant
+from credit.models import (
+    GrantStatus,
+    LimitChange,
+    LimitChangeKind,
+    ReversalSource,
+    ReversedDecision,
+    TemporaryLimitGrant,
+)
 from credit.risk import bulk
 from credit.risk.errors import RunNotInState
 from credit.risk.features import jit_off
 from credit.risk.models import PendingLimitDecrease, PendingStatus, RescoringRun, RunStatus
 from credit.risk.runs import _log
-from credit.services import account_lock, account_status_settle, limit_change_record
+from credit.services import (
+    WrongDecision,
+    account_lock,
+    account_status_settle,
+    decision_reverse,
+    limit_change_record,
+)
 
 ROLLBACK_PERMISSION = "risk.rollback_rescoringrun"
 
@@ -49,7 +66,7 @@ WITH run_changes AS (
      WHERE c.run_id = %(run_id)s AND c.kind NOT IN ('ROLLBACK', 'ANNOUNCED_CUT')
      GROUP BY c.account_id
 )
-SELECT r.account_id,
+SELECT r.account_id, r.first_id, r.last_id,
        (SELECT c.old_base_limit FROM credit_limitchange c WHERE c.id = r.first_id) AS old_base,
        (SELECT c.new_base_limit FROM credit_limitchange c WHERE c.id = r.last_id) AS run_base,
        COALESCE((SELECT sum(g.amount) FROM risk_rungrant rg
@@ -68,9 +85,11 @@ SELECT r.account_id,
 _NEW_EFFECTIVE = effective_limit_sql(
     "a", base="p.old_base", temporary="(a.temporary_limit - p.grant_amount)"
 )
+# A cut the run made (and nothing else): reversed as our error, account by account.
+_CUT = "(p.old_base > p.run_base AND p.grant_amount = 0)"
 # The accounts whose status needs no transition after the revert.
 _SET_BASED = f"""
-    p.later_id IS NULL AND a.base_limit = p.run_base
+    p.later_id IS NULL AND a.base_limit = p.run_base AND NOT {_CUT}
     AND {status_agrees_sql("a", available_sql("a", _NEW_EFFECTIVE))}
 """
 
@@ -121,15 +140,29 @@ def run_rollback(*, run: RescoringRun, actor: User, now: datetime, note: str = "
     reverted_ids = {row.account_id for row in reverted}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT p.account_id, p.old_base FROM risk_rollback_plan p "
-            "JOIN credit_creditaccount a ON a.id = p.account_id "
-            "WHERE p.later_id IS NULL AND a.base_limit = p.run_base ORDER BY p.account_id"
+            f"SELECT p.account_id, p.old_base, {_CUT}, p.first_id, p.last_id"  # noqa: S608
+            " FROM risk_rollback_plan p JOIN credit_creditaccount a ON a.id = p.account_id"
+            " WHERE p.later_id IS NULL AND a.base_limit = p.run_base ORDER BY p.account_id"
         )
-        remaining = [(a, base) for a, base in cursor.fetchall() if a not in reverted_ids]
-    for account_id, old_base in remaining:
-        _revert_one(
-            run=run, account_id=account_id, old_base=old_base, actor=actor, now=now, note=note
-        )
+        remaining = [row for row in cursor.fetchall() if row[0] not in reverted_ids]
+    reversed_cuts = 0
+    for account_id, old_base, was_cut, first_id, last_id in remaining:
+        if was_cut:
+            _reverse_cut(
+                run=run,
+                account_id=account_id,
+                old_base=old_base,
+                first_id=first_id,
+                last_id=last_id,
+                actor=actor,
+                now=now,
+                note=note,
+            )
+            reversed_cuts += 1
+        else:
+            _revert_one(
+                run=run, account_id=account_id, old_base=old_base, actor=actor, now=now, note=note
+            )
     pending_cancelled = PendingLimitDecrease.objects.filter(
         run=run, status=PendingStatus.PENDING
     ).update(
@@ -140,7 +173,8 @@ def run_rollback(*, run: RescoringRun, actor: User, now: datetime, note: str = "
     )
     report = {
         "reverted": len(reverted) + len(remaining),
-        "reverted_with_status_change": len(remaining),
+        "reverted_with_status_change": len(remaining) - reversed_cuts,
+        "cuts_reversed_as_our_error": reversed_cuts,
         "skipped_count": len(skipped),
         "skipped": skipped,
         "pending_cancelled": pending_cancelled,
@@ -221,4 +255,27 @@ def _revert_one(*, run, account_id, old_base, actor, now, note) -> None:
         actor=actor,
         run_id=run.pk,
         note=note,
+    )
+
+
+def _reverse_cut(*, run, account_id, old_base, first_id, last_id, actor, now, note) -> None:
+    """A cut the run made: reversed as our error (credit.services.decision_reverse) — the
+    limit back, the status it would have without the cut (ACTIVE, no probation), penalties
+    since the cut waived, the customer told; the run's cut stays on record, linked."""
+    first = LimitChange.objects.get(pk=first_id)
+    decision_reverse(
+        account=account_id,
+        wrong=WrongDecision(
+            ReversedDecision.LIMIT_CUT,
+            at=first.created_at,
+            record=LimitChange.objects.get(pk=last_id),
+            limit_before=old_base,
+        ),
+        source=ReversalSource.RUN_ROLLBACK,
+        reason=note,
+        actor=actor,
+        now=now,
+        source_ref=f"risk.rescoringrun:{run.pk}",
+        limit_kind=LimitChangeKind.ROLLBACK,
+        run_id=run.pk,
     )

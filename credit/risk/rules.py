@@ -26,11 +26,12 @@ cleared, so a cleared false alarm never comes back on the same logins.
 One OPEN flag per rule and subject (`ip:…`, `user:…`): a later evaluation adds to it
 (new accounts, fresher evidence) rather than raising a second one.
 
-Staff review (`risk.review_riskflag`): confirm (the flag stays on record; staff act on the
-account) or clear (a SHARED_IP freeze is lifted from every account no other open or
-confirmed shared-IP flag still holds — `account_unfreeze(only_reason=SHARED_IP)` — and the
-verifications the flag opened are cancelled). Open and confirmed flags of the last 90 days
-lower the score (credit.risk.scorecard, RISK_FLAG).
+Staff review (`risk.review_riskflag`): confirm (the freeze stays; staff act on the account)
+or clear (a false alarm: the SHARED_IP freeze is reversed as our error on every account no
+other open or confirmed shared-IP flag still holds — `decision_reverse`, back to ACTIVE with
+the whole limit, penalties since waived, the customer told — and the verifications the flag
+opened are cancelled). Open and confirmed flags of the
+last 90 days lower the score (credit.risk.scorecard, RISK_FLAG).
 
 Phone changes are recorded by `user_phone_change(*, user, new_phone, now, actor)`, the one
 way to change a reserved number (the rule reads its history).
@@ -47,12 +48,13 @@ from accounts.models import User
 from accounts.phone import mask_phone, normalize_phone
 from accounts.roles import sql_staff_user_ids, staff_user_q
 from core.permissions import permission_require
-from credit.models import AccountStatus, CreditAccount, FreezeReason
+from credit.models import AccountStatus, CreditAccount, FreezeReason, ReversalSource
 from credit.risk.errors import FlagNotOpen, NoteRequired, PhoneInvalid, PhoneTaken, PhoneUnchanged
 from credit.risk.models import FlagStatus, PhoneChange, RiskFlag, RiskRule, RuleAction, RuleCode
 from credit.risk.verification import verification_open, verifications_cancel_for_flag
-from credit.services import account_freeze, account_unfreeze
+from credit.services import account_freeze
 from credit.services.errors import TransitionRefused
+from credit.services.reversals import decision_reverse, wrong_freeze
 
 logger = logging.getLogger(__name__)
 
@@ -398,14 +400,15 @@ def flag_clear(*, flag: RiskFlag, actor: User, now: datetime, note: str) -> Risk
             .exclude(status=FlagStatus.CLEARED)
             .exists()
         )
-        if not held:
-            account_unfreeze(
+        if not held:  # a false alarm froze it: reversed as our error, not a plain unfreeze
+            decision_reverse(
                 account=account,
-                now=now,
+                wrong=wrong_freeze(account, reason=FreezeReason.SHARED_IP),
+                source=ReversalSource.FLAG_CLEARED,
+                reason=note,
                 actor=actor,
-                note=note,
-                reason_codes=["STAFF_DECISION"],
-                only_reason=FreezeReason.SHARED_IP,
+                now=now,
+                source_ref=f"risk.riskflag:{flag.pk}",
             )
     return flag
 

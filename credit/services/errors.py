@@ -129,3 +129,9 @@ class AccountHasBalance(TransitionRefused):
     default_message = _(
         "This credit line can be closed only when nothing is owed and no credit balance is left."
     )
+
+
+class NothingToReverse(CreditError):
+    code = "nothing_to_reverse"
+    http_status = 409
+    default_message = _("This decision is no longer in force on the account: nothing to reverse.")

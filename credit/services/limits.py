@@ -37,8 +37,10 @@ def limit_change_record(
     actor: User | None = None,
     run_id: int | None = None,
     note: str = "",
+    notify: bool = True,
 ) -> LimitChange:
-    """The audit row of a limit change, and the customer's notice when the usable limit moved."""
+    """The audit row of a limit change, and the customer's notice when the usable limit moved
+    (`notify=False`: the caller tells the customer in its own notice, e.g. a reversal)."""
     change = LimitChange.objects.create(
         account=account,
         kind=kind,
@@ -60,9 +62,14 @@ def limit_change_record(
         limit_change_id=change.pk,
     )
     # A temporary grant or its expiry has its own notice.
-    if notice is not None and kind not in (
-        LimitChangeKind.TEMPORARY_GRANT,
-        LimitChangeKind.TEMPORARY_EXPIRY,
+    if (
+        notify
+        and notice is not None
+        and kind
+        not in (
+            LimitChangeKind.TEMPORARY_GRANT,
+            LimitChangeKind.TEMPORARY_EXPIRY,
+        )
     ):
         event, context, dedupe_key = notice
         publish(event=event, user=account.customer, context=context, dedupe_key=dedupe_key, now=now)

@@ -24,6 +24,7 @@ from credit.transitions import (
     GO_NEGATIVE,
     GRADUATE,
     RECOVER,
+    REVERSE,
     UNFREEZE,
 )
 from credit.transitions import (
@@ -37,7 +38,7 @@ S = AccountStatus
 pytestmark = pytest.mark.django_db
 NOW = shanghai(2026, 3, 10, 10, 0)
 STATES = list(S)
-TRANSITIONS = ["freeze", "unfreeze", "go_negative", "recover", "graduate", "close"]
+TRANSITIONS = ["freeze", "unfreeze", "go_negative", "recover", "graduate", "reverse", "close"]
 
 # (source, transition) → target when the transition's condition holds.
 ALLOWED = {
@@ -49,6 +50,9 @@ ALLOWED = {
     (S.RESTORED, "go_negative"): S.NEGATIVE,
     (S.NEGATIVE, "recover"): S.RESTORED,
     (S.RESTORED, "graduate"): S.ACTIVE,
+    (S.FROZEN, "reverse"): S.ACTIVE,  # a wrong decision reversed: no probation
+    (S.NEGATIVE, "reverse"): S.ACTIVE,  # or NEGATIVE while available < 0
+    (S.RESTORED, "reverse"): S.ACTIVE,
     (S.ACTIVE, "close"): S.CLOSED,
     (S.RESTORED, "close"): S.CLOSED,
     (S.FROZEN, "close"): S.CLOSED,
@@ -77,7 +81,7 @@ def numbers_meeting_the_condition(status: str, transition: str) -> dict:
     """Numbers under which the transition's own condition holds (and the state is coherent)."""
     if transition == "go_negative":
         return {"outstanding": "1500.00"}  # available −500
-    if status == S.NEGATIVE and transition == "recover":
+    if status == S.NEGATIVE and transition in ("recover", "reverse"):
         return {"outstanding": "0.00"}
     return {}  # as saved: zero balance, or below zero when NEGATIVE
 
@@ -136,6 +140,22 @@ def test_unfreeze_lands_in_negative_while_available_is_below_zero():
     account = account_in(S.FROZEN, outstanding="1000.01")
     account.unfreeze(at=NOW)
     assert (account.status, account.restored_at) == (S.NEGATIVE, None)
+
+
+def test_reverse_lands_active_without_probation_or_negative_while_still_short():
+    frozen = account_in(S.FROZEN, outstanding="300.00")
+    frozen.pre_incident_limit, frozen.restored_at = D("1000.00"), NOW
+    frozen.reverse(at=NOW)
+    assert frozen.status == S.ACTIVE
+    assert (frozen.pre_incident_limit, frozen.probation_limit_cap, frozen.restored_at) == (
+        None,
+        None,
+        None,
+    )
+    assert frozen.status_reason_codes == [ReasonCode.OUR_ERROR]
+    short = account_in(S.FROZEN, outstanding="1000.01")
+    short.reverse(at=NOW)
+    assert short.status == S.NEGATIVE
 
 
 def test_graduation_ends_probation():
@@ -253,6 +273,32 @@ PARITY_CASES = [
             "pre_incident_limit": D("1000.00"),
             "probation_limit_cap": D("500.00"),
             "restored_at": shanghai(2025, 12, 1, 9, 0),
+            "outstanding_principal": D("300.00"),
+        },
+        {},
+        None,
+    ),
+    (  # a wrong freeze reversed: ACTIVE, the pre-incident limit forgotten
+        REVERSE,
+        S.FROZEN,
+        {"pre_incident_limit": D("1000.00"), "freeze_reasons": [FreezeReason.SHARED_IP]},
+        {},
+        None,
+    ),
+    (  # … or NEGATIVE when it owes more than its limit even so
+        REVERSE,
+        S.FROZEN,
+        {"freeze_reasons": [FreezeReason.STAFF], "outstanding_principal": D("1500.00")},
+        {},
+        None,
+    ),
+    (  # a wrong probation ended: no cap, no pre-incident limit
+        REVERSE,
+        S.RESTORED,
+        {
+            "pre_incident_limit": D("1000.00"),
+            "probation_limit_cap": D("500.00"),
+            "restored_at": shanghai(2026, 3, 1, 9, 0),
             "outstanding_principal": D("300.00"),
         },
         {},

@@ -85,11 +85,11 @@ def test_rollback_restores_every_limit_exactly_and_audits_each_revert(applied):
     reverts = LimitChange.objects.filter(kind=LimitChangeKind.ROLLBACK).order_by("account_id")
     assert [r.account_id for r in reverts] == [raised.pk, also_raised.pk, cut.pk]
     for revert in reverts:
-        assert (revert.reason_codes, revert.actor, revert.run_id) == (
-            [ReasonCode.ROLLBACK],
-            manager,
-            run.pk,
+        # The run's cut is reversed as our error; its raises are simply reverted.
+        codes = [ReasonCode.ROLLBACK] + (
+            [ReasonCode.OUR_ERROR] if revert.account_id == cut.pk else []
         )
+        assert (revert.reason_codes, revert.actor, revert.run_id) == (codes, manager, run.pk)
     assert reverts[0].old_effective_limit == D("21000.00")
     assert reverts[0].new_effective_limit == D("10000.00")
     assert reload(pending).status == PendingStatus.CANCELLED
@@ -98,8 +98,11 @@ def test_rollback_restores_every_limit_exactly_and_audits_each_revert(applied):
     run = reload(run)
     assert (run.status, run.rolled_back_by) == (RunStatus.ROLLED_BACK, manager)
     assert run.rollback_report["reverted"] == 3
-    assert sorted(e.event for e in events) == ["LIMIT_CUT", "LIMIT_CUT", "LIMIT_RAISED"]
-    assert all(e.context["reason_codes"] == ["ROLLBACK"] for e in events)
+    assert sorted(e.event for e in events) == ["DECISION_REVERSED", "LIMIT_CUT", "LIMIT_CUT"]
+    (reversed_notice,) = [e for e in events if e.event == "DECISION_REVERSED"]
+    assert reversed_notice.user_id == cut.customer_id
+    assert all(e.context["reason_codes"] == ["ROLLBACK"] for e in events if e.event == "LIMIT_CUT")
+    assert report["cuts_reversed_as_our_error"] == 1
     assert_invariants()
 
 

@@ -199,7 +199,21 @@ def test_a_rule_set_to_freeze_freezes_and_clearing_lifts_it(five_accounts):
             [FreezeReason.SHARED_IP],
         )
     flag_clear(flag=flag, actor=officer(), now=NOW + timedelta(hours=1), note="office NAT")
-    assert all(reload(a).status != AccountStatus.FROZEN for a in five_accounts)
+    # A false alarm is our error: back to ACTIVE, no probation (credit.services.reversals).
+    for account in five_accounts:
+        account = reload(account)
+        assert (account.status, account.probation_limit_cap) == (AccountStatus.ACTIVE, None)
+    assert_invariants()
+
+
+def test_a_confirmed_flag_keeps_the_accounts_frozen(five_accounts):
+    shared_ip_rule(action=RuleAction.FREEZE)
+    for n, account in enumerate(five_accounts):
+        login(account.customer, NOW - timedelta(minutes=5 * n))
+    (flag,) = rules_run(now=NOW)
+    flag_confirm(flag=flag, actor=staff(Role.RISK_OFFICER), now=NOW, note="fraud ring")
+    assert reload(flag).status == FlagStatus.CONFIRMED
+    assert all(reload(a).status == AccountStatus.FROZEN for a in five_accounts)
 
 
 def test_a_review_only_rule_neither_freezes_nor_asks(five_accounts):

@@ -107,11 +107,14 @@ def acceleration_withdraw(
     now: datetime,
     note: str,
     reason_codes: list[str] | None = None,
+    notify: bool = True,
 ) -> Acceleration:
     """Withdraw a demand and restore the original schedule.
 
     A person needs `servicing.withdraw_acceleration`; `actor=None` is an approved appeal
     taking effect (pass `reason_codes=[ReasonCode.APPEAL_APPROVED]`). `note` is required.
+    `notify=False`: the caller tells the customer itself (an appeal reversing the demand as
+    our error sends DECISION_REVERSED instead).
     """
     if actor is not None:
         permission_require(actor, WITHDRAW_ACCELERATION)
@@ -164,6 +167,8 @@ def acceleration_withdraw(
     acceleration.withdrawn_note = note
     acceleration.save(update_fields=["status", "withdrawn_by", "withdrawn_at", "withdrawn_note"])
     codes = list(reason_codes or [ReasonCode.STAFF_DECISION])
+    if not notify:
+        return acceleration
     publish(
         event=EventType.ACCELERATION_WITHDRAWN,
         user=account.customer,
