@@ -242,7 +242,8 @@ def test_a_wrong_cut_below_what_is_owed_comes_back_active_not_restored():
     cut = limit_set(
         account=account,
         new_base_limit=D("3000.00"),
-        reason_codes=[ReasonCode.STAFF_DECISION],
+        # A cut this deep acts at once only for a listed reason: fraud, on the wrong customer.
+        reason_codes=[ReasonCode.FRAUD_CONFIRMED],
         now=FROZEN_AT,
         actor=officer,
         note="wrong customer",
