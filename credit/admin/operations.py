@@ -7,8 +7,9 @@ from django.contrib.admin.widgets import AdminSplitDateTime
 from django.utils.translation import gettext_lazy as _
 
 from core.reasons import ReasonCode
-from credit.models import FreezeReason
+from credit.models import ApprovalRequest, FreezeReason
 from credit.services import account_freeze, account_unfreeze, limit_set, temporary_limit_grant
+from credit.services.approvals import approval_sent_message
 
 
 class FreezeForm(forms.Form):
@@ -77,6 +78,8 @@ class SetLimitForm(forms.Form):
             actor=actor,
             now=now,
         )
+        if isinstance(change, ApprovalRequest):
+            return approval_sent_message(change)
         return _("limit %(old)s → %(new)s") % {
             "old": change.old_base_limit,
             "new": change.new_base_limit,
@@ -109,6 +112,8 @@ class GrantForm(forms.Form):
             actor=actor,
             now=now,
         )
+        if isinstance(grant, ApprovalRequest):
+            return approval_sent_message(grant)
         return _("temporary limit +%(amount)s (%(status)s)") % {
             "amount": grant.amount,
             "status": grant.get_status_display(),

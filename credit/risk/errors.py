@@ -101,3 +101,12 @@ class PhoneTaken(RiskError):
     code = "phone_taken"
     http_status = 409
     default_message = _("This mobile number belongs to another user.")
+
+
+class RuleChangeInvalid(RiskError):
+    code = "risk_rule_change_invalid"
+
+
+class RuleUnchanged(RiskError):
+    code = "risk_rule_unchanged"
+    default_message = _("Nothing to change: these are the rule's current settings.")

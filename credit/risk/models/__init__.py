@@ -21,6 +21,7 @@ from credit.risk.models.policy import (
     RiskPolicyActivation,
     SeasonalCampaign,
 )
+from credit.risk.models.rule_versions import RiskRuleVersion
 from credit.risk.models.runs import (
     LIVE_RUN_STATUSES,
     DecisionAction,
@@ -48,6 +49,7 @@ __all__ = [
     "RiskPolicy",
     "RiskPolicyActivation",
     "RiskRule",
+    "RiskRuleVersion",
     "RuleCode",
     "RunGrant",
     "RunStatus",

@@ -1,0 +1,1 @@
+"""Scenario tests, one per pain of the source articles (issue #12, Must 10)."""
