@@ -10,7 +10,8 @@
 The result is the *proposed* limit. Whether and when it applies (cool-down after a cut,
 cooling-off for a deep cut, frozen accounts) is the run's decision (`credit.risk.decide`).
 
-Services here: `policy_activate` (a risk manager only, audited) and `policy_duplicate`.
+Services here: `policy_activate` (a risk manager asks, a second one approves; audited) and
+`policy_duplicate`.
 """
 
 from dataclasses import dataclass
