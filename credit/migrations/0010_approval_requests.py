@@ -5,6 +5,44 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+# What a request asks never changes; a decision is taken once (an approval writes its outcome
+# once, in the same transaction); requests are never deleted.
+GUARD = """
+CREATE FUNCTION credit_approvalrequest_guard() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'approval requests are kept' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF (NEW.kind, NEW.target_content_type_id, NEW.target_object_id, NEW.payload, NEW.maker_id,
+        NEW.created_at, NEW.expires_at)
+       IS DISTINCT FROM
+       (OLD.kind, OLD.target_content_type_id, OLD.target_object_id, OLD.payload, OLD.maker_id,
+        OLD.created_at, OLD.expires_at) THEN
+        RAISE EXCEPTION 'approval request %: what is asked never changes', OLD.id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF OLD.status <> 'PENDING' AND (
+        (NEW.status, NEW.checker_id, NEW.decided_at, NEW.note)
+            IS DISTINCT FROM (OLD.status, OLD.checker_id, OLD.decided_at, OLD.note)
+        OR (OLD.outcome <> '' AND NEW.outcome IS DISTINCT FROM OLD.outcome)
+    ) THEN
+        RAISE EXCEPTION 'approval request % was decided already', OLD.id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER credit_approvalrequest_guard BEFORE UPDATE OR DELETE ON credit_approvalrequest
+    FOR EACH ROW EXECUTE FUNCTION credit_approvalrequest_guard();
+"""
+
+UNGUARD = """
+DROP TRIGGER credit_approvalrequest_guard ON credit_approvalrequest;
+DROP FUNCTION credit_approvalrequest_guard();
+"""
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -41,4 +79,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('checker__isnull', True), models.Q(('checker', models.F('maker')), _negated=True), _connector='OR'), name='approval_checker_differs_from_maker'), models.UniqueConstraint(condition=models.Q(('status', 'PENDING')), fields=('kind', 'target_content_type', 'target_object_id'), name='approval_one_pending_per_target'), models.CheckConstraint(condition=models.Q(models.Q(('status__in', ('APPROVED', 'REJECTED')), _negated=True), models.Q(('checker__isnull', False), ('decided_at__isnull', False)), _connector='OR'), name='approval_checked_has_checker'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'PENDING'), _negated=True), models.Q(('checker__isnull', True), ('decided_at__isnull', True)), _connector='OR'), name='approval_pending_is_undecided'), models.CheckConstraint(condition=models.Q(('status', 'PENDING'), ('decided_at__isnull', False), _connector='OR'), name='approval_decided_has_time'), models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('created_at'))), name='approval_expires_after_creation')],
             },
         ),
+        migrations.RunSQL(GUARD, UNGUARD),
     ]

@@ -155,6 +155,26 @@ def test_the_database_refuses_a_decided_request_without_a_checker():
         )
 
 
+def test_the_database_keeps_what_was_asked_and_a_decision_once_taken():
+    maker, checker = officer(), officer()
+    request = raise_to(open_account("10000.00"), "25000.00", actor=maker)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApprovalRequest.objects.filter(pk=request.pk).update(
+            payload={**request.payload, "new_base_limit": "999999999.00"}
+        )
+    approval_approve(request=request, actor=checker, now=NOW)
+    for change in (
+        {"status": ApprovalStatus.PENDING, "checker": None, "decided_at": None},
+        {"checker": manager()},
+        {"outcome": "credit.limitchange:1"},
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ApprovalRequest.objects.filter(pk=request.pk).update(**change)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApprovalRequest.objects.filter(pk=request.pk).delete()
+    assert reload(request).checker == checker
+
+
 def test_the_database_allows_one_pending_request_per_target():
     account, maker = open_account("10000.00"), officer()
     request = raise_to(account, "25000.00", actor=maker)
