@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,13 +45,15 @@ def rule_editable_fields() -> list[str]:
 
 def rule_values(rule: RiskRule) -> dict:
     """The rule's editable fields, JSON-safe (Decimal and dates as strings)."""
-    values = {name: getattr(rule, name) for name in rule_editable_fields()}
+    fields = (RiskRule._meta.get_field(name) for name in rule_editable_fields())
+    values = {field.name: field.value_from_object(rule) for field in fields}
     return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
 
 
 def _assign(rule: RiskRule, values: dict) -> None:
     for name, value in values.items():
-        setattr(rule, name, RiskRule._meta.get_field(name).to_python(value))
+        field = RiskRule._meta.get_field(name)
+        setattr(rule, field.attname, field.to_python(value))
 
 
 @transaction.atomic
@@ -63,12 +65,8 @@ def rule_change_request(
     rule = RiskRule.objects.select_for_update().get(pk=rule.pk)
     before = rule_values(rule)
     fields = set(rule_editable_fields())
-    after = {
-        **before,
-        **json.loads(
-            json.dumps({k: v for k, v in changes.items() if k in fields}, cls=DjangoJSONEncoder)
-        ),
-    }
+    asked = {k: v.pk if isinstance(v, Model) else v for k, v in changes.items() if k in fields}
+    after = {**before, **json.loads(json.dumps(asked, cls=DjangoJSONEncoder))}
     if after == before:
         raise RuleUnchanged()
     _assign(rule, after)
