@@ -105,6 +105,16 @@ def test_the_request_records_what_was_asked_and_changes_nothing_yet():
     assert request.payload["new_base_limit"] == "25000.00"
     assert request.expires_at == NOW + timedelta(hours=72)
     assert not LimitChange.objects.filter(account=account, actor=maker).exists()
+    # The system (a rescoring run) is not gated, even past the thresholds.
+    change = limit_set(
+        account=account,
+        new_base_limit=D("40000.00"),
+        kind="RESCORE",
+        reason_codes=[ReasonCode.GOOD_HISTORY],
+        run_id=1,
+        now=NOW,
+    )
+    assert isinstance(change, LimitChange) and reload(account).base_limit == D("40000.00")
 
 
 def test_a_second_officer_approves_and_the_raise_applies_once_as_the_checker():
@@ -243,19 +253,6 @@ def test_only_the_maker_cancels():
     with pytest.raises(OnlyMakerMayCancel):
         approval_cancel(request=request, actor=officer(), now=NOW)
     assert approval_cancel(request=request, actor=maker, now=NOW).status == ApprovalStatus.CANCELLED
-
-
-def test_the_system_is_not_gated():
-    account = open_account("10000.00")
-    change = limit_set(
-        account=account,
-        new_base_limit=D("40000.00"),
-        kind="RESCORE",
-        reason_codes=[ReasonCode.GOOD_HISTORY],
-        run_id=1,
-        now=NOW,
-    )
-    assert isinstance(change, LimitChange) and reload(account).base_limit == D("40000.00")
 
 
 # --- above the active policy's maximum -----------------------------------------------------------
