@@ -119,6 +119,15 @@ ROLE_PERMISSIONS[Role.SUPPORT_AGENT] += _CREDIT_READ
 ROLE_PERMISSIONS[Role.RISK_OFFICER] += _CREDIT_OFFICER
 ROLE_PERMISSIONS[Role.RISK_MANAGER] += _CREDIT_MANAGER
 
+# Four eyes on exposure (credit/services/approvals.py): officers and managers see the queue and
+# approve or reject another person's request for an action they may take themselves; only
+# managers may ask for (and approve) a base limit above the active risk policy's maximum.
+_APPROVALS_STAFF = ["credit.view_approvalrequest", "credit.decide_approvalrequest"]
+ROLE_PERMISSIONS[Role.RISK_OFFICER] += _APPROVALS_STAFF
+ROLE_PERMISSIONS[Role.RISK_MANAGER] += [*_APPROVALS_STAFF, "credit.exceed_policy_limit"]
+ROLE_PERMISSIONS[Role.RISK_OFFICER] += ["risk.view_riskruleversion"]
+ROLE_PERMISSIONS[Role.RISK_MANAGER] += ["risk.view_riskruleversion"]
+
 
 def sync_role_permissions() -> None:
     for role in Role:

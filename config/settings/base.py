@@ -257,6 +257,16 @@ CREDIT_LIMIT_CUT_APPEAL_PATH = env(
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 # A customer's one-time payment code for in-store purchases lives this long.
 CREDIT_PAYMENT_CODE_TTL_SECONDS = env.int("CREDIT_PAYMENT_CODE_TTL_SECONDS", default=300)
+# Four eyes on exposure (docs/back-office.md): a staff raise of the base limit to more than
+# APPROVAL_LIMIT_ABOVE, or by more than APPROVAL_LIMIT_RAISE_PERCENT, a temporary grant above
+# APPROVAL_GRANT_ABOVE, and every activation or rule change wait for a second person;
+# a request not decided within APPROVAL_TTL_HOURS expires.
+APPROVAL_LIMIT_ABOVE = env("APPROVAL_LIMIT_ABOVE", cast=Decimal, default=Decimal("20000.00"))
+APPROVAL_LIMIT_RAISE_PERCENT = env(
+    "APPROVAL_LIMIT_RAISE_PERCENT", cast=Decimal, default=Decimal("50")
+)
+APPROVAL_GRANT_ABOVE = env("APPROVAL_GRANT_ABOVE", cast=Decimal, default=Decimal("10000.00"))
+APPROVAL_TTL_HOURS = env.int("APPROVAL_TTL_HOURS", default=72)
 
 # --- Servicing (the business day) ----------------------------------------------------------
 # Freeze with reason OVERDUE at this many days past due.

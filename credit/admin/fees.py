@@ -5,8 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
-from credit.models import FeeSchedule, FeeScheduleTerm
+from credit.models import ApprovalRequest, FeeSchedule, FeeScheduleTerm
 from credit.services import fee_schedule_activate
+from credit.services.approvals import approval_sent_message
 
 
 def _is_draft(schedule: FeeSchedule) -> bool:
@@ -89,4 +90,7 @@ class FeeScheduleAdmin(admin.ModelAdmin):
         except DomainError as refused:
             self.message_user(request, refused.message, messages.ERROR)
         else:
+            if isinstance(schedule, ApprovalRequest):
+                self.message_user(request, approval_sent_message(schedule), messages.WARNING)
+                return
             self.message_user(request, _("%(schedule)s is now in force.") % {"schedule": schedule})

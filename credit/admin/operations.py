@@ -9,7 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.reasons import ACTS_AT_ONCE, ReasonCode
-from credit.models import FreezeReason, LimitChange, ReversalSource, ReversedDecision
+from credit.models import (
+    ApprovalRequest,
+    FreezeReason,
+    LimitChange,
+    ReversalSource,
+    ReversedDecision,
+)
 from credit.risk.manual import limit_change_by_staff
 from credit.risk.models import PendingLimitDecrease
 from credit.services import (
@@ -21,6 +27,7 @@ from credit.services import (
     wrong_freeze,
     wrong_probation,
 )
+from credit.services.approvals import approval_sent_message
 from credit.services.errors import NothingToReverse
 from credit.services.permissions import REVERSE_DECISION
 
@@ -117,6 +124,8 @@ class SetLimitForm(forms.Form):
                 "new": done.new_base_limit,
                 "when": timezone.localtime(done.effective_at).strftime("%Y-%m-%d %H:%M"),
             }
+        if isinstance(done, ApprovalRequest):
+            return approval_sent_message(done)
         return _("limit %(old)s → %(new)s") % {
             "old": done.old_base_limit,
             "new": done.new_base_limit,
@@ -149,6 +158,8 @@ class GrantForm(forms.Form):
             actor=actor,
             now=now,
         )
+        if isinstance(grant, ApprovalRequest):
+            return approval_sent_message(grant)
         return _("temporary limit +%(amount)s (%(status)s)") % {
             "amount": grant.amount,
             "status": grant.get_status_display(),

@@ -9,6 +9,7 @@ from credit.models.accounts import (
     LimitChangeKind,
     TemporaryLimitGrant,
 )
+from credit.models.approvals import ApprovalKind, ApprovalRequest, ApprovalStatus
 from credit.models.fees import FeeSchedule, FeeScheduleTerm
 from credit.models.idempotency import IdempotencyRecord
 from credit.models.ledger import JournalEntry, JournalEntryKind, JournalLine, LedgerAccount
@@ -32,6 +33,9 @@ from credit.models.reversals import DecisionReversal
 __all__ = [
     "AccountStatus",
     "AllocationComponent",
+    "ApprovalKind",
+    "ApprovalRequest",
+    "ApprovalStatus",
     "CreditAccount",
     "DecisionReversal",
     "FeeSchedule",

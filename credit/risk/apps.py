@@ -9,3 +9,8 @@ class RiskConfig(AppConfig):
     name = "credit.risk"
     label = "risk"
     verbose_name = _("Risk engine")
+
+    def ready(self):
+        from credit.risk import approvals
+
+        approvals.register()

@@ -134,3 +134,12 @@ class PendingDecreaseExists(RiskError):
     default_message = _(
         "A limit decrease is already announced on this account; confirm or cancel it first."
     )
+
+
+class RuleChangeInvalid(RiskError):
+    code = "risk_rule_change_invalid"
+
+
+class RuleUnchanged(RiskError):
+    code = "risk_rule_unchanged"
+    default_message = _("Nothing to change: these are the rule's current settings.")

@@ -30,7 +30,7 @@ from core.events import publish_many
 from core.permissions import permission_require
 from core.reasons import ACTS_AT_ONCE
 from credit.formulas import effective_limit
-from credit.models import CreditAccount, LimitChange, LimitChangeKind
+from credit.models import ApprovalRequest, CreditAccount, LimitChange, LimitChangeKind
 from credit.money import quantize
 from credit.risk.bulk import pending_decrease_notice
 from credit.risk.errors import NotACut, PendingDecreaseExists
@@ -117,9 +117,10 @@ def limit_change_by_staff(
     note: str,
     actor: User,
     now: datetime,
-) -> LimitChange | PendingLimitDecrease:
+) -> LimitChange | PendingLimitDecrease | ApprovalRequest:
     """A person sets a base limit: a cut that needs notice is announced (unless a reason in
-    ACTS_AT_ONCE applies); anything else is set now through `limit_set`."""
+    ACTS_AT_ONCE applies); anything else goes through `limit_set` (a large raise waits there
+    for a second person: the request is returned)."""
     new_base_limit = _checked(actor, reason_codes, note, new_base_limit)
     account = account_lock(account)
     acts_at_once = bool(set(reason_codes) & set(ACTS_AT_ONCE))

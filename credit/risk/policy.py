@@ -10,7 +10,8 @@
 The result is the *proposed* limit. Whether and when it applies (cool-down after a cut,
 cooling-off for a deep cut, frozen accounts) is the run's decision (`credit.risk.decide`).
 
-Services here: `policy_activate` (a risk manager only, audited) and `policy_duplicate`.
+Services here: `policy_activate` (a risk manager asks, a second one approves; audited) and
+`policy_duplicate`.
 """
 
 from dataclasses import dataclass
@@ -19,9 +20,11 @@ from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.permissions import permission_require
+from credit.models import ApprovalKind, ApprovalRequest
 from credit.money import quantize
 from credit.risk.errors import (
     NoActivePolicy,
@@ -34,6 +37,7 @@ from credit.risk.models import (
     RiskPolicyActivation,
     SeasonalCampaign,
 )
+from credit.services.approvals import approval_gate
 
 ACTIVATE_PERMISSION = "risk.activate_riskpolicy"
 DRAFT_PERMISSION = "risk.add_riskpolicy"
@@ -49,9 +53,16 @@ def policy_active() -> RiskPolicy:
 
 @transaction.atomic
 def policy_activate(
-    *, policy: RiskPolicy, actor: User, now: datetime, note: str = ""
-) -> RiskPolicy:
-    """Make `policy` the active version (the previous one is deactivated); audited."""
+    *,
+    policy: RiskPolicy,
+    actor: User,
+    now: datetime,
+    note: str = "",
+    approval: ApprovalRequest | None = None,
+) -> RiskPolicy | ApprovalRequest:
+    """Make `policy` the active version (the previous one is deactivated); audited.
+
+    A second risk manager approves it first: asked by one, the request is returned."""
     permission_require(actor, ACTIVATE_PERMISSION)
     policy = RiskPolicy.objects.select_for_update().get(pk=policy.pk)
     if policy.is_active:
@@ -60,6 +71,17 @@ def policy_activate(
         policy.full_clean()
     except Exception as exc:
         raise PolicyInvalid(str(exc)) from exc
+    waiting = approval_gate(
+        kind=ApprovalKind.RISK_POLICY,
+        target=policy,
+        actor=actor,
+        approval=approval,
+        now=now,
+        summary=_("Activate risk policy %(policy)s") % {"policy": policy},
+        reason=note,
+    )
+    if waiting is not None:
+        return waiting
     previous = RiskPolicy.objects.select_for_update().filter(is_active=True).first()
     if previous is not None:
         previous.is_active = False

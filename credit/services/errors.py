@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
+from core.permissions import NotPermitted
 
 
 class CreditError(DomainError):
@@ -135,3 +136,64 @@ class NothingToReverse(CreditError):
     code = "nothing_to_reverse"
     http_status = 409
     default_message = _("This decision is no longer in force on the account: nothing to reverse.")
+
+
+# --- four eyes (credit/services/approvals.py) ----------------------------------------------
+class ApprovalError(CreditError):
+    code = "approval_error"
+    http_status = 409
+
+
+class ApprovalAlreadyPending(ApprovalError):
+    code = "approval_already_pending"
+    default_message = _(
+        "A request for this is already waiting for a second approval; decide or cancel it first."
+    )
+
+
+class ApprovalNotPending(ApprovalError):
+    code = "approval_not_pending"
+    default_message = _("This request was already decided, cancelled or has expired.")
+
+
+class ApprovalExpired(ApprovalError):
+    code = "approval_expired"
+    default_message = _("This request has expired; ask again if it is still needed.")
+
+
+class ApprovalStale(ApprovalError):
+    code = "approval_stale"
+    default_message = _(
+        "What this request would change has changed since it was made; reject it and ask again."
+    )
+
+
+class ApprovalMismatch(ApprovalError):
+    code = "approval_mismatch"
+    default_message = _("This approval does not cover this action.")
+
+
+class ApprovalNoteRequired(ApprovalError):
+    code = "approval_note_required"
+    http_status = 400
+    default_message = _("Say why you reject the request.")
+
+
+class SecondApproverRequired(NotPermitted):
+    code = "second_approver_must_differ"
+    default_message = _(
+        "A second, different person must approve this request; you cannot approve your own."
+    )
+
+
+class OnlyMakerMayCancel(NotPermitted):
+    code = "approval_cancel_not_maker"
+    default_message = _("Only the person who made the request may cancel it.")
+
+
+class LimitAbovePolicyMaximum(CreditError):
+    code = "limit_above_policy_maximum"
+    default_message = _(
+        "This limit is above the active risk policy's maximum. Only a risk manager may ask "
+        "for it, and a second risk manager must approve it."
+    )

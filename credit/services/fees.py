@@ -6,11 +6,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from core.permissions import permission_require
-from credit.models import FeeSchedule
+from credit.models import ApprovalKind, ApprovalRequest, FeeSchedule
 from credit.pricing import build_quote, daily_rate_annualised
+from credit.services.approvals import approval_gate, approval_kind_register, row_reference
 from credit.services.errors import FeeScheduleRefused, NoActiveFeeSchedule
 from credit.services.permissions import ACTIVATE_FEE_SCHEDULE
 
@@ -115,15 +117,30 @@ def fee_schedule_validate(*, schedule: FeeSchedule) -> Decimal:
 
 @transaction.atomic
 def fee_schedule_activate(
-    *, schedule: FeeSchedule, now: datetime, actor: User | None = None
-) -> FeeSchedule:
+    *,
+    schedule: FeeSchedule,
+    now: datetime,
+    actor: User | None = None,
+    approval: ApprovalRequest | None = None,
+) -> FeeSchedule | ApprovalRequest:
     """Make this schedule the one in force; refused if any charge is above the legal cap.
 
-    The schedule records the cap it was checked against (`annual_rate_cap`)."""
+    Asked by a person, it waits for a second one: the request is returned (four eyes). The
+    schedule records the cap it was checked against (`annual_rate_cap`)."""
     if actor is not None:
         permission_require(actor, ACTIVATE_FEE_SCHEDULE)
     schedule = FeeSchedule.objects.select_for_update().prefetch_related("terms").get(pk=schedule.pk)
     cap = fee_schedule_validate(schedule=schedule)
+    waiting = approval_gate(
+        kind=ApprovalKind.FEE_SCHEDULE,
+        target=schedule,
+        actor=actor,
+        approval=approval,
+        now=now,
+        summary=_("Activate fee schedule %(schedule)s") % {"schedule": schedule},
+    )
+    if waiting is not None:
+        return waiting
     FeeSchedule.objects.filter(is_active=True).exclude(pk=schedule.pk).update(is_active=False)
     schedule.is_active = True
     schedule.activated_at = now
@@ -131,3 +148,21 @@ def fee_schedule_activate(
     schedule.annual_rate_cap = cap
     schedule.save(update_fields=["is_active", "activated_at", "activated_by", "annual_rate_cap"])
     return schedule
+
+
+def _activation_execute(*, request: ApprovalRequest, actor: User, now: datetime) -> str:
+    schedule = fee_schedule_activate(
+        schedule=FeeSchedule.objects.get(pk=request.target_object_id),
+        actor=actor,
+        now=now,
+        approval=request,
+    )
+    return row_reference(schedule)
+
+
+approval_kind_register(
+    ApprovalKind.FEE_SCHEDULE,
+    permission=ACTIVATE_FEE_SCHEDULE,
+    execute=_activation_execute,
+    waits_for=gettext_lazy("a second risk manager"),
+)

@@ -17,6 +17,7 @@ from conftest import shanghai
 from core.reasons import ReasonCode
 from credit.models import (
     AccountStatus,
+    ApprovalRequest,
     FeeSchedule,
     FeeScheduleTerm,
     GrantStatus,
@@ -26,6 +27,7 @@ from credit.models import (
 )
 from credit.risk.models import PendingLimitDecrease
 from credit.services import account_close, account_freeze, plan_payoff, purchase_refund
+from testkit.approvals import approve_as_second
 from testkit.credit import LAUNCH_RATES, buy, launch_fee_schedule, open_account, repay, row_counts
 from testkit.people import staff
 
@@ -371,12 +373,16 @@ def activate(client, schedule):
     )
 
 
-def test_a_risk_manager_activates_a_schedule_within_the_cap(client, as_role):
-    manager = as_role(Role.RISK_MANAGER)
+def test_a_risk_manager_activates_a_schedule_within_the_cap_with_a_second_one(client, as_role):
+    as_role(Role.RISK_MANAGER)
     schedule = draft({**LAUNCH_RATES, 24: "0.006000"})
     activate(client, schedule)
     schedule.refresh_from_db()
-    assert (schedule.is_active, schedule.activated_by) == (True, manager)
+    assert not schedule.is_active  # sent for approval
+    checker = staff(Role.RISK_MANAGER)
+    approve_as_second(ApprovalRequest.objects.get(), now=timezone.now(), checker=checker)
+    schedule.refresh_from_db()
+    assert (schedule.is_active, schedule.activated_by) == (True, checker)
 
 
 def test_a_schedule_above_the_cap_is_refused_with_a_message_naming_term_and_rate(client, as_role):

@@ -18,6 +18,7 @@ from credit.services import (
 )
 from credit.services.fees import annual_rate_cap, fee_schedule_worst_rate
 from testkit import people
+from testkit.approvals import approve_as_second
 from testkit.credit import LAUNCH_RATES, buy, launch_fee_schedule, open_account
 
 D = Decimal
@@ -48,7 +49,11 @@ def test_activating_a_schedule_retires_the_previous_one_and_prices_new_purchases
     # A purchase first, so this process holds its copy of the old schedule (the cache).
     assert buy(open_account(), "1000.00", term=3, now=NOW).plan.fee_schedule == old
     new = schedule(2, {**LAUNCH_RATES, 3: "0.006000"})
-    fee_schedule_activate(schedule=new, actor=manager, now=NOW)
+    approve_as_second(
+        fee_schedule_activate(schedule=new, actor=people.manager(), now=NOW),
+        now=NOW,
+        checker=manager,
+    )
 
     old.refresh_from_db()
     new.refresh_from_db()
@@ -140,7 +145,8 @@ def test_only_staff_allowed_to_activate_a_schedule_may_do_so():
     with pytest.raises(NotPermitted):
         fee_schedule_activate(schedule=new, actor=people.officer(), now=NOW)
     assert fee_schedule_active().version == 1
-    assert fee_schedule_activate(schedule=new, actor=people.manager(), now=NOW).is_active
+    asked = fee_schedule_activate(schedule=new, actor=people.manager(), now=NOW)
+    assert approve_as_second(asked, now=NOW).is_active
 
 
 def test_a_penalty_above_the_cap_once_annualised_is_refused_naming_the_charge_and_rate():

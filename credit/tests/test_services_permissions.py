@@ -30,7 +30,7 @@ def _unfreeze(account, actor):
 def _set_limit(account, actor):
     limit_set(
         account=account,
-        new_base_limit=Decimal("20000.00"),
+        new_base_limit=Decimal("15000.00"),  # +50 %: within what one officer may do alone
         kind=LimitChangeKind.MANUAL_OVERRIDE,
         reason_codes=["STAFF_DECISION"],
         actor=actor,

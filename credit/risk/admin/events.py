@@ -1,15 +1,32 @@
 """Risk rules (thresholds editable), the flags they raise (confirm or clear), the customer
 verifications they ask for, phone changes."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from core.errors import DomainError
 from credit.risk import rules as rule_services
-from credit.risk.admin.base import json_block, note_action
-from credit.risk.models import PhoneChange, RiskFlag, RiskRule, VerificationChallenge
+from credit.risk.admin.base import json_block, note_action, refused
+from credit.risk.approvals import rule_change_request
+from credit.risk.models import (
+    PhoneChange,
+    RiskFlag,
+    RiskRule,
+    RiskRuleVersion,
+    VerificationChallenge,
+)
+from credit.services.approvals import approval_sent_message
+
+
+class RiskRuleVersionInline(ReadOnlyTabularInline):
+    model = RiskRuleVersion
+    fields = ("version", "values", "previous", "requested_by", "approved_by", "created_at")
+    ordering = ("-version",)
 
 
 @admin.register(RiskRule)
@@ -25,6 +42,7 @@ class RiskRuleAdmin(admin.ModelAdmin):
         "explanation",
     )
     readonly_fields = ("code", "explanation")
+    inlines = (RiskRuleVersionInline,)
 
     def has_add_permission(self, request):
         return False
@@ -33,8 +51,33 @@ class RiskRuleAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        obj.updated_at = timezone.now()
-        super().save_model(request, obj, form, change)
+        """Never a bare save: the change waits for a second risk manager (four eyes)."""
+        obj._approval_message = None
+        try:
+            approval = rule_change_request(
+                rule=obj,
+                changes={name: form.cleaned_data[name] for name in form.changed_data},
+                actor=request.user,
+                now=timezone.now(),
+            )
+        except DomainError as exc:
+            refused(request, exc, obj)
+        else:
+            obj._approval_message = approval_sent_message(approval)
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing related is written here (versions come from approvals)."""
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return []
+
+    def log_change(self, request, obj, message):
+        """The approval request is the record of the change."""
+
+    def response_change(self, request, obj):
+        if obj._approval_message:
+            messages.warning(request, obj._approval_message)
+        return HttpResponseRedirect(reverse("admin:risk_riskrule_changelist"))
 
 
 @admin.register(RiskFlag)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
+from credit.models import ApprovalRequest
 from credit.risk.admin.base import refused
 from credit.risk.models import (
     RegionalMultiplier,
@@ -16,6 +17,7 @@ from credit.risk.models import (
 )
 from credit.risk.policy import policy_activate, policy_duplicate, policy_is_frozen
 from credit.risk.scorecard import scoring_model
+from credit.services.approvals import approval_sent_message
 
 
 class RegionalMultiplierInline(admin.TabularInline):
@@ -109,9 +111,12 @@ class RiskPolicyAdmin(admin.ModelAdmin):
             return
         policy = queryset.get()
         try:
-            policy_activate(policy=policy, actor=request.user, now=timezone.now())
+            result = policy_activate(policy=policy, actor=request.user, now=timezone.now())
         except DomainError as exc:
             refused(request, exc, policy)
+            return
+        if isinstance(result, ApprovalRequest):
+            messages.warning(request, approval_sent_message(result))
             return
         messages.success(request, _("%(policy)s is now the active policy.") % {"policy": policy})
 

@@ -22,6 +22,7 @@ from credit.risk.models.policy import (
     RiskPolicyActivation,
     SeasonalCampaign,
 )
+from credit.risk.models.rule_versions import RiskRuleVersion
 from credit.risk.models.runs import (
     LIVE_RUN_STATUSES,
     DecisionAction,
@@ -51,6 +52,7 @@ __all__ = [
     "RiskPolicy",
     "RiskPolicyActivation",
     "RiskRule",
+    "RiskRuleVersion",
     "RuleAction",
     "RuleCode",
     "RunGrant",

@@ -7,6 +7,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from accounts.roles import Role
+from credit.models import ApprovalRequest
 from credit.risk.models import (
     FlagStatus,
     PendingLimitDecrease,
@@ -149,10 +150,16 @@ def test_only_a_risk_manager_activates_a_policy_in_the_admin(client):
     as_user(client, Role.RISK_OFFICER)
     post_action(client, "riskpolicy", "activate", [draft])
     assert not reload(draft).is_active
-    manager = as_user(client, Role.RISK_MANAGER)
+    as_user(client, Role.RISK_MANAGER)
     post_action(client, "riskpolicy", "activate", [draft])
+    assert not reload(draft).is_active  # sent for approval to a second risk manager
+    checker = as_user(client, Role.RISK_MANAGER)
+    client.post(
+        reverse("admin:credit_approvalrequest_changelist"),
+        {"action": "approve", ACTION_CHECKBOX_NAME: [ApprovalRequest.objects.get().pk]},
+    )
     draft = reload(draft)
-    assert draft.is_active and draft.activated_by == manager
+    assert draft.is_active and draft.activated_by == checker
     assert RiskPolicy.objects.filter(is_active=True).count() == 1
 
 

@@ -22,6 +22,7 @@ from credit.risk.policy import (
     proposed_limit_sql,
 )
 from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, bands
+from testkit.approvals import approve_as_second
 from testkit.people import staff
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,10 @@ def test_a_risk_manager_activates_a_version_and_the_activation_is_audited():
     manager = staff(Role.RISK_MANAGER)
     old = active_policy()
     new = draft()
-    policy_activate(policy=new, actor=manager, now=RUN_AT, note="spring review")
+    asked = policy_activate(
+        policy=new, actor=staff(Role.RISK_MANAGER), now=RUN_AT, note="spring review"
+    )
+    approve_as_second(asked, now=RUN_AT, checker=manager)
     new.refresh_from_db()
     old.refresh_from_db()
     assert (new.is_active, old.is_active) == (True, False)
