@@ -133,14 +133,14 @@ def test_saving_a_risk_rule_in_the_admin_sends_the_change_for_approval(client, s
             "threshold": "50",
             "window_minutes": str(rule.window_minutes),
             "lookback_minutes": str(rule.lookback_minutes),
-            "freeze": "on" if rule.freeze else "",
+            "action": rule.action,
             "versions-TOTAL_FORMS": "0",
             "versions-INITIAL_FORMS": "0",
         },
         follow=True,
     )
     assert any("sent for approval" in m for m in messages_of(response))
-    assert reload(rule).threshold == 5
+    assert reload(rule).threshold == 20
     login(client, Role.RISK_MANAGER)
     decide(client, ApprovalRequest.objects.get(), "approve")
     assert reload(rule).threshold == 50

@@ -9,6 +9,7 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from django.db import transaction
@@ -222,10 +223,14 @@ def test_any_sequence_of_refunds_waives_fees_to_the_cent(run):
         purchase = buy(account, amount, term=term, now=BOUGHT)
         if repaid:
             repay(account, repaid, now=BOUGHT + timedelta(days=10))
-        # Refund slices in proportion to the drawn weights, the last one taking the rest.
-        total = sum(slices)
-        parts = [quantize(amount * w / total) for w in slices[:-1]]
-        parts.append(amount - sum(parts))
+        # Refund slices in proportion to the drawn weights: cut at rounded cumulative shares, so
+        # the parts never go negative and add up to the amount (rounding each part alone can
+        # overshoot it: 0.07 in weights 1,1,4,4,1 rounds to 0.01+0.01+0.03+0.03 = 0.08).
+        total, cuts = sum(slices), [D("0.00")]
+        for upto in range(1, len(slices)):
+            cuts.append(quantize(amount * sum(slices[:upto]) / total))
+        cuts.append(amount)
+        parts = [high - low for low, high in pairwise(cuts)]
         for part in (p for p in parts if p > 0):
             purchase_refund(purchase=purchase, amount=part, idempotency_key=key("r"), now=BOUGHT)
         purchase.refresh_from_db()

@@ -9,7 +9,14 @@ from core.permissions import NotPermitted
 from credit.models import ApprovalKind, ApprovalStatus
 from credit.risk.approvals import rule_change_request, rule_editable_fields
 from credit.risk.errors import RuleChangeInvalid, RuleUnchanged
-from credit.risk.models import RiskPolicy, RiskPolicyActivation, RiskRule, RiskRuleVersion, RuleCode
+from credit.risk.models import (
+    RiskPolicy,
+    RiskPolicyActivation,
+    RiskRule,
+    RiskRuleVersion,
+    RuleAction,
+    RuleCode,
+)
 from credit.risk.policy import policy_activate
 from credit.risk.rules import rules_ensure
 from credit.risk.tests.factories import RUN_AT, active_policy
@@ -56,16 +63,19 @@ def test_a_rule_change_applies_only_on_approval_as_a_version():
     rule = shared_ip_rule()
     maker, checker = manager(), manager()
     request = rule_change_request(
-        rule=rule, changes={"threshold": 50, "freeze": False}, actor=maker, now=RUN_AT
+        rule=rule,
+        changes={"threshold": 50, "action": RuleAction.REVIEW_ONLY},
+        actor=maker,
+        now=RUN_AT,
     )
     assert request.kind == ApprovalKind.RISK_RULE
-    assert (reload(rule).threshold, reload(rule).freeze) == (5, True)
+    assert (reload(rule).threshold, reload(rule).action) == (20, RuleAction.VERIFY)
     version = approve_as_second(request, now=RUN_AT, checker=checker)
     rule = reload(rule)
-    assert (rule.threshold, rule.freeze, rule.updated_at) == (50, False, RUN_AT)
+    assert (rule.threshold, rule.action, rule.updated_at) == (50, RuleAction.REVIEW_ONLY, RUN_AT)
     assert isinstance(version, RiskRuleVersion)
     assert (version.version, version.requested_by, version.approved_by) == (1, maker, checker)
-    assert (version.previous["threshold"], version.values["threshold"]) == (5, 50)
+    assert (version.previous["threshold"], version.values["threshold"]) == (20, 50)
     # Every editable field is versioned, whatever fields the rule has.
     assert set(version.values) == set(rule_editable_fields()) == set(version.previous)
 
@@ -84,7 +94,7 @@ def test_an_invalid_or_empty_rule_change_is_refused_at_once():
     with pytest.raises(RuleChangeInvalid):
         rule_change_request(rule=rule, changes={"threshold": 0}, actor=manager(), now=RUN_AT)
     with pytest.raises(RuleUnchanged):
-        rule_change_request(rule=rule, changes={"threshold": 5}, actor=manager(), now=RUN_AT)
+        rule_change_request(rule=rule, changes={"threshold": 20}, actor=manager(), now=RUN_AT)
 
 
 def test_only_risk_managers_ask_for_rule_changes():
