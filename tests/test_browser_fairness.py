@@ -113,7 +113,8 @@ def test_a_customer_asked_to_verify_enters_the_sms_code_and_can_buy_again(live_s
     shoot(page, "sandbox-sms-en")
     language(page, "zh-hans")
 
-    page.goto(f"{live_server.url}/credit/verify/")
+    page.locator("[data-back-to-verify]").click()
+    page.wait_for_url("**/credit/verify/")
     page.locator('input[name="code"]').fill(f"{(int(code) + 1) % 10**6:06d}")
     page.locator("form button.primary").click()
     error = page.get_by_role("alert").first.inner_text()
@@ -152,6 +153,8 @@ def test_a_large_raise_waits_for_a_second_officer_in_the_admin(live_server, page
 
     admin_login(page, live_server, maker)
     page.goto(f"{live_server.url}/admin/credit/creditaccount/{account.pk}/change/")
+    assert "客户" in page.locator(".field-customer").inner_text()
+    assert "冻结原因" in page.locator(".field-freeze_reasons").inner_text()
     shoot(page, "admin-account-zh")
     page.locator('.object-tools a[href*="/operation/set-limit/"]').click()
     page.locator('input[name="new_base_limit"]').fill("50000")
@@ -162,9 +165,12 @@ def test_a_large_raise_waits_for_a_second_officer_in_the_admin(live_server, page
     page.wait_for_url(f"**/admin/credit/creditaccount/{account.pk}/change/")
     request = ApprovalRequest.objects.get()
     assert f"#{request.pk}" in admin_messages(page, "success")
+    assert f"账户 #{account.pk}：基础额度" in admin_messages(page, "success")
     assert reload(account).base_limit == D("10000.00")
+    shoot(page, "admin-sent-for-approval-zh")
 
     page.goto(f"{live_server.url}/admin/credit/approvalrequest/")
+    assert page.locator("th.column-decided_at").count() == 0  # pending: fits beside the filters
     shoot(page, "admin-approval-queue-zh")
     _approve(page, request)
     assert f"#{request.pk}" in admin_messages(page, "error")
@@ -207,7 +213,8 @@ def test_a_freeze_reversed_as_our_error_gives_the_whole_limit_back_with_an_apolo
     shoot(page, "admin-reversal-form-zh")
     page.locator('form input[type="submit"], form button[type="submit"]').last.click()
     page.wait_for_url(f"**/admin/credit/creditaccount/{account.pk}/change/")
-    assert admin_messages(page, "success")
+    assert "[正常]" in admin_messages(page, "success")  # the status after, not before
+    shoot(page, "admin-reversed-zh")
     account = reload(account)
     assert (account.status, account.effective_limit) == (AccountStatus.ACTIVE, D("8000.00"))
     notifications_dispatch(now=timezone.now())
@@ -251,6 +258,9 @@ def _two_causes_shots(live_server, browser) -> None:
         portal_login(page, live_server, "13800138201")
         assert page.locator('section.banner[data-status="FROZEN"] li[data-cause]').count() == 2
         shoot(page, "banner-two-causes-zh")
+        page.goto(f"{live_server.url}/credit/limits/")
+        assert "定期评估；" in page.locator("main").inner_text()  # a Chinese separator
+        page.goto(f"{live_server.url}/")
         language(page, "en")
         shoot(page, "banner-two-causes-en")
         page.goto(f"{live_server.url}/credit/limits/")

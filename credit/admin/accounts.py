@@ -270,6 +270,8 @@ class CreditAccountAdmin(ReadOnlyAdmin):
                         messages.ERROR,
                     )
                 else:
+                    # The status in the message is the one after the operation.
+                    account = CreditAccount.objects.select_related("customer").get(pk=account.pk)
                     self.message_user(request, f"{account}: {done}", messages.SUCCESS)
             if len(accounts) == 1:
                 return HttpResponseRedirect(
