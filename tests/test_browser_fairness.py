@@ -256,7 +256,9 @@ def _two_causes_shots(live_server, browser) -> None:
     try:
         page = context.new_page()
         portal_login(page, live_server, "13800138201")
-        assert page.locator('section.banner[data-status="FROZEN"] li[data-cause]').count() == 2
+        causes = page.locator('section.banner[data-status="FROZEN"] li[data-cause]')
+        assert causes.count() == 2
+        assert "定期评估；" in page.locator('li[data-cause="negative"]').inner_text()
         shoot(page, "banner-two-causes-zh")
         page.goto(f"{live_server.url}/credit/limits/")
         assert "定期评估；" in page.locator("main").inner_text()  # a Chinese separator
