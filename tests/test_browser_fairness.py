@@ -214,6 +214,8 @@ def test_a_freeze_reversed_as_our_error_gives_the_whole_limit_back_with_an_apolo
     page.locator('form input[type="submit"], form button[type="submit"]').last.click()
     page.wait_for_url(f"**/admin/credit/creditaccount/{account.pk}/change/")
     assert "[正常]" in admin_messages(page, "success")  # the status after, not before
+    log = page.locator(".field-status_log").inner_text()
+    assert "我方失误已纠正" in log and "已冻结" in log and "FROZEN" not in log  # words, not codes
     shoot(page, "admin-reversed-zh")
     account = reload(account)
     assert (account.status, account.effective_limit) == (AccountStatus.ACTIVE, D("8000.00"))
