@@ -14,7 +14,12 @@ from django.utils.translation import gettext_lazy
 from appeals.errors import AppealTargetNotEligible, DecisionNotApplicable
 from appeals.kinds.base import AccountKind, AppealKindKey, EffectPlan, row_reference, usable_gain
 from appeals.models import AppealType
-from credit.models import FREEZE_REASONS_ENDED_BY_REPAYING, AccountStatus, ReversalSource
+from credit.models import (
+    FREEZE_REASONS_ENDED_BY_REPAYING,
+    AccountStatus,
+    FreezeReason,
+    ReversalSource,
+)
 from credit.services import decision_reverse, wrong_freeze
 
 
@@ -68,7 +73,7 @@ class FreezeAppeal(AccountKind):
         if reason and reason not in account.freeze_reasons:
             raise DecisionNotApplicable(
                 _("The account is no longer frozen for the reason appealed (%(reason)s).")
-                % {"reason": reason}
+                % {"reason": dict(FreezeReason.choices).get(reason, reason)}
             )
         others = [r for r in account.freeze_reasons if reason and r != reason]
 
