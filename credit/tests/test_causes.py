@@ -10,10 +10,16 @@ from django.utils import timezone
 
 from conftest import shanghai
 from core.reasons import ReasonCode
-from credit.models import AccountStatus, FreezeReason, LimitChangeKind
+from credit.models import (
+    AccountStatus,
+    FreezeReason,
+    Installment,
+    InstallmentStatus,
+    LimitChangeKind,
+)
 from credit.selectors import account_causes, account_history
 from credit.services import account_close, account_freeze, account_unfreeze, limit_set
-from credit.servicing.tests.helpers import close
+from credit.servicing.tests.helpers import OPENED_AT, close, close_through
 from credit.tests.apikit import account_in_state, customer_client, shop
 from testkit import reload
 from testkit.credit import buy, open_account
@@ -66,9 +72,32 @@ def test_each_freeze_reason_is_its_own_cause_with_its_own_appeal_link():
     page = page_of(account)
 
     assert causes_in(page) == ["freeze:RISK_RULE", "freeze:STAFF"]
-    for item in re.findall(r"<li data-cause=.*?</li>", status_banner(page), re.S):
-        assert "/appeals/new/?kind=freeze" in item
+    items = re.findall(r'<li data-cause="freeze:(\w+)".*?</li>', status_banner(page), re.S)
+    links = re.findall(r'<li data-cause="freeze:\w+".*?href="([^"]+)"', status_banner(page), re.S)
+    assert items == ["RISK_RULE", "STAFF"]
+    assert links == [
+        f"/appeals/new/?kind=freeze&amp;target={account.pk}&amp;freeze_reason={reason}"
+        for reason in items
+    ]  # each cause its own appeal, of that reason only
     assert RULE_WORDS in status_banner(page) and STAFF_WORDS in status_banner(page)
+
+
+def test_an_overdue_cause_says_repay_and_links_to_more_time_for_the_overdue_installment():
+    account = open_account("10000.00", language="en", now=OPENED_AT)
+    buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
+    account_freeze(account=account, reason=FreezeReason.SHARED_IP, now=shanghai(2026, 2, 1))
+    close_through(date(2026, 2, 10), date(2026, 2, 17))  # 7 days past due: OVERDUE too
+    account = reload(account)
+    assert account.freeze_reasons == [FreezeReason.OVERDUE, FreezeReason.SHARED_IP]
+    overdue = Installment.objects.get(account=account, status=InstallmentStatus.OVERDUE)
+
+    page = page_of(account)
+
+    overdue_item, shared_item = re.findall(r"<li data-cause=.*?</li>", status_banner(page), re.S)
+    assert "Repay the overdue installments" in overdue_item
+    assert f"/appeals/new/?kind=installment&amp;target={overdue.pk}" in overdue_item
+    assert "kind=freeze" not in overdue_item
+    assert "freeze_reason=SHARED_IP" in shared_item
 
 
 def test_clearing_one_cause_removes_only_that_one():
