@@ -27,6 +27,13 @@ class AppealCreateInput(serializers.Serializer):
         help_text="Appeal kind, or an appeal type meaning its default kind.",
     )
     target_id = serializers.IntegerField(min_value=1)
+    freeze_reason = serializers.CharField(
+        max_length=32,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Freeze kind: the freeze reason appealed (a cause's `appeal_url` names it).",
+    )
     reason = serializers.CharField(max_length=4000, trim_whitespace=True)
     files = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
@@ -54,6 +61,7 @@ class AppealSummaryOutput(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField(source="get_status_display")
     target_id = serializers.IntegerField(source="target_object_id")
+    freeze_reason = serializers.CharField()
     submitted_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     sla_paused = serializers.BooleanField(source="is_paused")
@@ -134,6 +142,7 @@ class AppealListCreateApi(APIView):
             reason=serializer.validated_data["reason"],
             files=serializer.validated_data["files"],
             now=timezone.now(),
+            freeze_reason=serializer.validated_data["freeze_reason"],
         )
         return Response(
             AppealDetailOutput(_detail(request, appeal.pk)).data, status=status.HTTP_201_CREATED

@@ -38,6 +38,7 @@ FILES_HELP = _("Up to 5 files, 5 MB each: PDF, JPEG or PNG (income proof, statem
 class AppealForm(forms.Form):
     kind = forms.CharField(widget=forms.HiddenInput)
     target = forms.IntegerField(widget=forms.HiddenInput)
+    freeze_reason = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
     reason = forms.CharField(
         label=_("Why do you appeal?"),
         widget=forms.Textarea(attrs={"rows": 5}),

@@ -38,7 +38,8 @@ class AppealStatus(models.TextChoices):
     WITHDRAWN = "WITHDRAWN", _("Withdrawn")
 
 
-# Open: not decided and not withdrawn. One open appeal per target (constraint below).
+# Open: not decided and not withdrawn. One open appeal per target and freeze reason
+# (constraint below).
 OPEN_STATUSES = (
     AppealStatus.SUBMITTED,
     AppealStatus.IN_REVIEW,
@@ -67,6 +68,9 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
     target_content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     target_object_id = models.PositiveBigIntegerField()
     target = GenericForeignKey("target_content_type", "target_object_id")
+    # FREEZE: the one freeze reason disputed (a credit.FreezeReason value); an approval lifts
+    # that reason only. "" for the other kinds (and a freeze appeal from before reasons).
+    freeze_reason = models.CharField(_("freeze reason appealed"), max_length=32, blank=True)
     reason = models.TextField(_("reason"))
     status = FSMField(
         _("status"),
@@ -124,9 +128,9 @@ class Appeal(ConcurrentTransitionMixin, models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["type", "target_content_type", "target_object_id"],
+                fields=["type", "target_content_type", "target_object_id", "freeze_reason"],
                 condition=Q(status__in=OPEN_STATUSES),
-                name="appeal_one_open_per_target",
+                name="appeal_one_open_per_target_and_cause",
             ),
             models.CheckConstraint(
                 condition=Q(due_at__gt=F("submitted_at")), name="appeal_due_after_submission"

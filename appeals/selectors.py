@@ -19,9 +19,11 @@ from appeals.models import (
     AppealStatus,
     AppealType,
 )
+from credit.models import FreezeReason
 from credit.risk.models import RescoringDecision
 
 ATTACHMENT_VIEW_PERM = "appeals.view_appealattachment"
+FREEZE_REASON_LABELS = dict(FreezeReason.choices)
 
 STEP_TITLES = {
     "submit": _("Appeal submitted"),
@@ -168,12 +170,13 @@ def appeal_messages(*, appeal: Appeal):
     return appeal.messages.select_related("author").order_by("created_at", "pk")
 
 
-def open_appeals_by_target(*, customer) -> dict[tuple[str, int, int], int]:
-    """{(type, content type id, object id): appeal id} of the customer's open appeals (1 query)."""
+def open_appeals_by_target(*, customer) -> dict[tuple[str, int, int, str], int]:
+    """{(type, content type id, object id, freeze reason): appeal id} of the customer's open
+    appeals (1 query; the freeze reason is "" except for a freeze appeal)."""
     rows = Appeal.objects.filter(customer=customer, status__in=OPEN_STATUSES).values_list(
-        "type", "target_content_type_id", "target_object_id", "pk"
+        "type", "target_content_type_id", "target_object_id", "freeze_reason", "pk"
     )
-    return {(t, ct, obj): pk for t, ct, obj, pk in rows}
+    return {(t, ct, obj, cause): pk for t, ct, obj, cause, pk in rows}
 
 
 def appeal_target_summary(appeal: Appeal) -> str:
@@ -182,9 +185,18 @@ def appeal_target_summary(appeal: Appeal) -> str:
     if target is None:
         return ""
     try:
-        return kind_of(appeal).summary(target)
+        summary = kind_of(appeal).summary(target)
     except LookupError:
         return str(target)
+    if appeal.freeze_reason:
+        summary = str(
+            _("%(summary)s — the freeze reason appealed: %(reason)s")
+            % {
+                "summary": summary,
+                "reason": FREEZE_REASON_LABELS.get(appeal.freeze_reason, appeal.freeze_reason),
+            }
+        )
+    return summary
 
 
 def sla_state(appeal: Appeal, *, now: datetime) -> str:

@@ -52,18 +52,23 @@ def appeal_new(request):
     """The form, prefilled from the "appeal this" link (?kind=…&target=…)."""
     data = request.POST if request.method == "POST" else request.GET
     kind_key, target_id = target_from_query(data)
+    freeze_reason = data.get("freeze_reason", "")
     now = timezone.now()
     refusal = None
     try:
         kind, target = target_resolve(
             key=kind_key, target_id=target_id, customer=request.user, now=now
         )
+        # The freeze reason disputed ("" for other kinds); one no longer in force is refused.
+        cause = kind.freeze_reason_for(target, freeze_reason)
     except AppealNotFound:
         raise Http404 from None
     except AppealError as exc:
-        kind, target, refusal = None, None, str(exc.message)
+        kind, target, cause, refusal = None, None, "", str(exc.message)
 
-    form = AppealForm(initial={"kind": kind_key, "target": target_id})
+    form = AppealForm(
+        initial={"kind": kind_key, "target": target_id, "freeze_reason": freeze_reason}
+    )
     if request.method == "POST" and refusal is None:
         form = AppealForm(request.POST, request.FILES)
         if form.is_valid():
@@ -75,6 +80,7 @@ def appeal_new(request):
                     reason=form.cleaned_data["reason"],
                     files=form.cleaned_data["files"],
                     now=now,
+                    freeze_reason=form.cleaned_data["freeze_reason"],
                 )
             except AppealNotFound:
                 raise Http404 from None
@@ -95,6 +101,7 @@ def appeal_new(request):
             "kind": kind,
             "target": target,
             "refusal": refusal,
+            "freeze_reason_label": selectors.FREEZE_REASON_LABELS.get(cause, cause),
             "min_reason": kind.min_reason if kind is not None else None,
         },
     )

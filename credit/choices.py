@@ -34,6 +34,12 @@ class FreezeReason(models.TextChoices):
     VERIFY_TIMEOUT = "VERIFY_TIMEOUT", _("Verification not completed in time")
 
 
+# Freeze reasons the customer ends by repaying, not by a freeze appeal: a repayment that
+# leaves nothing overdue lifts OVERDUE at once; to contest it they ask for more time to repay
+# (the installment appeal). Every other reason has its own freeze appeal.
+FREEZE_REASONS_ENDED_BY_REPAYING = frozenset({FreezeReason.OVERDUE})
+
+
 class LimitChangeKind(models.TextChoices):
     ACCOUNT_OPEN = "ACCOUNT_OPEN", _("Account opened")
     RESCORE = "RESCORE", _("Regular review")

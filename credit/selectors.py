@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy
 from django_fsm_log.models import StateLog
 
 from core.reasons import reason_texts
-from credit.formulas import INSTALLMENT_OPEN, periods_not_begun
+from credit.formulas import INSTALLMENT_OPEN, INSTALLMENT_OVERDUE, periods_not_begun
 from credit.models import (
+    FREEZE_REASONS_ENDED_BY_REPAYING,
     AccountStatus,
     CreditAccount,
     FreezeReason,
@@ -58,6 +59,7 @@ class StatusCause:
     remedy: str  # what restores spending (or the full limit), in the customer's language
     appeal_kind: str = ""  # a kind for {% appeal_link %} (its key), with its target
     appeal_target: object = None
+    appeal_freeze_reason: str = ""  # a freeze cause: its own appeal lifts this reason only
     since: datetime | None = None
 
 
@@ -80,7 +82,8 @@ _APPEAL_REMEDY = gettext_lazy(
 # What ends each freeze reason. A reason without an entry (one added later) gets the appeal.
 FREEZE_REMEDIES = {
     FreezeReason.OVERDUE: gettext_lazy(
-        "Repay the overdue installments: this cause is lifted once nothing is overdue."
+        "Repay the overdue installments: this cause is lifted once nothing is overdue. If "
+        "you need more time to repay, appeal the overdue installment."
     ),
     FreezeReason.COMPLIANCE: gettext_lazy(
         "Call customer service 400-000-0000: they tell you what the requirement needs."
@@ -89,14 +92,23 @@ FREEZE_REMEDIES = {
 
 
 def _freeze_cause(account: CreditAccount, reason: str) -> StatusCause:
+    """A freeze reason with its own appeal of that reason only; a reason the customer ends by
+    repaying links to the "more time to repay" appeal of the oldest overdue installment."""
     codes = [FREEZE_REASON_CODES.get(reason, reason)]
+    appeal = {"appeal_kind": "freeze", "appeal_target": account.pk, "appeal_freeze_reason": reason}
+    if reason in FREEZE_REASONS_ENDED_BY_REPAYING:
+        overdue = (
+            Installment.objects.filter(INSTALLMENT_OVERDUE, account=account)
+            .order_by("due_date", "pk")
+            .first()
+        )
+        appeal = {"appeal_kind": "installment", "appeal_target": overdue} if overdue else {}
     return StatusCause(
         key=f"freeze:{reason}",
         reason_codes=codes,
         reasons=reason_texts(codes),
         remedy=str(FREEZE_REMEDIES.get(reason, _APPEAL_REMEDY)),
-        appeal_kind="freeze",
-        appeal_target=account.pk,
+        **appeal,
     )
 
 

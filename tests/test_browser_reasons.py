@@ -41,6 +41,8 @@ def test_the_banner_lists_each_cause_with_its_own_appeal_link(live_server, page)
     banner = page.locator('section.banner[data-status="FROZEN"]')
     causes = banner.locator("li[data-cause]")
     assert causes.count() == 2
-    assert banner.locator('li[data-cause="freeze:SHARED_IP"] a.appeal-link').is_visible()
+    freeze_link = banner.locator('li[data-cause="freeze:SHARED_IP"] a.appeal-link')
+    assert freeze_link.is_visible()
+    assert freeze_link.get_attribute("href").endswith("freeze_reason=SHARED_IP")  # this one only
     banner.locator('li[data-cause="negative"] a.appeal-link').click()
     page.wait_for_url(f"**/appeals/new/?kind=limit_change&target={cut.pk}")

@@ -99,6 +99,11 @@ class AppealKind:
         """None when the target may be appealed now, else the customer-facing refusal."""
         return None
 
+    def freeze_reason_for(self, target, requested: str) -> str:
+        """The freeze reason an appeal of `target` disputes: "" for a kind without reasons
+        (a requested one is ignored); the freeze kind refuses one not in force."""
+        return ""
+
     @property
     def min_reason(self) -> int | None:
         """The shortest reason accepted beyond "not empty", if this kind asks for more."""

@@ -54,11 +54,13 @@ def appeal_submit(
     reason: str,
     files=(),
     now: datetime,
+    freeze_reason: str = "",
 ) -> Appeal:
     """Open an appeal against one of the customer's own decisions.
 
     `kind` is the key of a kind in the registry (`appeals.kinds`) or an appeal type meaning
-    its default kind.
+    its default kind. A freeze appeal disputes one freeze reason (`freeze_reason`; without
+    it, the account's only appealable one), which must still hold the account frozen.
     Refusals write nothing: foreign or unknown target (404), not appealable now, an open
     appeal on the same target, more than the daily number of appeals, a short reason, a
     wrong file.
@@ -67,6 +69,7 @@ def appeal_submit(
     # then race-free (the partial unique constraint backs up the second).
     customer = User.objects.select_for_update().get(pk=customer.pk)
     target_kind, target = target_resolve(key=kind, target_id=target_id, customer=customer, now=now)
+    freeze_reason = target_kind.freeze_reason_for(target, (freeze_reason or "").strip())
     reason = _clean_text(reason, minimum=target_kind.min_reason or 1)
     checked = attachments_check(files, already=0)
     content_type = ContentType.objects.get_for_model(target)
@@ -74,6 +77,7 @@ def appeal_submit(
         type=target_kind.appeal_type,
         target_content_type=content_type,
         target_object_id=target.pk,
+        freeze_reason__in={freeze_reason, ""},  # "": a whole-freeze appeal from before reasons
         status__in=OPEN_STATUSES,
     ).exists():
         raise AppealAlreadyOpen()
@@ -89,6 +93,7 @@ def appeal_submit(
         type=target_kind.appeal_type,
         target_content_type=content_type,
         target_object_id=target.pk,
+        freeze_reason=freeze_reason,
         reason=reason,
         submitted_at=now,
     )

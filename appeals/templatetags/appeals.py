@@ -1,8 +1,9 @@
-"""`{% appeal_link kind target %}`: the "Appeal this" link beside a decision.
+"""`{% appeal_link kind target [freeze_reason] %}`: the "Appeal this" link beside a decision.
 
 `kind` is the key of a kind in the registry (`appeals.kinds`) or an appeal type (its default
 kind); `target` is the object or its id (for a kind whose target is the account: the credit
-account). Renders nothing when the customer already has an open appeal on it, when the kind
+account); `freeze_reason` names the one freeze reason a freeze appeal disputes (each freeze
+cause has its own link). Renders nothing when the customer already has an open appeal on it, when the kind
 is unknown, and when the target, given as an object, may not be appealed now (a limit change
 that was not a decrease). The customer's open appeals are read once per request.
 """
@@ -32,7 +33,7 @@ def _open_appeals(request) -> dict:
 
 
 @register.inclusion_tag("appeals/_appeal_link.html", takes_context=True)
-def appeal_link(context, kind, target):
+def appeal_link(context, kind, target, freeze_reason=""):
     request = context.get("request")
     if request is None or not request.user.is_authenticated or target in (None, ""):
         return {}
@@ -50,7 +51,16 @@ def appeal_link(context, kind, target):
         except (TypeError, ValueError):
             return {}
     content_type = ContentType.objects.get_for_model(kind.model)  # cached by Django
-    if (kind.appeal_type, content_type.pk, target_id) in _open_appeals(request):
+    # An open appeal of this cause, or of the whole freeze (from before reasons), hides it; a
+    # link naming no cause is hidden by an open appeal of any.
+    if any(
+        key[:3] == (kind.appeal_type, content_type.pk, target_id)
+        and (not freeze_reason or key[3] in (freeze_reason, ""))
+        for key in _open_appeals(request)
+    ):
         return {}
-    query = urlencode({"kind": kind.key, "target": target_id})
+    query = {"kind": kind.key, "target": target_id}
+    if freeze_reason:
+        query["freeze_reason"] = freeze_reason
+    query = urlencode(query)
     return {"url": f"{reverse('appeals:new')}?{query}"}

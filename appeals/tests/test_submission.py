@@ -161,6 +161,7 @@ def test_the_database_itself_refuses_two_open_appeals_on_one_target():
         type=first.type,
         target_content_type=first.target_content_type,
         target_object_id=first.target_object_id,
+        freeze_reason=first.freeze_reason,
         reason="again",
         submitted_at=NOW,
         due_at=NOW + timedelta(hours=48),

@@ -180,6 +180,15 @@ class ReverseForm(forms.Form):
             )
         ],
     )
+    freeze_reason = forms.ChoiceField(
+        label=_("Freeze reason that was our error"),
+        required=False,
+        choices=[("", _("Every reason (the whole freeze)")), *FreezeReason.choices],
+        help_text=_(
+            "For a freeze: only this reason is lifted, the account stays frozen for any other "
+            "(refused if the account is not frozen for it)."
+        ),
+    )
     reason = forms.CharField(
         label=_("Why it was our error (for the record)"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -188,7 +197,7 @@ class ReverseForm(forms.Form):
     def apply(self, *, account, actor, now):
         decision = self.cleaned_data["decision"]
         if decision == ReversedDecision.FREEZE:
-            wrong = wrong_freeze(account)
+            wrong = wrong_freeze(account, reason=self.cleaned_data["freeze_reason"])
         elif decision == ReversedDecision.PROBATION:
             wrong = wrong_probation(account)
         else:

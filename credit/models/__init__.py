@@ -1,6 +1,12 @@
 """Credit models, one module per concern; import them from `credit.models`."""
 
-from credit.choices import AccountStatus, InstallmentStatus, ReversalSource, ReversedDecision
+from credit.choices import (
+    FREEZE_REASONS_ENDED_BY_REPAYING,
+    AccountStatus,
+    InstallmentStatus,
+    ReversalSource,
+    ReversedDecision,
+)
 from credit.models.accounts import (
     CreditAccount,
     FreezeReason,
@@ -31,6 +37,7 @@ from credit.models.repayments import (
 from credit.models.reversals import DecisionReversal
 
 __all__ = [
+    "FREEZE_REASONS_ENDED_BY_REPAYING",
     "AccountStatus",
     "AllocationComponent",
     "ApprovalKind",

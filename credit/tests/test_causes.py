@@ -6,20 +6,25 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from conftest import shanghai
 from core.reasons import ReasonCode
-from credit.models import AccountStatus, FreezeReason, LimitChangeKind
+from credit.models import (
+    AccountStatus,
+    FreezeReason,
+    Installment,
+    InstallmentStatus,
+    LimitChangeKind,
+)
 from credit.selectors import account_causes, account_history
 from credit.services import account_close, account_freeze, account_unfreeze, limit_set
-from credit.servicing.tests.helpers import close
+from credit.servicing.tests.helpers import OPENED_AT, close, close_through
 from credit.tests.apikit import account_in_state, customer_client, shop
 from testkit import reload
 from testkit.credit import buy, open_account
 from testkit.people import officer
+from testkit.portal import portal_page, status_banner
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -34,20 +39,11 @@ def merchant():
 
 
 def page_of(account, path="/", *, language="en") -> str:
-    client = Client()
-    client.force_login(account.customer)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    response = client.get(path)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def banner(page: str) -> str:
-    return re.search(r'<section class="banner.*?</section>', page, re.S).group(0)
+    return portal_page(account, path, language=language)
 
 
 def causes_in(page: str) -> list[str]:
-    return re.findall(r'data-cause="([^"]+)"', banner(page))
+    return re.findall(r'data-cause="([^"]+)"', status_banner(page))
 
 
 def cut(account, to, *, now, actor=None, note=""):
@@ -76,9 +72,32 @@ def test_each_freeze_reason_is_its_own_cause_with_its_own_appeal_link():
     page = page_of(account)
 
     assert causes_in(page) == ["freeze:RISK_RULE", "freeze:STAFF"]
-    for item in re.findall(r"<li data-cause=.*?</li>", banner(page), re.S):
-        assert "/appeals/new/?kind=freeze" in item
-    assert RULE_WORDS in banner(page) and STAFF_WORDS in banner(page)
+    items = re.findall(r'<li data-cause="freeze:(\w+)".*?</li>', status_banner(page), re.S)
+    links = re.findall(r'<li data-cause="freeze:\w+".*?href="([^"]+)"', status_banner(page), re.S)
+    assert items == ["RISK_RULE", "STAFF"]
+    assert links == [
+        f"/appeals/new/?kind=freeze&amp;target={account.pk}&amp;freeze_reason={reason}"
+        for reason in items
+    ]  # each cause its own appeal, of that reason only
+    assert RULE_WORDS in status_banner(page) and STAFF_WORDS in status_banner(page)
+
+
+def test_an_overdue_cause_says_repay_and_links_to_more_time_for_the_overdue_installment():
+    account = open_account("10000.00", language="en", now=OPENED_AT)
+    buy(account, "3000.00", term=3, now=shanghai(2026, 1, 5, 12, 0))
+    account_freeze(account=account, reason=FreezeReason.SHARED_IP, now=shanghai(2026, 2, 1))
+    close_through(date(2026, 2, 10), date(2026, 2, 17))  # 7 days past due: OVERDUE too
+    account = reload(account)
+    assert account.freeze_reasons == [FreezeReason.OVERDUE, FreezeReason.SHARED_IP]
+    overdue = Installment.objects.get(account=account, status=InstallmentStatus.OVERDUE)
+
+    page = page_of(account)
+
+    overdue_item, shared_item = re.findall(r"<li data-cause=.*?</li>", status_banner(page), re.S)
+    assert "Repay the overdue installments" in overdue_item
+    assert f"/appeals/new/?kind=installment&amp;target={overdue.pk}" in overdue_item
+    assert "kind=freeze" not in overdue_item
+    assert "freeze_reason=SHARED_IP" in shared_item
 
 
 def test_clearing_one_cause_removes_only_that_one():
@@ -94,7 +113,7 @@ def test_clearing_one_cause_removes_only_that_one():
     assert [cause.key for cause in account_causes(account)] == ["freeze:SHARED_IP"]
     page = page_of(account)
     assert causes_in(page) == ["freeze:SHARED_IP"]
-    assert "An installment is overdue" not in banner(page)
+    assert "An installment is overdue" not in status_banner(page)
 
 
 def test_a_staff_unfreeze_does_not_replace_the_cut_that_keeps_the_line_below_zero(merchant):
@@ -120,9 +139,9 @@ def test_a_staff_unfreeze_does_not_replace_the_cut_that_keeps_the_line_below_zer
     assert account.status_reason_codes == [ReasonCode.STAFF_DECISION]  # the latest step only
     page = page_of(account)
     assert causes_in(page) == ["negative"]
-    assert CUT_WORDS in banner(page) and STAFF_WORDS not in banner(page)
-    assert f"kind=limit_change&amp;target={change.pk}" in banner(page)
-    assert "Repay ¥1000.00 of principal" in banner(page)
+    assert CUT_WORDS in status_banner(page) and STAFF_WORDS not in status_banner(page)
+    assert f"kind=limit_change&amp;target={change.pk}" in status_banner(page)
+    assert "Repay ¥1000.00 of principal" in status_banner(page)
 
 
 def test_probation_is_a_cause_that_says_when_the_whole_limit_comes_back(settings):
@@ -136,7 +155,7 @@ def test_probation_is_a_cause_that_says_when_the_whole_limit_comes_back(settings
     assert account.probation_limit_cap == D("5000.00")
     page = page_of(account)
     assert causes_in(page) == ["probation"]
-    assert "after 21 days without anything overdue" in banner(page)
+    assert "after 21 days without anything overdue" in status_banner(page)
 
 
 # --- the history --------------------------------------------------------------------------

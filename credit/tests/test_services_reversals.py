@@ -338,6 +338,26 @@ def test_the_back_office_reversal_needs_the_permission_and_a_reason(client):
     assert row_counts() == before and reload(account).status == AccountStatus.FROZEN
 
 
+def test_staff_reverse_one_freeze_reason_as_our_error_and_the_others_stay(client):
+    client.force_login(staff(Role.RISK_OFFICER))
+    account = open_account()
+    account_freeze(account=account, reason=FreezeReason.SHARED_IP, now=FROZEN_AT)
+    account_freeze(account=account, reason=FreezeReason.STAFF, now=FROZEN_AT)
+    before = row_counts()
+
+    absent = {"decision": "FREEZE", "freeze_reason": "RISK_RULE", "reason": "wrong rule"}
+    page = client.post(reverse_url(account), absent, follow=True).content.decode()
+    assert "无需撤销" in page and row_counts() == before  # the back office reads zh-hans
+
+    wrong_ip = {"decision": "FREEZE", "freeze_reason": "SHARED_IP", "reason": "office NAT"}
+    client.post(reverse_url(account), wrong_ip, follow=True)
+
+    account = reload(account)
+    assert (account.status, account.freeze_reasons) == (AccountStatus.FROZEN, ["STAFF"])
+    reversal = DecisionReversal.objects.get(account=account)
+    assert (reversal.freeze_reason, reversal.status_after) == ("SHARED_IP", AccountStatus.FROZEN)
+
+
 def test_a_flagged_freeze_reversed_by_staff_no_longer_lowers_the_score(late):
     flagged = RiskFlag.objects.create(
         rule="SHARED_IP",

@@ -5,8 +5,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 
 from appeals import services as appeals
@@ -18,22 +16,14 @@ from credit.services import account_close, account_freeze, account_unfreeze, lim
 from credit.tests.apikit import shop
 from testkit.credit import buy, open_account, repay
 from testkit.people import officer
+from testkit.portal import portal_page, status_banner
 
 pytestmark = pytest.mark.django_db
 D = Decimal
 
 
 def portal(account, path="/", language="zh-hans") -> str:
-    client = Client()
-    client.force_login(account.customer)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    response = client.get(path)
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def banner(page: str) -> str:
-    return re.search(r'<section class="banner.*?</section>', page, re.S).group(0)
+    return portal_page(account, path, language=language)
 
 
 def test_the_banner_keeps_the_cut_that_caused_it_and_the_history_shows_freeze_and_close():
@@ -63,13 +53,16 @@ def test_the_banner_keeps_the_cut_that_caused_it_and_the_history_shows_freeze_an
 
     frozen = portal(account)
     assert "您还可以消费" not in frozen
-    assert re.findall(r'data-cause="([^"]+)"', banner(frozen)) == ["freeze:STAFF", "negative"]
-    assert f"kind=limit_change&amp;target={cut.pk}" in banner(frozen)
+    assert re.findall(r'data-cause="([^"]+)"', status_banner(frozen)) == [
+        "freeze:STAFF",
+        "negative",
+    ]
+    assert f"kind=limit_change&amp;target={cut.pk}" in status_banner(frozen)
 
     account_unfreeze(account=account, now=start + timedelta(days=3), actor=reviewer, note="ok")
     negative = portal(account, language="en")
-    assert "You are using most of your limit" in banner(negative)
-    assert "A risk officer reviewed your account" not in banner(negative)
+    assert "You are using most of your limit" in status_banner(negative)
+    assert "A risk officer reviewed your account" not in status_banner(negative)
 
     paid_at = start + timedelta(days=4)
     repay(

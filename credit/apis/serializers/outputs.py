@@ -46,7 +46,10 @@ class CauseOut(serializers.Serializer):
         if not cause.appeal_kind:
             return None
         target = getattr(cause.appeal_target, "pk", cause.appeal_target)
-        query = urlencode({"kind": cause.appeal_kind, "target": target})
+        query = {"kind": cause.appeal_kind, "target": target}
+        if cause.appeal_freeze_reason:
+            query["freeze_reason"] = cause.appeal_freeze_reason
+        query = urlencode(query)
         return f"{reverse('appeals:new')}?{query}"
 
 
