@@ -18,9 +18,11 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python python$(PYTHON_VERSION)
 	@touch $@
 
-# Debian's Chromium for the Playwright browser tests (Playwright cannot download browsers here).
+# Debian's Chromium for the Playwright browser tests (Playwright cannot download browsers here),
+# and a CJK font so the zh-hans pages' screenshots show characters, not empty boxes.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh | grep -q . || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 
 run: env
 	$(PY) scripts/run.py

@@ -200,15 +200,15 @@ def available_in_words(account: CreditAccount) -> str:
             "what lifts it; purchases resume once none is left."
         )
     if available >= 0 and account.can_purchase:
-        return _("You can spend up to ¥%(available)s more.") % {"available": available}
+        return _("You can spend up to ¥%(available)s more.") % {"available": f"{available:,}"}
     return _(
         "You owe ¥%(owed)s of principal, which is ¥%(over)s more than your current limit of "
         "¥%(limit)s. That is why your available credit shows −¥%(over)s. Nothing is charged "
         "for this; purchases resume once repayments bring it back to zero or above."
     ) % {
-        "owed": account.outstanding_principal,
-        "over": max(-available, ZERO),
-        "limit": account.effective_limit,
+        "owed": f"{account.outstanding_principal:,}",
+        "over": f"{max(-available, ZERO):,}",
+        "limit": f"{account.effective_limit:,}",
     }
 
 

@@ -17,13 +17,22 @@ from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.reasons import reason_texts
 from credit.admin.operations import OPERATIONS
-from credit.models import CreditAccount, JournalLine, LedgerAccount
+from credit.models import AccountStatus, CreditAccount, JournalLine, LedgerAccount
+from credit.selectors import TRANSITION_LABELS
 from credit.services.permissions import (
     FREEZE_ACCOUNT,
     GRANT_TEMPORARY_LIMIT,
     REVERSE_DECISION,
     SET_LIMIT,
 )
+from credit.transitions import audit_reason_codes
+
+
+def _log_why(description: str | None) -> str:
+    """A status log's reasons in words, then staff's note ("CODE,CODE | note")."""
+    codes = audit_reason_codes(description)
+    note = (description or "").split(" | ", 1)[1] if " | " in (description or "") else ""
+    return " | ".join(part for part in (str(_("; ")).join(reason_texts(codes)), note) if part)
 
 
 def _table(headers, rows) -> str:
@@ -154,16 +163,17 @@ class CreditAccountAdmin(ReadOnlyAdmin):
     @admin.display(description=_("status changes, newest first"))
     def status_log(self, account):
         logs = StateLog.objects.for_(account).select_related("by").order_by("-id")[:50]
+        states = dict(AccountStatus.choices)
         return _table(
             [_("logged at"), _("transition"), _("from"), _("to"), _("by"), _("why")],
             [
                 (
                     timezone.localtime(log.timestamp).strftime("%Y-%m-%d %H:%M"),
-                    log.transition,
-                    log.source_state,
-                    log.state,
+                    TRANSITION_LABELS.get(log.transition, log.transition),
+                    states.get(log.source_state, log.source_state),
+                    states.get(log.state, log.state),
                     log.by or _("system"),
-                    log.description or "",
+                    _log_why(log.description),
                 )
                 for log in logs
             ],
@@ -270,6 +280,8 @@ class CreditAccountAdmin(ReadOnlyAdmin):
                         messages.ERROR,
                     )
                 else:
+                    # The status in the message is the one after the operation.
+                    account = CreditAccount.objects.select_related("customer").get(pk=account.pk)
                     self.message_user(request, f"{account}: {done}", messages.SUCCESS)
             if len(accounts) == 1:
                 return HttpResponseRedirect(

@@ -78,6 +78,16 @@ class ApprovalRequestAdmin(ReadOnlyAdmin):
     )
     readonly_fields = (*fields,)
 
+    def get_list_display(self, request):
+        """The pending queue (the default view) leaves out what only a decided request has,
+        so the table fits beside the filters."""
+        shown = super().get_list_display(request)
+        if request.GET.get(StatusFilter.parameter_name, ApprovalStatus.PENDING) == (
+            ApprovalStatus.PENDING
+        ):
+            return [name for name in shown if name not in ("status", "checker", "decided_at")]
+        return shown
+
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("target_content_type")
 

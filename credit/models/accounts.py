@@ -33,7 +33,10 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
     """
 
     customer = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_account"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="credit_account",
+        verbose_name=_("customer"),
     )
     status = FSMField(
         _("status"),
@@ -51,7 +54,10 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
     credit_balance = MoneyField(_("credit balance"), default=Decimal("0.00"))
     due_day = models.PositiveSmallIntegerField(_("monthly due day"), default=10)
     freeze_reasons = ArrayField(
-        models.CharField(max_length=16, choices=FreezeReason.choices), default=list, blank=True
+        models.CharField(max_length=16, choices=FreezeReason.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("freeze reasons"),
     )
     # While the customer is asked to verify (credit.risk.verification), purchases above this
     # amount wait; NULL: no verification open. Kept by the verification services.
@@ -111,7 +117,7 @@ class CreditAccount(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.customer} [{self.status}]"
+        return f"{self.customer} [{self.get_status_display()}]"
 
     # --- derived numbers ---------------------------------------------------------------
     @property

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -21,3 +22,9 @@ def yuan(amount) -> str:
     value = Decimal(amount).quantize(Decimal("0.01"))
     sign = "−" if value < 0 else ""
     return f"{sign}¥{abs(value):,}"
+
+
+@register.filter
+def reasons(labels) -> str:
+    """Reason labels as one phrase, with the language's own separator ("；" in Chinese)."""
+    return gettext("; ").join(str(label) for label in labels or ())

@@ -51,7 +51,7 @@ def test_my_account_shows_limits_available_and_a_status_the_customer_can_act_on(
     assert body["status"]["code"] == "ACTIVE"
     assert body["status"]["can_purchase"] is True
     assert body["status"]["actions"]
-    assert "10000.00" in body["available_explained"]
+    assert "10,000.00" in body["available_explained"]
 
 
 def test_a_negative_available_is_explained_in_words_with_the_reason_for_the_cut(merchant):
@@ -63,7 +63,7 @@ def test_a_negative_available_is_explained_in_words_with_the_reason_for_the_cut(
     assert body["status"]["code"] == "NEGATIVE"
     assert body["status"]["can_purchase"] is False
     assert "Our regular review of your account" in body["status"]["reasons"]
-    assert "1000.00 more than your current limit" in body["available_explained"]
+    assert "1,000.00 more than your current limit" in body["available_explained"]
     assert any("1000.00" in action for action in body["status"]["actions"])
 
 

@@ -228,4 +228,4 @@ def test_a_line_that_cannot_buy_never_says_the_customer_can_spend(
 
 def test_an_active_line_still_says_how_much_it_can_spend():
     account = open_account("10000.00", language="en")
-    assert "You can spend up to ¥10000.00 more." in page_of(account)
+    assert "You can spend up to ¥10,000.00 more." in page_of(account)  # as the tiles above

@@ -69,7 +69,7 @@ def test_a_negative_available_is_explained_in_words_on_the_overview(client, merc
     client.force_login(account.customer)
     page = text(client.get("/"))
     assert "−¥1,000.00" in page
-    assert "¥1000.00 more than your current limit" in page
+    assert "¥1,000.00 more than your current limit" in page
     assert 'data-status="NEGATIVE"' in page
     assert "Our regular review of your account" in page
 
