@@ -237,7 +237,7 @@ def account_status_explanation(account: CreditAccount) -> StatusExplanation:
             reasons=reasons,
             actions=[
                 _("You can still repay, and your installments stay due on their dates."),
-                _("If you think this is a mistake, you can appeal and a person will review it."),
+                # No general appeal line: each cause carries its own appeal link.
                 _("Call customer service 400-000-0000 if you need help."),
             ],
             causes=causes,
