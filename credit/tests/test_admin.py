@@ -296,7 +296,7 @@ def test_a_large_staff_cut_in_the_admin_is_announced_and_waits(client, as_role):
         officer,
         D("3000.00"),
     )
-    assert any("3000.00" in m and str(account) in m for m in messages_of(response))
+    assert any("¥3,000.00" in m and str(account) in m for m in messages_of(response))
 
 
 def test_a_limit_without_a_note_is_refused_and_writes_nothing(client, as_role):
