@@ -25,6 +25,7 @@ from credit.models import (
     LimitChangeKind,
     TemporaryLimitGrant,
 )
+from credit.money import yuan
 from credit.risk.models import PendingLimitDecrease
 from credit.services import account_close, account_freeze, plan_payoff, purchase_refund
 from testkit.approvals import approve_as_second
@@ -119,7 +120,7 @@ def test_the_account_page_shows_limit_history_status_log_and_ledger_balances(
     assert "fraud check" in page  # the StateLog's description
     assert "RECEIVABLE_PRINCIPAL" not in page  # labels, not codes
     account.refresh_from_db()
-    assert str(account.outstanding_principal) in page
+    assert yuan(account.outstanding_principal) in page
     # The status is shown, never an input.
     assert 'name="status"' not in page
 

@@ -121,3 +121,16 @@ def test_a_raise_with_a_cut_at_once_reason_is_applied_without_that_reason(admin_
         [ReasonCode.GOOD_HISTORY],
     )
     assert "¥10,000.00 → ¥12,000.00" in message, message
+
+
+def test_the_admin_account_page_shows_money_in_the_one_format(admin_client):
+    """The pain: "基础额度: 10000.00" and "0.00 → 10000.00" on the back office's account page."""
+    account = open_account("10000.00")
+    admin_client.force_login(staff(Role.RISK_OFFICER))
+    url = reverse("admin:credit_creditaccount_change", args=[account.pk])
+    page = admin_client.get(url).content.decode()
+    assert "¥0.00 → ¥10,000.00" in page
+    assert page.count("¥10,000.00") >= 4  # base, effective, available, the opening's change
+    assert "10000.00" not in page
+    changelist = admin_client.get(reverse("admin:credit_creditaccount_changelist"))
+    assert "¥10,000.00" in changelist.content.decode()
