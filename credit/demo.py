@@ -24,13 +24,17 @@ from accounts.roles import Role
 from core.reasons import ReasonCode
 from credit.formulas import INSTALLMENT_OPEN
 from credit.models import (
+    AccountStatus,
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalStatus,
     CreditAccount,
     FreezeReason,
     Installment,
     Merchant,
     Purchase,
 )
-from credit.risk.manual import limit_cut_announce
+from credit.risk.manual import limit_change_by_staff, limit_cut_announce
 from credit.risk.models import PendingLimitDecrease, PendingStatus
 from credit.risk.pending import pending_decrease_confirm
 from credit.services import (
@@ -43,6 +47,7 @@ from credit.services import (
     repayment_apply,
     temporary_limit_grant,
 )
+from credit.services.limits import limit_policy_maximum, limit_raise_needs_approval
 from credit.services.merchants import merchant_key_hash
 
 D = Decimal
@@ -151,7 +156,8 @@ CUSTOMERS = [
 
 NOTES = {
     "ACTIVE": "purchases in 1, 3, 6 and 12 installments, a 618 temporary limit, a refund, "
-    "an early payoff",
+    "an early payoff; the risk officer's raise to ¥30,000 waits in /admin/ approval requests "
+    "(the risk manager approves it)",
     "FROZEN": "frozen by the risk officer (suspected takeover); one repayment was late",
     "NEGATIVE": "limit cut below what is owed: purchases paused, available shown negative",
     "RESTORED": "went NEGATIVE after a cut, repaid above zero: on probation",
@@ -294,6 +300,44 @@ STORIES = {
 }
 
 
+# The demo risk officer asks to raise the ACTIVE customer's base limit above the four-eyes
+# threshold, so the back office's approval queue has a request for the risk manager.
+RAISE_PHONE, RAISE_FROM, RAISE_TO = "13600000101", D("20000.00"), D("30000.00")
+
+
+def _raise_request_ensure(*, officer, now: datetime) -> ApprovalRequest | None:
+    """One live raise request on the demo account, unless a user already decided one or the
+    account has moved on (another limit, another state, a policy that refuses it): then the
+    demo leaves it alone, so `make run` starts whatever was done in the back office."""
+    account = CreditAccount.objects.get(customer__phone=f"+86{RAISE_PHONE}")
+    requests = ApprovalRequest.objects.filter(
+        kind=ApprovalKind.BASE_LIMIT,
+        target_content_type__app_label="credit",
+        target_content_type__model="creditaccount",
+        target_object_id=account.pk,
+    )
+    decided = requests.exclude(status__in=[ApprovalStatus.PENDING, ApprovalStatus.EXPIRED])
+    live = requests.filter(status=ApprovalStatus.PENDING, expires_at__gt=now)
+    maximum = limit_policy_maximum()
+    if (
+        decided.exists()
+        or live.exists()
+        or account.status != AccountStatus.ACTIVE
+        or account.base_limit != RAISE_FROM
+        or not limit_raise_needs_approval(old=RAISE_FROM, new=RAISE_TO)
+        or (maximum is not None and maximum < RAISE_TO)
+    ):
+        return None
+    return limit_change_by_staff(
+        account=account,
+        new_base_limit=RAISE_TO,
+        reason_codes=[ReasonCode.GOOD_HISTORY],
+        note="Repays on time for seven months; asked for a higher limit by phone.",
+        actor=officer,
+        now=now,
+    )
+
+
 def seed(*, now: datetime) -> list[DemoLogin]:
     merchant = merchant_ensure(now=now)
     officer = staff_ensure(phone=STAFF_PHONES[Role.RISK_OFFICER], role=Role.RISK_OFFICER, now=now)
@@ -321,4 +365,5 @@ def seed(*, now: datetime) -> list[DemoLogin]:
         logins.append(
             DemoLogin(f"Customer ({state})", phone, DEMO_PASSWORD, f"{name}: {NOTES[state]}")
         )
+    _raise_request_ensure(officer=officer, now=now)
     return logins

@@ -13,6 +13,22 @@ def quantize(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def yuan(amount) -> str:
+    """The one display format of an amount: ¥1,234.50, and a negative one as −¥12.00.
+
+    Every page, admin message and cause text shows money through this (templates through the
+    `yuan` filter); API JSON keeps plain strings.
+    """
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = quantize(Decimal(str(amount)))
+    except InvalidOperation:
+        return str(amount)
+    sign = "−" if value < 0 else ""
+    return f"{sign}¥{abs(value):,}"
+
+
 def parse_amount(raw) -> Decimal:
     """Parse customer input into an exact amount; ValueError names what is wrong.
 

@@ -31,7 +31,7 @@ from credit.models import (
     Repayment,
     TemporaryLimitGrant,
 )
-from credit.money import ZERO
+from credit.money import ZERO, yuan
 from credit.transitions import FREEZE_REASON_CODES, audit_reason_codes
 
 
@@ -127,10 +127,10 @@ def _negative_cause(account: CreditAccount) -> StatusCause:
         reason_codes=codes,
         reasons=reason_texts(codes),
         remedy=_(
-            "Repay ¥%(over)s of principal to bring your available credit back to zero, or "
+            "Repay %(over)s of principal to bring your available credit back to zero, or "
             "appeal the limit cut."
         )
-        % {"over": -account.available},
+        % {"over": yuan(-account.available)},
         appeal_kind="limit_change" if cut is not None else "restoration",
         appeal_target=cut if cut is not None else account.pk,
         since=cut.created_at if cut is not None else account.status_changed_at,
@@ -200,15 +200,15 @@ def available_in_words(account: CreditAccount) -> str:
             "what lifts it; purchases resume once none is left."
         )
     if available >= 0 and account.can_purchase:
-        return _("You can spend up to ¥%(available)s more.") % {"available": f"{available:,}"}
+        return _("You can spend up to %(available)s more.") % {"available": yuan(available)}
     return _(
-        "You owe ¥%(owed)s of principal, which is ¥%(over)s more than your current limit of "
-        "¥%(limit)s. That is why your available credit shows −¥%(over)s. Nothing is charged "
+        "You owe %(owed)s of principal, which is %(over)s more than your current limit of "
+        "%(limit)s. That is why your available credit shows −%(over)s. Nothing is charged "
         "for this; purchases resume once repayments bring it back to zero or above."
     ) % {
-        "owed": f"{account.outstanding_principal:,}",
-        "over": f"{max(-available, ZERO):,}",
-        "limit": f"{account.effective_limit:,}",
+        "owed": yuan(account.outstanding_principal),
+        "over": yuan(max(-available, ZERO)),
+        "limit": yuan(account.effective_limit),
     }
 
 
@@ -251,10 +251,10 @@ def account_status_explanation(account: CreditAccount) -> StatusExplanation:
             reasons=reasons,
             actions=[
                 _(
-                    "Repaying ¥%(over)s of principal brings your available credit back to zero; "
+                    "Repaying %(over)s of principal brings your available credit back to zero; "
                     "repayments go to penalties and fees first, then to principal."
                 )
-                % {"over": max(-account.available, ZERO)},
+                % {"over": yuan(max(-account.available, ZERO))},
                 _("Your installments stay on their usual dates; nothing becomes due early."),
                 _("If you think the limit cut is a mistake, you can appeal."),
             ],
@@ -265,10 +265,10 @@ def account_status_explanation(account: CreditAccount) -> StatusExplanation:
         if account.probation_limit_cap is not None:
             actions.append(
                 _(
-                    "While on probation your usable limit is capped at ¥%(cap)s; it comes back "
+                    "While on probation your usable limit is capped at %(cap)s; it comes back "
                     "step by step as you repay on time."
                 )
-                % {"cap": account.probation_limit_cap}
+                % {"cap": yuan(account.probation_limit_cap)}
             )
         return StatusExplanation(
             status=status,

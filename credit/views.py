@@ -23,6 +23,7 @@ from credit.forms import (
     VerificationForm,
 )
 from credit.models import CreditAccount
+from credit.money import yuan
 from credit.risk.models import ChallengeStatus
 from credit.risk.selectors import pending_decreases_announced, verification_open_for
 from credit.risk.verification import verification_resend, verification_submit
@@ -141,8 +142,8 @@ def plan_payoff_submit(request, pk):
         return redirect("credit:plan", pk=plan.pk)
     messages.success(
         request,
-        _("Plan paid off: ¥%(amount)s paid, ¥%(saved)s of fees saved.")
-        % {"amount": repayment.amount, "saved": repayment.fees_waived},
+        _("Plan paid off: %(amount)s paid, %(saved)s of fees saved.")
+        % {"amount": yuan(repayment.amount), "saved": yuan(repayment.fees_waived)},
     )
     return redirect("credit:repayment", pk=repayment.pk)
 
@@ -171,7 +172,7 @@ def repay(request):
             form.add_error(None, str(exc.message))
             status = exc.http_status
         else:
-            messages.success(request, _("Thank you, we received ¥%s.") % repayment.amount)
+            messages.success(request, _("Thank you, we received %s.") % yuan(repayment.amount))
             return redirect("credit:repayment", pk=repayment.pk)
     elif request.method == "POST":
         status = 400

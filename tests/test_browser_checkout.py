@@ -4,6 +4,7 @@ import pytest
 
 from accounts.tests.factories import PASSWORD
 from credit.models import Purchase, Repayment
+from credit.money import yuan
 from credit.tests.apikit import shop
 from testkit.credit import launch_fee_schedule, open_account
 
@@ -37,4 +38,4 @@ def test_a_customer_buys_in_six_installments_then_pays_the_plan_off_early(live_s
     repayment = Repayment.objects.get(account=account)
     page.wait_for_url(f"{live_server.url}/credit/repayments/{repayment.pk}/")
     assert repayment.fees_waived > 0
-    assert page.get_by_role("heading", name=f"Repayment of ¥{repayment.amount}").is_visible()
+    assert page.get_by_role("heading", name=f"Repayment of {yuan(repayment.amount)}").is_visible()

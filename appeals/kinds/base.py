@@ -21,7 +21,7 @@ from appeals.models import Appeal, AppealType
 from core.reasons import ReasonCode
 from credit.formulas import effective_limit
 from credit.models import AccountStatus, CreditAccount, LimitChangeKind
-from credit.money import ZERO
+from credit.money import ZERO, yuan
 from credit.services import limit_set
 
 
@@ -148,8 +148,8 @@ class AccountKind(AppealKind):
 
     def summary(self, target) -> str:
         return str(
-            _("Your credit line: status %(status)s, base limit ¥%(limit)s")
-            % {"status": target.get_status_display(), "limit": target.base_limit}
+            _("Your credit line: status %(status)s, base limit %(limit)s")
+            % {"status": target.get_status_display(), "limit": yuan(target.base_limit)}
         )
 
 

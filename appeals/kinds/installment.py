@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from appeals.kinds.base import AppealKind, AppealKindKey, EffectPlan, row_reference
 from appeals.models import AppealType
 from credit.models import Installment
-from credit.money import ZERO
+from credit.money import ZERO, yuan
 from credit.servicing.services import installment_extend
 
 
@@ -36,12 +36,12 @@ class InstallmentAppeal(AppealKind):
 
     def summary(self, installment):
         return str(
-            _("Installment %(seq)s of plan #%(plan)s, due %(date)s, ¥%(amount)s")
+            _("Installment %(seq)s of plan #%(plan)s, due %(date)s, %(amount)s")
             % {
                 "seq": installment.sequence,
                 "plan": installment.plan_id,
                 "date": installment.due_date,
-                "amount": installment.amount_due,
+                "amount": yuan(installment.amount_due),
             }
         )
 

@@ -10,6 +10,7 @@ from appeals.errors import DecisionNotApplicable
 from appeals.kinds.base import AppealKind, AppealKindKey, EffectPlan, row_reference, usable_gain
 from appeals.models import AppealType
 from credit.models import LimitChange, LimitChangeKind, ReversalSource
+from credit.money import yuan
 from credit.services import decision_reverse, wrong_cut
 
 
@@ -28,10 +29,10 @@ class LimitChangeAppeal(AppealKind):
 
     def summary(self, change):
         return str(
-            _("Limit changed from ¥%(old)s to ¥%(new)s on %(date)s")
+            _("Limit changed from %(old)s to %(new)s on %(date)s")
             % {
-                "old": change.old_effective_limit,
-                "new": change.new_effective_limit,
+                "old": yuan(change.old_effective_limit),
+                "new": yuan(change.new_effective_limit),
                 "date": timezone.localtime(change.created_at).date(),
             }
         )
@@ -40,8 +41,8 @@ class LimitChangeAppeal(AppealKind):
         previous = target.old_base_limit
         if account.base_limit >= previous:
             raise DecisionNotApplicable(
-                _("The base limit is already at or above ¥%(limit)s, its level before this cut.")
-                % {"limit": previous}
+                _("The base limit is already at or above %(limit)s, its level before this cut.")
+                % {"limit": yuan(previous)}
             )
 
         def apply():

@@ -22,7 +22,7 @@ from appeals.kinds.base import (
 from appeals.models import AppealType
 from core.reasons import ReasonCode
 from credit.models import AccountStatus
-from credit.money import ZERO, quantize
+from credit.money import ZERO, quantize, yuan
 from credit.risk.selectors import policy_limit_bounds
 from credit.services import account_unfreeze
 from credit.services.restore import limit_restore_exactly
@@ -76,8 +76,8 @@ class RestorationAppeal(AccountKind):
             low, high = bounds if bounds is not None else (ZERO, None)
             if restore_to < low or (high is not None and restore_to > high):
                 raise RestoreAmountOutOfBounds(
-                    _("Choose a limit between ¥%(low)s and ¥%(high)s (the risk policy's bounds).")
-                    % {"low": low, "high": high if high is not None else "—"}
+                    _("Choose a limit between %(low)s and %(high)s (the risk policy's bounds).")
+                    % {"low": yuan(low), "high": yuan(high) if high is not None else "—"}
                 )
             return restore_to
         if account.pre_incident_limit is not None:
@@ -98,8 +98,8 @@ class RestorationAppeal(AccountKind):
             nothing = target_base <= account.base_limit
         if nothing and not frozen:
             raise DecisionNotApplicable(
-                _("The limit is already ¥%(limit)s; there is nothing to restore.")
-                % {"limit": account.effective_limit if exact else account.base_limit}
+                _("The limit is already %(limit)s; there is nothing to restore.")
+                % {"limit": yuan(account.effective_limit if exact else account.base_limit)}
             )
 
         def apply():

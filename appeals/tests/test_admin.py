@@ -80,7 +80,7 @@ def test_the_appeal_page_shows_the_account_beside_it(client, django_assert_max_n
 
     body = page.content.decode()
     assert page.status_code == 200
-    assert "account-context" in body and "4000.00" in body and "RESCORE" in body
+    assert "account-context" in body and "¥4,000.00" in body and "RESCORE" in body
     assert "payslip.pdf" in body
     assert action_url("decide", appeal) in body
 

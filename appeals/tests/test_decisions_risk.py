@@ -135,7 +135,7 @@ def test_a_reviewer_amount_outside_the_active_policy_bounds_is_refused_and_nothi
     for amount in ("50000.01", "999.99"):
         with pytest.raises(RestoreAmountOutOfBounds) as refused:
             approve(appeal, reviewer, restore_to=D(amount))
-        assert "50000.00" in str(refused.value.message)
+        assert "¥50,000.00" in str(refused.value.message)
     assert row_counts() == before
 
     approve(appeal, reviewer, restore_to=D("15000.00"))

@@ -18,6 +18,7 @@ from core.errors import DomainError
 from core.reasons import reason_texts
 from credit.admin.operations import OPERATIONS
 from credit.models import AccountStatus, CreditAccount, JournalLine, LedgerAccount
+from credit.money import yuan
 from credit.selectors import TRANSITION_LABELS
 from credit.services.permissions import (
     FREEZE_ACCOUNT,
@@ -46,18 +47,29 @@ def _table(headers, rows) -> str:
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
+def _money(field: str):
+    """A money field of the account shown in the one money format (¥10,000.00), sortable."""
+
+    @admin.display(description=CreditAccount._meta.get_field(field).verbose_name, ordering=field)
+    def show(self, account):
+        value = getattr(account, field)
+        return "-" if value is None else yuan(value)
+
+    return show
+
+
 @admin.register(CreditAccount)
 class CreditAccountAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "customer",
         "status",
-        "base_limit",
-        "temporary_limit",
+        "base_limit_shown",
+        "temporary_limit_shown",
         "effective_limit_display",
-        "outstanding_principal",
+        "outstanding_principal_shown",
         "available_display",
-        "credit_balance",
+        "credit_balance_shown",
         "due_day",
         "opened_at",
     )
@@ -79,13 +91,13 @@ class CreditAccountAdmin(ReadOnlyAdmin):
             _("Limits"),
             {
                 "fields": (
-                    "base_limit",
-                    "temporary_limit",
-                    "probation_limit_cap",
+                    "base_limit_shown",
+                    "temporary_limit_shown",
+                    "probation_limit_cap_shown",
                     "effective_limit_display",
-                    "outstanding_principal",
+                    "outstanding_principal_shown",
                     "available_display",
-                    "credit_balance",
+                    "credit_balance_shown",
                     "due_day",
                 )
             },
@@ -95,7 +107,7 @@ class CreditAccountAdmin(ReadOnlyAdmin):
             {
                 "fields": (
                     "freeze_reasons",
-                    "pre_incident_limit",
+                    "pre_incident_limit_shown",
                     "restored_at",
                     "opened_at",
                     "closed_at",
@@ -111,16 +123,16 @@ class CreditAccountAdmin(ReadOnlyAdmin):
         "status",
         "status_reasons",
         "status_changed_at",
-        "base_limit",
-        "temporary_limit",
-        "probation_limit_cap",
+        "base_limit_shown",
+        "temporary_limit_shown",
+        "probation_limit_cap_shown",
         "effective_limit_display",
-        "outstanding_principal",
+        "outstanding_principal_shown",
         "available_display",
-        "credit_balance",
+        "credit_balance_shown",
         "due_day",
         "freeze_reasons",
-        "pre_incident_limit",
+        "pre_incident_limit_shown",
         "restored_at",
         "opened_at",
         "closed_at",
@@ -129,13 +141,20 @@ class CreditAccountAdmin(ReadOnlyAdmin):
         "ledger_balances",
     )
 
+    base_limit_shown = _money("base_limit")
+    temporary_limit_shown = _money("temporary_limit")
+    probation_limit_cap_shown = _money("probation_limit_cap")
+    outstanding_principal_shown = _money("outstanding_principal")
+    credit_balance_shown = _money("credit_balance")
+    pre_incident_limit_shown = _money("pre_incident_limit")
+
     @admin.display(description=_("effective limit"))
     def effective_limit_display(self, account):
-        return account.effective_limit
+        return yuan(account.effective_limit)
 
     @admin.display(description=_("available"))
     def available_display(self, account):
-        return account.available
+        return yuan(account.available)
 
     @admin.display(description=_("status reasons"))
     def status_reasons(self, account):
@@ -150,8 +169,8 @@ class CreditAccountAdmin(ReadOnlyAdmin):
                 (
                     timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
                     c.get_kind_display(),
-                    f"{c.old_base_limit} → {c.new_base_limit}",
-                    f"{c.old_effective_limit} → {c.new_effective_limit}",
+                    f"{yuan(c.old_base_limit)} → {yuan(c.new_base_limit)}",
+                    f"{yuan(c.old_effective_limit)} → {yuan(c.new_effective_limit)}",
                     "; ".join(c.reasons),
                     c.actor or (f"run {c.run_id}" if c.run_id else _("system")),
                     c.note,
@@ -190,7 +209,7 @@ class CreditAccountAdmin(ReadOnlyAdmin):
         return _table(
             [_("ledger account"), _("balance")],
             [
-                (label, balances.get(value, Decimal("0.00")))
+                (label, yuan(balances.get(value, Decimal("0.00"))))
                 for value, label in LedgerAccount.choices
             ],
         )

@@ -16,6 +16,7 @@ from credit.models import (
     ReversalSource,
     ReversedDecision,
 )
+from credit.money import yuan
 from credit.risk.manual import limit_change_by_staff
 from credit.risk.models import PendingLimitDecrease
 from credit.services import (
@@ -97,9 +98,10 @@ class SetLimitForm(forms.Form):
         choices=[("", _("None: a large cut is announced and waits"))]
         + [(code.value, code.label) for code in ACTS_AT_ONCE],
         help_text=_(
-            "A cut deeper than the cooling-off percent, or below what the customer owes, is "
-            "announced to the customer and applies only after the cooling-off period (an open "
-            "appeal holds it), unless one of these reasons applies."
+            "Only matters for a cut; a raise ignores it. A cut deeper than the cooling-off "
+            "percent, or below what the customer owes, is announced to the customer and applies "
+            "only after the cooling-off period (an open appeal holds it), unless one of these "
+            "reasons applies."
         ),
     )
     note = forms.CharField(
@@ -108,8 +110,11 @@ class SetLimitForm(forms.Form):
 
     def apply(self, *, account, actor, now):
         codes = [self.cleaned_data["reason_code"]]
-        if self.cleaned_data["acts_at_once"] and self.cleaned_data["acts_at_once"] not in codes:
-            codes.append(self.cleaned_data["acts_at_once"])
+        at_once = self.cleaned_data["acts_at_once"]
+        # A reason to cut at once says nothing about a raise: it is not recorded on one.
+        is_cut = self.cleaned_data["new_base_limit"] < account.base_limit
+        if at_once and is_cut and at_once not in codes:
+            codes.append(at_once)
         done = limit_change_by_staff(
             account=account,
             new_base_limit=self.cleaned_data["new_base_limit"],
@@ -120,15 +125,15 @@ class SetLimitForm(forms.Form):
         )
         if isinstance(done, PendingLimitDecrease):
             return _("cut %(old)s → %(new)s announced; it applies from %(when)s if confirmed") % {
-                "old": done.old_base_limit,
-                "new": done.new_base_limit,
+                "old": yuan(done.old_base_limit),
+                "new": yuan(done.new_base_limit),
                 "when": timezone.localtime(done.effective_at).strftime("%Y-%m-%d %H:%M"),
             }
         if isinstance(done, ApprovalRequest):
             return approval_sent_message(done)
         return _("limit %(old)s → %(new)s") % {
-            "old": done.old_base_limit,
-            "new": done.new_base_limit,
+            "old": yuan(done.old_base_limit),
+            "new": yuan(done.new_base_limit),
         }
 
 
@@ -161,7 +166,7 @@ class GrantForm(forms.Form):
         if isinstance(grant, ApprovalRequest):
             return approval_sent_message(grant)
         return _("temporary limit +%(amount)s (%(status)s)") % {
-            "amount": grant.amount,
+            "amount": yuan(grant.amount),
             "status": grant.get_status_display(),
         }
 
@@ -219,8 +224,8 @@ class ReverseForm(forms.Form):
         )
         return _("reversed as our error, now %(status)s, limit %(limit)s, %(waived)s waived") % {
             "status": reversal.get_status_after_display(),
-            "limit": reversal.limit_after,
-            "waived": reversal.penalty_waived,
+            "limit": yuan(reversal.limit_after),
+            "waived": yuan(reversal.penalty_waived),
         }
 
 

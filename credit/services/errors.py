@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
 from core.permissions import NotPermitted
+from credit.money import yuan
 
 
 class CreditError(DomainError):
@@ -60,14 +61,14 @@ class VerificationRequired(CreditError):
     code = "verification_required"
     http_status = 403
     default_message = _(
-        "Please confirm it is you before purchases above ¥%(amount)s: enter the security code "
+        "Please confirm it is you before purchases above %(amount)s: enter the security code "
         "we sent by SMS on the page “Confirm it is you” (linked from your account overview). "
         "Smaller purchases still go through."
     )
 
     def __init__(self, message=None, *, purchase_max, **extra):
         if message is None:
-            message = self.default_message % {"amount": purchase_max}
+            message = self.default_message % {"amount": yuan(purchase_max)}
         super().__init__(message, purchase_max=str(purchase_max), **extra)
 
 

@@ -24,7 +24,7 @@ from credit.models import (
     LimitChangeKind,
     TemporaryLimitGrant,
 )
-from credit.money import quantize
+from credit.money import quantize, yuan
 from credit.services.approvals import (
     EXCEED_POLICY_MAXIMUM,
     approval_execution_check,
@@ -240,8 +240,8 @@ def temporary_limit_grant(
             actor=actor,
             approval=approval,
             now=now,
-            summary=_("#%(account)s: temporary +¥%(amount)s until %(ends)s")
-            % {"account": account.pk, "amount": amount, "ends": ends_at.date()},
+            summary=_("#%(account)s: temporary +%(amount)s until %(ends)s")
+            % {"account": account.pk, "amount": yuan(amount), "ends": ends_at.date()},
             payload={
                 "amount": str(amount),
                 "starts_at": starts_at.isoformat(),
@@ -377,8 +377,8 @@ def limit_raise_gate(
             "note": note,
             "over_policy_maximum": over,
         },
-        summary=_("#%(account)s: base limit ¥%(old)s → ¥%(new)s")
-        % {"account": account.pk, "old": current, "new": new_base_limit},
+        summary=_("#%(account)s: base limit %(old)s → %(new)s")
+        % {"account": account.pk, "old": yuan(current), "new": yuan(new_base_limit)},
         maker=actor,
         now=now,
         reason=note,
@@ -388,10 +388,10 @@ def limit_raise_gate(
 def _above_maximum(maximum: Decimal) -> LimitAbovePolicyMaximum:
     return LimitAbovePolicyMaximum(
         _(
-            "This limit is above the active risk policy's maximum of ¥%(max)s. Only a risk "
+            "This limit is above the active risk policy's maximum of %(max)s. Only a risk "
             "manager may ask for it, and a second risk manager must approve it."
         )
-        % {"max": maximum},
+        % {"max": yuan(maximum)},
         maximum=str(maximum),
     )
 

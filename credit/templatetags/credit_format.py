@@ -3,6 +3,8 @@ from decimal import Decimal
 from django import template
 from django.utils.translation import gettext
 
+from credit import money
+
 register = template.Library()
 
 
@@ -16,12 +18,8 @@ def percent(rate) -> str:
 
 @register.filter
 def yuan(amount) -> str:
-    """¥1,234.50, and a negative amount as −¥12.00 (a real minus sign)."""
-    if amount is None or amount == "":
-        return ""
-    value = Decimal(amount).quantize(Decimal("0.01"))
-    sign = "−" if value < 0 else ""
-    return f"{sign}¥{abs(value):,}"
+    """¥1,234.50, and a negative amount as −¥12.00 (a real minus sign): `credit.money.yuan`."""
+    return money.yuan(amount)
 
 
 @register.filter

@@ -25,6 +25,7 @@ from credit.models import (
     LimitChangeKind,
     TemporaryLimitGrant,
 )
+from credit.money import yuan
 from credit.risk.models import PendingLimitDecrease
 from credit.services import account_close, account_freeze, plan_payoff, purchase_refund
 from testkit.approvals import approve_as_second
@@ -119,7 +120,7 @@ def test_the_account_page_shows_limit_history_status_log_and_ledger_balances(
     assert "fraud check" in page  # the StateLog's description
     assert "RECEIVABLE_PRINCIPAL" not in page  # labels, not codes
     account.refresh_from_db()
-    assert str(account.outstanding_principal) in page
+    assert yuan(account.outstanding_principal) in page
     # The status is shown, never an input.
     assert 'name="status"' not in page
 
@@ -296,7 +297,7 @@ def test_a_large_staff_cut_in_the_admin_is_announced_and_waits(client, as_role):
         officer,
         D("3000.00"),
     )
-    assert any("3000.00" in m and str(account) in m for m in messages_of(response))
+    assert any("¥3,000.00" in m and str(account) in m for m in messages_of(response))
 
 
 def test_a_limit_without_a_note_is_refused_and_writes_nothing(client, as_role):

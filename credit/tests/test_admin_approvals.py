@@ -62,7 +62,7 @@ def test_a_large_raise_is_sent_for_approval_listed_and_applied_by_a_second_offic
 
     with django_assert_max_num_queries(12):
         page = client.get(reverse(QUEUE)).content.decode()
-    assert "25000.00" in page and str(maker) in page
+    assert "¥25,000.00" in page and str(maker) in page
 
     response = decide(client, request, "approve")
     assert any("you cannot approve your own" in m for m in messages_of(response))

@@ -64,7 +64,7 @@ def test_a_negative_available_is_explained_in_words_with_the_reason_for_the_cut(
     assert body["status"]["can_purchase"] is False
     assert "Our regular review of your account" in body["status"]["reasons"]
     assert "1,000.00 more than your current limit" in body["available_explained"]
-    assert any("1000.00" in action for action in body["status"]["actions"])
+    assert any("¥1,000.00" in action for action in body["status"]["actions"])
 
 
 def test_a_customer_without_a_credit_line_is_told_so(db):

@@ -261,7 +261,7 @@ def test_an_officer_is_refused_a_limit_above_the_policy_maximum():
     account = open_account("30000.00")
     with pytest.raises(LimitAbovePolicyMaximum) as refused:
         raise_to(account, "999999999.00", actor=officer())
-    assert "50000.00" in refused.value.message
+    assert "¥50,000.00" in refused.value.message
     assert not ApprovalRequest.objects.exists()
 
 

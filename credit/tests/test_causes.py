@@ -141,7 +141,7 @@ def test_a_staff_unfreeze_does_not_replace_the_cut_that_keeps_the_line_below_zer
     assert causes_in(page) == ["negative"]
     assert CUT_WORDS in status_banner(page) and STAFF_WORDS not in status_banner(page)
     assert f"kind=limit_change&amp;target={change.pk}" in status_banner(page)
-    assert "Repay ¥1000.00 of principal" in status_banner(page)
+    assert "Repay ¥1,000.00 of principal" in status_banner(page)
 
 
 def test_probation_is_a_cause_that_says_when_the_whole_limit_comes_back(settings):

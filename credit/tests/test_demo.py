@@ -1,14 +1,23 @@
 """The credit demo data: one customer in every state, built through the services, idempotent."""
 
+from datetime import timedelta
+from decimal import Decimal as D
+
 import pytest
 from django.utils import timezone
 
+from accounts.demo import STAFF_PHONES
 from accounts.demo import seed as seed_accounts
+from accounts.models import User
+from accounts.roles import Role
 from conftest import shanghai
 from credit.demo import DEMO_MERCHANT_KEY, seed
 from credit.ledger_check import ledger_check
 from credit.models import (
     AccountStatus,
+    ApprovalKind,
+    ApprovalRequest,
+    ApprovalStatus,
     CreditAccount,
     InstallmentStatus,
     LimitChangeKind,
@@ -16,6 +25,7 @@ from credit.models import (
     Repayment,
     TemporaryLimitGrant,
 )
+from credit.services.approvals import approval_approve
 from credit.services.merchants import merchant_authenticate
 from testkit.credit import launch_fee_schedule, row_counts
 
@@ -99,3 +109,35 @@ def test_the_states_come_out_right_whatever_the_day_it_is_seeded(now):
         installments__due_date__lt=today,
     ).exists()
     assert ledger_check().ok, ledger_check().format()
+
+
+def staff_user(role: Role) -> User:
+    return User.objects.get(phone=f"+86{STAFF_PHONES[role]}")
+
+
+def test_the_approval_queue_has_the_risk_officers_raise_for_the_risk_manager(seeded):
+    """The pain: the demo's approval queue was empty, so four eyes could not be tried."""
+    [request] = ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING)
+    account = CreditAccount.objects.get(pk=request.target_object_id)
+    assert (request.kind, request.maker) == (ApprovalKind.BASE_LIMIT, staff_user(Role.RISK_OFFICER))
+    assert account.customer.phone == "+8613600000101"
+    assert D(request.payload["new_base_limit"]) > D("20000.00") == account.base_limit
+    assert request.expires_at > NOW
+
+    approval_approve(request=request, actor=staff_user(Role.RISK_MANAGER), now=NOW)
+
+    account.refresh_from_db()
+    assert account.base_limit == D(request.payload["new_base_limit"])
+    before = row_counts()
+    assert seed(now=NOW) == seeded  # make run again: the decided request is not asked again
+    assert row_counts() == before
+
+
+def test_an_expired_demo_request_is_asked_again_on_the_next_run(seeded):
+    """make run days later: the queue is not left empty by a request nobody decided in time."""
+    later = NOW + timedelta(days=10)
+    seed(now=later)
+    statuses = list(
+        ApprovalRequest.objects.order_by("created_at").values_list("status", "created_at")
+    )
+    assert statuses == [(ApprovalStatus.EXPIRED, NOW), (ApprovalStatus.PENDING, later)]

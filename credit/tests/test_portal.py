@@ -58,7 +58,7 @@ def test_the_overview_shows_limit_available_status_upcoming_installments_and_his
     assert 'data-figure="available">¥11,400.00' in page
     assert 'data-status="ACTIVE"' in page
     assert "Upcoming installments" in page
-    assert "Temporary limit +¥2000.00 618" in page
+    assert "Temporary limit +¥2,000.00 618" in page
     assert "Temporary limit added" in page  # limit history row
 
 

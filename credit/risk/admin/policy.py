@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from credit.models import ApprovalRequest
+from credit.money import yuan
 from credit.risk.admin.base import refused
 from credit.risk.models import (
     RegionalMultiplier,
@@ -86,7 +87,9 @@ class RiskPolicyAdmin(admin.ModelAdmin):
             _("score from"),
             _("base limit"),
             format_html_join(
-                "", "<tr><td>{}</td><td>¥{}</td></tr>", ((s, limit) for s, limit in obj.bands())
+                "",
+                "<tr><td>{}</td><td>{}</td></tr>",
+                ((s, yuan(limit)) for s, limit in obj.bands()),
             ),
         )
 
