@@ -14,6 +14,8 @@ from conftest import shanghai
 from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, FreezeReason, LimitChangeKind
+from credit.risk.models import RiskFlag, RuleCode
+from credit.risk.verification import verification_open
 from credit.services import account_freeze, limit_set, purchase_refund
 from testkit.credit import buy, open_account, repay
 
@@ -299,3 +301,40 @@ def test_invariant_7_catches_a_ledger_balance_that_disagrees_with_the_account(
     report = ledger_check()
     assert broken(report, 7) == {busy.pk}
     assert named in report.format()
+
+
+@pytest.fixture
+def verifying(book):
+    """The busy account asked to verify (an OPEN challenge, the purchase maximum set)."""
+    busy = book["busy"]
+    at = shanghai(2026, 2, 20, 9, 0)
+    flag = RiskFlag.objects.create(
+        rule=RuleCode.SHARED_IP,
+        subject="203.0.113.9",
+        explanation="planted",
+        created_at=at,
+        updated_at=at,
+    )
+    challenge = verification_open(account=busy, flag=flag, now=at)
+    busy.refresh_from_db()
+    assert challenge is not None and busy.verification_purchase_max is not None
+    return busy
+
+
+def test_invariant_9_catches_an_open_verification_without_the_purchase_maximum(verifying):
+    assert ledger_check().ok  # an open verification with its maximum is fine
+    sql(
+        "UPDATE credit_creditaccount SET verification_purchase_max = NULL WHERE id = %s",
+        verifying.pk,
+    )
+    report = ledger_check()
+    assert broken(report, 9) == {verifying.pk}
+    assert "but no verification purchase maximum" in report.format()
+
+
+def test_invariant_9_catches_a_purchase_maximum_with_no_open_verification(book):
+    frozen = book["frozen"]
+    sql("UPDATE credit_creditaccount SET verification_purchase_max = 500 WHERE id = %s", frozen.pk)
+    report = ledger_check()
+    assert broken(report, 9) == {frozen.pk}
+    assert "with no open verification" in report.format()
