@@ -268,6 +268,8 @@ CHECKS: tuple[Check, ...] = (
             OR model_penalty <> ledger_penalty OR model_credit <> ledger_credit
         """,  # noqa: S608 - constants only
     ),
+    # Reads the risk app's table by name: ledger_check sits below credit.risk (import-linter),
+    # so the challenge's OPEN status is written as its stored value.
     Check(
         9,
         "an account's verification purchase maximum is set iff it has an open verification",
