@@ -1,4 +1,5 @@
-"""Set-based proofs of the credit invariants (architecture doc, invariants 1–7) over every account.
+"""Set-based proofs of the credit invariants (architecture doc, invariants 1–7
+and 9) over every account.
 
 Each check is one SQL query that returns the rows breaking a rule, so the whole book is
 checked in a handful of statements however many accounts there are. `manage.py check_ledger`
@@ -267,6 +268,22 @@ CHECKS: tuple[Check, ...] = (
             OR model_penalty <> ledger_penalty OR model_credit <> ledger_credit
         """,  # noqa: S608 - constants only
     ),
+    # Reads the risk app's table by name: ledger_check sits below credit.risk (import-linter),
+    # so the challenge's OPEN status is written as its stored value.
+    Check(
+        9,
+        "an account's verification purchase maximum is set iff it has an open verification",
+        """
+        SELECT a.id, v.id,
+               CASE WHEN v.id IS NULL
+                    THEN 'verification purchase maximum ' || a.verification_purchase_max
+                         || ' with no open verification'
+                    ELSE 'open verification ' || v.id || ' but no verification purchase maximum' END
+          FROM credit_creditaccount a
+          LEFT JOIN risk_verificationchallenge v ON v.account_id = a.id AND v.status = 'OPEN'
+         WHERE (a.verification_purchase_max IS NULL) <> (v.id IS NULL)
+        """,
+    ),
 )
 
 _COUNTS = {
@@ -312,7 +329,7 @@ class LedgerReport:
             for v in found:
                 lines.append(f"      account {v.account_id}: {v.detail}")
         if self.ok:
-            lines.append("Ledger OK: invariants 1–7 hold.")
+            lines.append("Ledger OK: invariants 1–7 and 9 hold.")
         else:
             accounts = sorted({v.account_id for v in self.violations if v.account_id is not None})
             lines.append(

@@ -29,6 +29,7 @@ from datetime import datetime
 from django.db import connection, transaction
 
 from accounts.models import User
+from core.events import Notice, publish_many
 from core.permissions import permission_require
 from core.reasons import ReasonCode
 from credit.formulas import available_sql, effective_limit_sql, status_agrees_sql
@@ -146,23 +147,31 @@ def run_rollback(*, run: RescoringRun, actor: User, now: datetime, note: str = "
         )
         remaining = [row for row in cursor.fetchall() if row[0] not in reverted_ids]
     reversed_cuts = 0
+    # The run's own LimitChange rows of every cut, in one query; the customers' notices of
+    # the reversals are published in one batch at the end (same transaction).
+    cut_changes = LimitChange.objects.in_bulk(
+        [pk for _a, _o, was_cut, *ids in remaining if was_cut for pk in ids]
+    )
+    notices: list[Notice] = []
     for account_id, old_base, was_cut, first_id, last_id in remaining:
         if was_cut:
             _reverse_cut(
                 run=run,
                 account_id=account_id,
                 old_base=old_base,
-                first_id=first_id,
-                last_id=last_id,
+                first=cut_changes[first_id],
+                last=cut_changes[last_id],
                 actor=actor,
                 now=now,
                 note=note,
+                notices=notices,
             )
             reversed_cuts += 1
         else:
             _revert_one(
                 run=run, account_id=account_id, old_base=old_base, actor=actor, now=now, note=note
             )
+    publish_many(notices, now=now)
     pending_cancelled = PendingLimitDecrease.objects.filter(
         run=run, status=PendingStatus.PENDING
     ).update(
@@ -258,17 +267,16 @@ def _revert_one(*, run, account_id, old_base, actor, now, note) -> None:
     )
 
 
-def _reverse_cut(*, run, account_id, old_base, first_id, last_id, actor, now, note) -> None:
+def _reverse_cut(*, run, account_id, old_base, first, last, actor, now, note, notices) -> None:
     """A cut the run made: reversed as our error (credit.services.decision_reverse) — the
     limit back, the status it would have without the cut (ACTIVE, no probation), penalties
     since the cut waived, the customer told; the run's cut stays on record, linked."""
-    first = LimitChange.objects.get(pk=first_id)
     decision_reverse(
         account=account_id,
         wrong=WrongDecision(
             ReversedDecision.LIMIT_CUT,
             at=first.created_at,
-            record=LimitChange.objects.get(pk=last_id),
+            record=last,
             limit_before=old_base,
         ),
         source=ReversalSource.RUN_ROLLBACK,
@@ -278,4 +286,5 @@ def _reverse_cut(*, run, account_id, old_base, first_id, last_id, actor, now, no
         source_ref=f"risk.rescoringrun:{run.pk}",
         limit_kind=LimitChangeKind.ROLLBACK,
         run_id=run.pk,
+        notices=notices,
     )

@@ -31,11 +31,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import models, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django_fsm_log.models import StateLog
 
 from accounts.models import User
-from core.events import EventType, publish
+from core.events import EventType, Notice, publish_many
 from core.permissions import permission_require
 from core.reasons import ReasonCode
 from credit.formulas import INSTALLMENT_OPEN
@@ -200,20 +200,13 @@ def _penalties_waive(
     """Waive the unpaid penalties posted since `since` (net of waivers since), newest first;
     returns (waived, the rest of them: already paid)."""
 
-    def posted(kind: str, side: str) -> Decimal:
-        return (
-            JournalLine.objects.filter(
-                account=account,
-                ledger_account=L.RECEIVABLE_PENALTY,
-                entry__kind=kind,
-                entry__created_at__gte=since,
-            ).aggregate(total=Sum(side))["total"]
-            or ZERO
-        )
-
-    to_waive = posted(JournalEntryKind.PENALTY, "debit") - posted(
-        JournalEntryKind.PENALTY_WAIVER, "credit"
+    posted = JournalLine.objects.filter(
+        account=account, ledger_account=L.RECEIVABLE_PENALTY, entry__created_at__gte=since
+    ).aggregate(
+        penalties=Sum("debit", filter=Q(entry__kind=JournalEntryKind.PENALTY)),
+        waivers=Sum("credit", filter=Q(entry__kind=JournalEntryKind.PENALTY_WAIVER)),
     )
+    to_waive = (posted["penalties"] or ZERO) - (posted["waivers"] or ZERO)
     if to_waive <= 0:
         return ZERO, ZERO
     waived = ZERO
@@ -280,8 +273,11 @@ def decision_reverse(
     source_ref: str = "",
     limit_kind: str = LimitChangeKind.REVERSAL,
     run_id: int | None = None,
+    notices: list[Notice] | None = None,
 ) -> DecisionReversal:
-    """Reverse `wrong` on `account` as our error (see the module's docstring)."""
+    """Reverse `wrong` on `account` as our error (see the module's docstring). With `notices`
+    (a list), the customer's notice is appended to it for the caller to publish in a batch
+    (`core.events.publish_many`, in the same transaction) instead of published here."""
     permission = SOURCE_PERMISSIONS[source]
     if source == ReversalSource.STAFF_ERROR and actor is None:
         raise ReasonRequired()  # "our error" is a person's finding
@@ -345,11 +341,12 @@ def decision_reverse(
     )
     record.penalty_waived = waived + _already_waived(account, wrong.waiver_reference)
     record.penalty_returned = returned
-    record.save(update_fields=["penalty_waived", "penalty_returned"])
-    publish(
-        event=EventType.DECISION_REVERSED,
-        user=account.customer,
-        context={
+    if record.penalty_waived or record.penalty_returned:  # created with zero
+        record.save(update_fields=["penalty_waived", "penalty_returned"])
+    notice = Notice(
+        EventType.DECISION_REVERSED,
+        account.customer,
+        {
             "reversal_id": record.pk,
             "decision": wrong.decision,
             "source": source,
@@ -362,7 +359,10 @@ def decision_reverse(
             "penalty_returned": str(record.penalty_returned),
             "reason_codes": codes,
         },
-        dedupe_key=f"reversal:{record.pk}",
-        now=now,
+        f"reversal:{record.pk}",
     )
+    if notices is None:
+        publish_many([notice], now=now)
+    else:
+        notices.append(notice)  # the caller publishes them in one batch, in its transaction
     return record

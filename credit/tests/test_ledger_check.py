@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from conftest import shanghai
 from core.reasons import ReasonCode
 from credit.ledger_check import ledger_check
 from credit.models import AccountStatus, FreezeReason, LimitChangeKind
+from credit.risk.models import RiskFlag, RuleCode
+from credit.risk.verification import verification_open
 from credit.services import account_freeze, limit_set, purchase_refund
 from testkit.credit import buy, open_account, repay
 
@@ -62,6 +64,14 @@ def drop_negative_check() -> None:
     sql("SET CONSTRAINTS ALL IMMEDIATE")
     sql(
         "ALTER TABLE credit_creditaccount DROP CONSTRAINT account_negative_iff_available_below_zero"
+    )
+
+
+def disable_verification_trigger() -> None:
+    sql("SET CONSTRAINTS ALL IMMEDIATE")  # no pending trigger events before ALTER TABLE
+    sql(
+        "ALTER TABLE credit_creditaccount "
+        "DISABLE TRIGGER risk_verification_purchase_max_agrees_account"
     )
 
 
@@ -299,3 +309,74 @@ def test_invariant_7_catches_a_ledger_balance_that_disagrees_with_the_account(
     report = ledger_check()
     assert broken(report, 7) == {busy.pk}
     assert named in report.format()
+
+
+@pytest.fixture
+def verifying(book):
+    """The busy account asked to verify (an OPEN challenge, the purchase maximum set)."""
+    busy = book["busy"]
+    at = shanghai(2026, 2, 20, 9, 0)
+    flag = RiskFlag.objects.create(
+        rule=RuleCode.SHARED_IP,
+        subject="203.0.113.9",
+        explanation="planted",
+        created_at=at,
+        updated_at=at,
+    )
+    challenge = verification_open(account=busy, flag=flag, now=at)
+    busy.refresh_from_db()
+    assert challenge is not None and busy.verification_purchase_max is not None
+    return busy
+
+
+def test_invariant_9_catches_an_open_verification_without_the_purchase_maximum(verifying):
+    assert ledger_check().ok  # an open verification with its maximum is fine
+    disable_verification_trigger()
+    sql(
+        "UPDATE credit_creditaccount SET verification_purchase_max = NULL WHERE id = %s",
+        verifying.pk,
+    )
+    report = ledger_check()
+    assert broken(report, 9) == {verifying.pk}
+    assert "but no verification purchase maximum" in report.format()
+
+
+def test_invariant_9_catches_a_purchase_maximum_with_no_open_verification(book):
+    frozen = book["frozen"]
+    disable_verification_trigger()
+    sql("UPDATE credit_creditaccount SET verification_purchase_max = 500 WHERE id = %s", frozen.pk)
+    report = ledger_check()
+    assert broken(report, 9) == {frozen.pk}
+    assert "with no open verification" in report.format()
+
+
+@pytest.mark.parametrize(
+    "plant",
+    [
+        "UPDATE credit_creditaccount SET verification_purchase_max = NULL WHERE id = %s",
+        "UPDATE risk_verificationchallenge SET status = 'CANCELLED', closed_at = now() "
+        "WHERE account_id = %s",
+    ],
+)
+def test_the_database_refuses_at_commit_a_purchase_maximum_without_its_open_verification(
+    verifying, plant
+):
+    """The deferred constraint trigger (risk migration 0009) checks at commit; IMMEDIATE here."""
+    with (
+        pytest.raises(IntegrityError, match="verification purchase maximum"),
+        transaction.atomic(),  # the plant goes with its savepoint
+    ):
+        sql(plant, verifying.pk)
+        sql("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_the_database_refuses_at_commit_a_purchase_maximum_with_no_verification(book):
+    with (
+        pytest.raises(IntegrityError, match="verification purchase maximum"),
+        transaction.atomic(),
+    ):
+        sql(
+            "UPDATE credit_creditaccount SET verification_purchase_max = 500 WHERE id = %s",
+            book["busy"].pk,
+        )
+        sql("SET CONSTRAINTS ALL IMMEDIATE")

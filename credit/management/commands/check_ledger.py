@@ -1,4 +1,4 @@
-"""`manage.py check_ledger`: prove invariants 1–7 over every account; exit 1 on any violation."""
+"""`manage.py check_ledger`: prove invariants 1–7 and 9 over every account; exit 1 on any violation."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,8 +7,8 @@ from credit.ledger_check import ledger_check
 
 class Command(BaseCommand):
     help = (
-        "Check the credit invariants 1–7 (principal, status, available credit, allocations, "
-        "plans, audit trail, journal) over every account; exits non-zero on any violation."
+        "Check the credit invariants 1–7 and 9 (principal, status, available credit, allocations, "
+        "plans, audit trail, journal, verification purchase maximum) over every account; exits non-zero on any violation."
     )
 
     def add_arguments(self, parser):

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import shanghai
 from core.reasons import ReasonCode
-from credit.models import LimitChangeKind
+from credit.models import CreditAccount, LimitChangeKind
 from credit.risk.features import account_features
 from credit.risk.models import (
     ChallengeStatus,
@@ -97,6 +97,8 @@ def test_an_open_flag_the_customer_answered_by_verifying_does_not_count(history)
     VerificationChallenge.objects.filter(pk=challenge.pk).update(
         status=ChallengeStatus.PASSED, closed_at=shanghai(2026, 3, 2)
     )
+    # As the service closes it: the purchase maximum goes with it (the database checks).
+    CreditAccount.objects.filter(pk=history.pk).update(verification_purchase_max=None)
     assert account_features(account_id=history.pk, as_of=date(2026, 3, 10))["recent_flags"] == 0
     # As of the day before it was passed, it still counted.
     assert account_features(account_id=history.pk, as_of=date(2026, 3, 1))["recent_flags"] == 1
