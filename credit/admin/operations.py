@@ -109,16 +109,11 @@ class SetLimitForm(forms.Form):
     )
 
     def apply(self, *, account, actor, now):
-        codes = [self.cleaned_data["reason_code"]]
-        at_once = self.cleaned_data["acts_at_once"]
-        # A reason to cut at once says nothing about a raise: it is not recorded on one.
-        is_cut = self.cleaned_data["new_base_limit"] < account.base_limit
-        if at_once and is_cut and at_once not in codes:
-            codes.append(at_once)
         done = limit_change_by_staff(
             account=account,
             new_base_limit=self.cleaned_data["new_base_limit"],
-            reason_codes=codes,
+            reason_codes=[self.cleaned_data["reason_code"]],
+            cut_at_once=self.cleaned_data["acts_at_once"],
             note=self.cleaned_data["note"],
             actor=actor,
             now=now,

@@ -117,12 +117,20 @@ def limit_change_by_staff(
     note: str,
     actor: User,
     now: datetime,
+    cut_at_once: str = "",
 ) -> LimitChange | PendingLimitDecrease | ApprovalRequest:
     """A person sets a base limit: a cut that needs notice is announced (unless a reason in
     ACTS_AT_ONCE applies); anything else goes through `limit_set` (a large raise waits there
-    for a second person: the request is returned)."""
+    for a second person: the request is returned).
+
+    `cut_at_once`: a reason in ACTS_AT_ONCE staff give for a cut to act without notice; it
+    joins the reason codes only if this is a cut (a raise does not record it)."""
     new_base_limit = _checked(actor, reason_codes, note, new_base_limit)
+    if cut_at_once and cut_at_once not in ACTS_AT_ONCE:
+        raise ReasonRequired()
     account = account_lock(account)
+    if cut_at_once and new_base_limit < account.base_limit and cut_at_once not in reason_codes:
+        reason_codes = [*reason_codes, cut_at_once]
     acts_at_once = bool(set(reason_codes) & set(ACTS_AT_ONCE))
     if not acts_at_once and cut_needs_notice_now(account=account, new_base_limit=new_base_limit):
         return limit_cut_announce(

@@ -17,7 +17,7 @@ from credit.risk.pending import pending_decrease_confirm
 from credit.risk.rollback import run_rollback
 from credit.risk.runs import run_execute, run_plan
 from credit.risk.tests.factories import OPENED_AT, RUN_AT, active_policy, assert_invariants, bands
-from credit.services import CutNeedsNotice, limit_set
+from credit.services import CutNeedsNotice, ReasonRequired, limit_set
 from testkit import reload
 from testkit.credit import buy, open_account, row_counts
 from testkit.events import capture_events
@@ -196,3 +196,35 @@ def test_the_database_refuses_a_staff_cut_without_its_author_or_from_a_run(owing
         PendingLimitDecrease.objects.filter(pk=pending.pk).update(announced_by=None)
     with pytest.raises(IntegrityError), transaction.atomic():
         PendingLimitDecrease.objects.filter(pk=pending.pk).update(kind=LimitChangeKind.RESCORE)
+
+
+def test_a_reason_to_cut_at_once_acts_on_a_cut_is_not_recorded_on_a_raise_and_must_be_listed(
+    owing, officer
+):
+    common = {"note": "checked", "actor": officer, "now": NOW}
+    with pytest.raises(ReasonRequired):
+        limit_change_by_staff(
+            account=owing,
+            new_base_limit=D("5000.00"),
+            reason_codes=[ReasonCode.STAFF_DECISION],
+            cut_at_once=ReasonCode.STAFF_DECISION,  # not a reason that acts at once
+            **common,
+        )
+    raised = limit_change_by_staff(
+        account=owing,
+        new_base_limit=D("12000.00"),
+        reason_codes=[ReasonCode.STAFF_DECISION],
+        cut_at_once=ReasonCode.LEGAL_ORDER,
+        **common,
+    )
+    assert raised.reason_codes == [ReasonCode.STAFF_DECISION]
+    cut_now = limit_change_by_staff(
+        account=owing,
+        new_base_limit=D("5000.00"),
+        reason_codes=[ReasonCode.STAFF_DECISION],
+        cut_at_once=ReasonCode.LEGAL_ORDER,
+        **common,
+    )
+    assert isinstance(cut_now, LimitChange)
+    assert cut_now.reason_codes == [ReasonCode.STAFF_DECISION, ReasonCode.LEGAL_ORDER]
+    assert reload(owing).base_limit == D("5000.00")
