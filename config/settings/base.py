@@ -161,6 +161,8 @@ CACHES = {
 # sets when Redis does not answer), `dummycache://`, `redis://host:port/db`.
 if env("CACHE_URL", default=""):
     CACHES = {"default": env.cache("CACHE_URL")}
+# Keeps two deployments (or test runs) sharing one Redis apart: rate-limit counts included.
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -212,6 +214,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
 }
+# Rate limits (core/throttles.py), "<requests>/<second|minute|hour|day>", counted in the
+# default cache (Redis); over the limit: 429 with Retry-After. With the cache down, no limit.
+THROTTLE_TOKEN_PER_IP = env("THROTTLE_TOKEN_PER_IP", default="30/hour")
+THROTTLE_TOKEN_PER_PHONE = env("THROTTLE_TOKEN_PER_PHONE", default="10/hour")
+THROTTLE_LOGIN_PER_IP = env("THROTTLE_LOGIN_PER_IP", default="30/hour")
+THROTTLE_PAYMENT_CODES = env("THROTTLE_PAYMENT_CODES", default="10/minute")
+THROTTLE_REPAYMENTS = env("THROTTLE_REPAYMENTS", default="10/minute")
+THROTTLE_APPEALS = env("THROTTLE_APPEALS", default="10/hour")
+THROTTLE_FAILED_API_KEYS = env("THROTTLE_FAILED_API_KEYS", default="20/hour")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Credit line API",
     "DESCRIPTION": "Customer and merchant API of the consumer credit-line platform.",
