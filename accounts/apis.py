@@ -119,7 +119,8 @@ class TokenIssueApi(APIView):
         if getattr(http_request, "axes_locked_out", False):
             # We answer the lockout in JSON ourselves; AxesMiddleware would put its page here.
             http_request.axes_locked_out = False
-            raise LoginLocked(retry_after=int(get_cool_off(http_request).total_seconds()))
+            cool_off = get_cool_off(http_request)  # None: locked until staff unlock it
+            raise LoginLocked(retry_after=int(cool_off.total_seconds()) if cool_off else None)
         if user is None:
             raise InvalidCredentials()
         token, raw = api_token_issue(

@@ -120,7 +120,7 @@ class LoginLocked(AccountsError):
         "Too many failed attempts: signing in with this number is locked for a while."
     )
 
-    def __init__(self, *, retry_after: int):
+    def __init__(self, *, retry_after: int | None):
         super().__init__()
         self.retry_after = retry_after
 

@@ -200,3 +200,13 @@ def test_token_issuing_is_limited_per_address(settings):
     assert refused.status_code == 429
     assert refused.json()["code"] == "throttled"
     assert int(refused["Retry-After"]) >= 1
+
+
+def test_a_lock_without_cool_off_is_refused_without_a_retry_time(settings):
+    settings.AXES_COOLOFF_TIME = None  # locked until staff unlock the number
+    customer(user__phone="+8613800138000")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        issue("13800138000", "wrong")
+    locked = issue("13800138000")
+    assert (locked.status_code, locked.json()["code"]) == (429, "login_locked")
+    assert "Retry-After" not in locked

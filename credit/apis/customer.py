@@ -70,7 +70,10 @@ ERRORS = {
     409: OpenApiResponse(description="Refused by the account's state, or key in flight."),
     422: OpenApiResponse(description="`idempotency_key_reused`."),
 }
-THROTTLED = OpenApiResponse(description="`throttled`: over the rate limit; see `Retry-After`.")
+THROTTLED = OpenApiResponse(
+    description="`throttled`: over a rate limit (for merchants: too many wrong API keys from "
+    "this address); see `Retry-After`."
+)
 
 
 def service_idempotency_key(key: str) -> str:
