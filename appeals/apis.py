@@ -7,7 +7,7 @@ so another customer's appeal or file is a 404 with code `not_found`. Domain refu
 
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from appeals import selectors, services
 from appeals.kinds import kind_names
 from appeals.views import attachment_response
+from core.throttles import AppealCreateThrottle
 
 # --- input ----------------------------------------------------------------------------------
 
@@ -122,6 +123,7 @@ def _detail(request, pk):
 
 class AppealListCreateApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [AppealCreateThrottle]  # counts the POSTs only
 
     @extend_schema(responses=AppealSummaryOutput(many=True))
     def get(self, request):
@@ -131,7 +133,13 @@ class AppealListCreateApi(APIView):
         )
         return paginator.get_paginated_response(AppealSummaryOutput(page, many=True).data)
 
-    @extend_schema(request=AppealCreateInput, responses={201: AppealDetailOutput})
+    @extend_schema(
+        request=AppealCreateInput,
+        responses={
+            201: AppealDetailOutput,
+            429: OpenApiResponse(description="`throttled`: too many; see `Retry-After`."),
+        },
+    )
     def post(self, request):
         serializer = AppealCreateInput(data=_with_files(request))
         serializer.is_valid(raise_exception=True)

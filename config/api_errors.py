@@ -2,7 +2,8 @@
 
 Every domain exception derives from `core.errors.DomainError`, which carries a `code`
 (stable, snake_case, documented) and a human message (translated to the request's
-language). DRF's own validation errors get the code `invalid_input`.
+language). DRF's own validation errors get the code `invalid_input`; a rate limit
+(core/throttles.py) answers 429 `throttled` with `Retry-After`.
 """
 
 from django.http import Http404
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+from core.throttles import throttled_message
 
 
 def exception_handler(exc, context):
@@ -18,6 +20,7 @@ def exception_handler(exc, context):
         return Response(
             {"code": exc.code, "detail": str(exc.message), **exc.extra},
             status=exc.http_status,
+            headers={"Retry-After": str(exc.retry_after)} if exc.retry_after else None,
         )
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -30,6 +33,9 @@ def exception_handler(exc, context):
         }
     elif isinstance(exc, Http404 | exceptions.NotFound):
         response.data = {"code": "not_found", "detail": str(exceptions.NotFound.default_detail)}
+    elif isinstance(exc, exceptions.Throttled):
+        # DRF has set Retry-After; the message is ours, in the request's language.
+        response.data = {"code": "throttled", "detail": throttled_message(exc.wait)}
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         response.data = {"code": code, "detail": str(exc.detail)}

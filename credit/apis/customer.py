@@ -13,6 +13,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from core.throttles import PaymentCodeThrottle, RepaymentThrottle
 from credit.apis.base import CustomerAPIView, CustomerScoped
 from credit.apis.idempotency import HEADER, idempotent
 from credit.apis.serializers.inputs import PurchaseAuthorizeIn, QuoteQueryIn, RepaymentIn
@@ -69,6 +70,10 @@ ERRORS = {
     409: OpenApiResponse(description="Refused by the account's state, or key in flight."),
     422: OpenApiResponse(description="`idempotency_key_reused`."),
 }
+THROTTLED = OpenApiResponse(
+    description="`throttled`: over a rate limit (for merchants: too many wrong API keys from "
+    "this address); see `Retry-After`."
+)
 
 
 def service_idempotency_key(key: str) -> str:
@@ -117,7 +122,11 @@ class AccountHistoryView(CustomerScoped, generics.ListAPIView):
 
 
 class PaymentCodeView(CustomerAPIView):
-    @extend_schema(request=None, responses={201: PaymentCodeOut}, summary="Show a payment code")
+    throttle_classes = [PaymentCodeThrottle]
+
+    @extend_schema(
+        request=None, responses={201: PaymentCodeOut, 429: THROTTLED}, summary="Show a payment code"
+    )
     def post(self, request):
         code = payment_code_issue(account=self.get_account(), now=timezone.now())
         return Response(PaymentCodeOut(code).data, status=status.HTTP_201_CREATED)
@@ -227,7 +236,7 @@ class PlanPayoffView(CustomerAPIView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RepaymentDetailOut, **ERRORS},
+        responses={201: RepaymentDetailOut, **ERRORS, 429: THROTTLED},
         summary="Pay off a plan early (future-period fees waived)",
     )
     def post(self, request, pk):
@@ -271,6 +280,7 @@ class InstallmentListView(CustomerScoped, generics.ListAPIView):
 
 class RepaymentListCreateView(CustomerScoped, generics.ListAPIView):
     serializer_class = RepaymentOut
+    throttle_classes = [RepaymentThrottle]  # counts the POSTs only
 
     def get_queryset(self):
         return repayments_for_account(account=self.get_account())
@@ -278,7 +288,7 @@ class RepaymentListCreateView(CustomerScoped, generics.ListAPIView):
     @extend_schema(
         request=RepaymentIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RepaymentDetailOut, **ERRORS},
+        responses={201: RepaymentDetailOut, **ERRORS, 429: THROTTLED},
         summary="Repay: oldest due first, penalty → fee → principal; any excess is kept as "
         "credit balance",
     )

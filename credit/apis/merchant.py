@@ -10,6 +10,7 @@ from credit.apis.base import MerchantAPIView
 from credit.apis.customer import (
     ERRORS,
     IDEMPOTENCY_PARAMETER,
+    THROTTLED,
     found,
     service_idempotency_key,
     validated,
@@ -31,7 +32,7 @@ class MerchantPurchaseCreateView(MerchantAPIView):
     @extend_schema(
         request=MerchantPurchaseAuthorizeIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: MerchantPurchaseOut, **ERRORS},
+        responses={201: MerchantPurchaseOut, **ERRORS, 429: THROTTLED},
         summary="Authorise a purchase on the customer's credit line",
         description="The customer shows a payment code in their app; one code pays for at "
         "most one purchase.",
@@ -68,7 +69,7 @@ class MerchantPurchaseCreateView(MerchantAPIView):
 
 
 class MerchantPurchaseDetailView(MerchantAPIView):
-    @extend_schema(responses={200: MerchantPurchaseOut, 404: ERRORS[404]})
+    @extend_schema(responses={200: MerchantPurchaseOut, 404: ERRORS[404], 429: THROTTLED})
     def get(self, request, pk):
         purchase = found(purchase_for_merchant, merchant=self.merchant, purchase_id=pk)
         return Response(MerchantPurchaseOut(purchase).data)
@@ -78,7 +79,7 @@ class MerchantRefundCreateView(MerchantAPIView):
     @extend_schema(
         request=RefundIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RefundOut, **ERRORS},
+        responses={201: RefundOut, **ERRORS, 429: THROTTLED},
         summary="Refund all or part of a purchase",
         description="Reduces the remaining principal from the last installment backwards, "
         "waives the fees on it, and returns anything the customer already paid beyond what "
