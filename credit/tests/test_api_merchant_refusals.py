@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from credit.apis.merchant_refusals import MERCHANT_MESSAGES
 from credit.models import CreditAccount, Purchase
 from credit.risk.tests.test_verification import asked_to_verify
 from credit.services import account_freeze
@@ -146,3 +147,11 @@ def test_a_refusal_about_the_merchants_own_request_keeps_its_details(keyed):
     response = _merchant_refusal(raw_key, account, "0.02")  # three installments need 0.03
     body = response.json()
     assert (body["code"], body["minimum"], body["term"]) == ("amount_too_small_for_term", "0.03", 3)
+
+
+def test_every_merchant_message_has_a_chinese_translation():
+    with translation.override("en"):
+        english = {code: str(message) for code, message in MERCHANT_MESSAGES.items()}
+    with translation.override("zh-hans"):
+        chinese = {code: str(message) for code, message in MERCHANT_MESSAGES.items()}
+    assert all(chinese[code] != english[code] and "顾客" in chinese[code] for code in english)

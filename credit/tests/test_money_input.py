@@ -8,7 +8,7 @@ from importlib import import_module
 import pytest
 from django import forms
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from appeals.kinds.restoration import RestorationAppeal
 from credit.admin.operations import GrantForm, SetLimitForm
@@ -309,3 +309,8 @@ def test_the_upgrade_moves_the_apis_earlier_keys_into_its_namespace_and_leaves_t
     assert again.pk == made["short"].pk
     assert CreditAccount.objects.get(pk=account.pk).repayments.count() == 7
     assert Purchase.objects.filter(account=account).count() == 2
+
+
+def test_the_overpayment_message_is_translated():
+    with translation.override("zh-hans"):
+        assert "最多 ¥12.00" in RepaymentExceedsOwed(maximum=D("12.00")).message
