@@ -289,17 +289,11 @@ def credit_balance_apply(*, account: CreditAccount, now: datetime, source: str) 
 
 
 def repayment_maximum(
-    *, account: CreditAccount, now: datetime, installments: list[Installment] | None = None
+    *, account: CreditAccount, installments: list[Installment], now: datetime
 ) -> Decimal:
-    """The most a repayment may be now: what the waterfall takes to clear everything open
-    (fees of periods not begun excepted), plus the prepayment allowance, less the credit
-    balance already held; never below zero. The portal shows it; repayment_apply enforces it."""
-    if installments is None:
-        installments = list(
-            Installment.objects.select_related("plan__fee_schedule").filter(
-                INSTALLMENT_OPEN, account=account
-            )
-        )
+    """The most a repayment may be now: what the waterfall takes to clear these open
+    installments (fees of periods not begun excepted), plus the prepayment allowance, less the
+    credit balance already held; never below zero."""
     allowance = Decimal(settings.CREDIT_PREPAYMENT_ALLOWANCE)
     return max(ZERO, _owed_now(installments, now) + allowance - account.credit_balance)
 
