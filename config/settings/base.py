@@ -266,6 +266,11 @@ LOGGING = {
 
 # --- Credit -------------------------------------------------------------------------------
 CREDIT_SINGLE_PURCHASE_MAX = env("CREDIT_SINGLE_PURCHASE_MAX", default="50000.00")
+# A repayment may exceed what is owed now by at most this (CNY); the excess becomes credit
+# balance. Small, so the credit line never turns into a deposit account.
+CREDIT_PREPAYMENT_ALLOWANCE = env(
+    "CREDIT_PREPAYMENT_ALLOWANCE", cast=Decimal, default=Decimal("1000.00")
+)
 # The legal cap on every charge, annualised (installment fees as IRR, penalty and revolving
 # daily rates × 365). Set by deployment, not by whoever activates a fee schedule.
 CREDIT_ANNUAL_RATE_CAP = env("CREDIT_ANNUAL_RATE_CAP", cast=Decimal, default=Decimal("0.24"))

@@ -4,8 +4,6 @@ Each view translates input, makes one service call (wrapped in the idempotency g
 writes) and translates the output. Every lookup goes through the caller's own account.
 """
 
-import hashlib
-
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -54,6 +52,7 @@ from credit.services import (
     purchase_quotes,
     repayment_apply,
 )
+from credit.services.idempotency import api_idempotency_key
 from credit.services.merchants import payment_code_issue
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -77,10 +76,9 @@ THROTTLED = OpenApiResponse(
 
 
 def service_idempotency_key(key: str) -> str:
-    """The key as the service stores it (its column holds 100 characters)."""
-    if len(key) <= 100:
-        return key
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    """The client's key as the service stores it: in the `api:` namespace, which only this
+    layer fills, so it can never equal a key the system makes (credit.services.idempotency)."""
+    return api_idempotency_key(key)
 
 
 def found(selector, **kwargs):

@@ -25,6 +25,7 @@ from credit.models import CreditAccount
 from credit.selectors import purchase_for_merchant
 from credit.services import purchase_authorize, purchase_refund
 from credit.services.errors import IdempotencyKeyConflict
+from credit.services.idempotency import PAYMENT_CODE_PREFIX
 from credit.services.merchants import PaymentCodeInvalid, PaymentCodeUsed, payment_code_resolve
 
 
@@ -39,14 +40,16 @@ class MerchantPurchaseCreateView(MerchantAPIView):
     )
     def post(self, request):
         data = validated(MerchantPurchaseAuthorizeIn, request.data)
-        account_id, nonce = payment_code_resolve(code=data["payment_code"])
-        # The customer comes along: the purchase's notice goes to them.
-        account = CreditAccount.objects.select_related("customer").filter(pk=account_id).first()
-        if account is None:
-            raise PaymentCodeInvalid()
         merchant = self.merchant
 
         def authorize():
+            # Resolved inside the idempotent action: a retry with the same key and body
+            # gets the stored answer even once the code has expired or been used.
+            account_id, nonce = payment_code_resolve(code=data["payment_code"])
+            # The customer comes along: the purchase's notice goes to them.
+            account = CreditAccount.objects.select_related("customer").filter(pk=account_id).first()
+            if account is None:
+                raise PaymentCodeInvalid()
             try:
                 purchase = purchase_authorize(
                     account=account,
@@ -54,7 +57,7 @@ class MerchantPurchaseCreateView(MerchantAPIView):
                     amount=data["amount"],
                     term=data["term"],
                     # The code's nonce: a second purchase with the same code is impossible.
-                    idempotency_key=f"payment-code:{nonce}",
+                    idempotency_key=f"{PAYMENT_CODE_PREFIX}{nonce}",
                     now=timezone.now(),
                     description=data["description"],
                     merchant_reference=data["merchant_reference"],
