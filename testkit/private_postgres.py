@@ -56,7 +56,7 @@ def free_port() -> int:
 
 
 class PrivatePostgres:
-    """One private server; `start`, `stop`, `restart`, `kill` and `remove` as a test needs."""
+    """One private server (initdb on creation); `start`, `stop`, `restart`, `remove`."""
 
     def __init__(self):
         self.system_user = SYSTEM_USER if os.geteuid() == 0 else None
@@ -64,7 +64,11 @@ class PrivatePostgres:
         self.pgdata = self.folder / "data"
         self.log = self.folder / "server.log"
         self.port = free_port()
-        self._initdb()
+        try:
+            self._initdb()
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
 
     # --- life cycle ---------------------------------------------------------------------------
     def _initdb(self) -> None:
