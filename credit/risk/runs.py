@@ -48,6 +48,7 @@ from credit.risk.decide import campaigns_running, chunk_decide
 from credit.risk.errors import RunAlreadyExists, RunBusy, RunNotInState
 from credit.risk.features import jit_off
 from credit.risk.models import (
+    LIVE_RUN_STATUSES,
     PendingAction,
     RescoringChunk,
     RescoringDecision,
@@ -476,19 +477,21 @@ def runs_unfinished():
 
 
 def rescoring_nightly(*, now: datetime, as_of: date | None = None) -> RescoringRun | None:
-    """The nightly job: finish an interrupted run, then score today (once per date)."""
-    for unfinished in runs_unfinished().order_by("pk"):
-        try:
-            run_execute(run=unfinished, now=now)
-        except RunBusy:
-            logger.info("rescoring run %s is being executed elsewhere", unfinished.pk)
-            return None
+    """The nightly job: finish an interrupted run, then score today (once per date). Two
+    deliveries at once make one run: plans wait for each other (advisory lock), and a run
+    that another process is executing is left to it."""
     as_of = as_of or timezone.localdate(now)
-    if RescoringRun.objects.filter(
-        dry_run=False,
-        as_of=as_of,
-        status__in=[RunStatus.APPLIED, RunStatus.AWAITING_APPROVAL],
-    ).exists():
+    try:
+        for unfinished in runs_unfinished().order_by("pk"):
+            run_execute(run=unfinished, now=now)
+        with transaction.atomic():
+            with connection.cursor() as cursor:  # released when the plan commits
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, 0)", [RUN_LOCK_NAMESPACE])
+            live = RescoringRun.objects.filter(status__in=LIVE_RUN_STATUSES)
+            if live.filter(dry_run=False, as_of=as_of).exists():
+                return None
+            run = run_plan(as_of=as_of, now=now)
+        return run_execute(run=run, now=now)
+    except RunBusy:
+        logger.info("a rescoring run is being executed elsewhere")
         return None
-    run = run_plan(as_of=as_of, now=now)
-    return run_execute(run=run, now=now)

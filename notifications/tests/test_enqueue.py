@@ -155,10 +155,11 @@ def test_publishing_with_the_broker_down_does_not_raise_and_the_rows_wait(
 ):
     monkeypatch.setattr(enqueue, "_broker_paused_until", 0.0)
     # Celery reads CELERY_BROKER_URL from the environment before its own configuration, so
-    # the dead broker goes there too (nothing listens on port 1).
+    # the dead broker goes there too (nothing listens on port 1). The configuration first:
+    # monkeypatch restores the value it read, which after setenv would be the dead broker.
+    monkeypatch.setattr(app.conf, "broker_url", DEAD_BROKER)
     monkeypatch.setenv("CELERY_BROKER_URL", DEAD_BROKER)
     monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
-    monkeypatch.setattr(app.conf, "broker_url", DEAD_BROKER)
     monkeypatch.setattr(app, "_pool", None)
     monkeypatch.setattr(app.amqp, "_producer_pool", None)
     user = UserFactory()

@@ -143,6 +143,7 @@ def _applied_chunks(run_id: int) -> int:
         return cursor.fetchone()[0]
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_a_killed_rescore_process_resumes_on_restart_without_double_effects(accounts):
     # Planned here (the thresholds of this test's settings are recorded on the run), executed

@@ -291,6 +291,7 @@ def test_beat_runs_the_close_at_half_past_midnight_shanghai_time():
     assert (crontab.minute, crontab.hour, str(crontab.timezone)) == ("30", "0", "Asia/Shanghai")
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_closes_of_the_same_day_take_effect_once():
     launch_fee_schedule()
