@@ -10,7 +10,8 @@
    says what to use.
 4. `manage.py migrate`, `collectstatic`, `seed_demo` (in one child process); then web
    (gunicorn), a Celery worker and Celery beat from the `Procfile` through honcho, on
-   http://127.0.0.1:$PORT/ (8000).
+   http://127.0.0.1:$PORT/ (8000). A worker or beat that dies is started again by
+   scripts/respawn.py (the Procfile runs them under it); web exiting stops everything.
 5. Ctrl-C (SIGINT), SIGTERM or SIGHUP stops every process it started, the embedded
    PostgreSQL included, and exits 0.
 

@@ -1,5 +1,6 @@
 """`make run` (scripts/run.py), the Procfile, and the production settings' deploy check."""
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -180,6 +181,25 @@ def _login(url: str, phone: str, password: str) -> tuple[str, str, http.cookieja
         return response.url, response.read().decode(), jar
 
 
+def _celery_workers(run_py: RunPy) -> list[psutil.Process]:
+    """The Celery worker main processes: the children of `respawn.py worker`."""
+    workers = []
+    for process in psutil.Process(run_py.process.pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if "respawn.py worker --" in " ".join(process.cmdline()):
+                workers += [child for child in process.children() if _alive(child)]
+    return workers
+
+
+def _wait(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 @pytest.mark.slow
 def test_make_run_serves_the_demo_and_ctrl_c_stops_every_process_it_started(run_py):
     # A fresh database runs every migration; the bound is generous because the suite may
@@ -195,6 +215,15 @@ def test_make_run_serves_the_demo_and_ctrl_c_stops_every_process_it_started(run_
     log = run_py.log()
     assert f"{run_py.url}/admin/" in log
     assert CUSTOMER_PHONE in log and DEMO_PASSWORD in log
+
+    # A worker that dies is started again by scripts/respawn.py; the platform stays up.
+    [worker] = _celery_workers(run_py)
+    worker.kill()
+    assert _wait(lambda: "respawn | worker exited with code -9" in run_py.log(), timeout=30)
+    assert _wait(lambda: [p.pid for p in _celery_workers(run_py)] not in ([], [worker.pid]), 60)
+    assert run_py.process.poll() is None
+    with _get(f"{run_py.url}/healthz", timeout=10) as response:
+        assert response.status == 200
 
     postmaster = psutil.Process(_postmaster_pid(run_py.pgdata))
     children = psutil.Process(run_py.process.pid).children(recursive=True)

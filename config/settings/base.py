@@ -201,7 +201,27 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 # Publishing must not hang a web request when the broker is down (readyz, on_commit).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# The worker and beat outlive a broker outage of any length (docs/operations.md): they wait
+# for the broker at start and retry for ever after losing it (Celery's default gives up
+# after 100 attempts, about 50 minutes, and the worker exits).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task running when the connection drops finishes; its acknowledgement is lost, so Redis
+# redelivers it and it runs again, which our idempotent tasks allow (a dispatch finds its
+# rows SENT). Cancelling it instead (Celery 6's default) would stop a dispatch between a
+# send and its record; said explicitly, which also silences Celery 5's warning about it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with a guard against a crash on reconnect (config/broker.py).
+    CELERY_BROKER_TRANSPORT = "config.broker:GuardedRedisTransport"
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        # Find a dead connection (a restarted Redis, a dropped NAT entry) within 30 s
+        # rather than when the next command times out.
+        "health_check_interval": 30,
+        "socket_keepalive": True,
+        "retry_on_timeout": True,
+    }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- DRF ------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ Which class serves a channel is a setting, named by the channel's entry in
 dotted path to a `Provider` subclass.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -55,15 +55,25 @@ class Provider:
 
     def send_many(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
         """Send a batch; one result per message, in order. Never raises for one message."""
-        results = []
+        return [result for step in self.send_steps(messages) for result in step]
+
+    def send_steps(self, messages: Sequence[OutgoingMessage]) -> Iterator[list[SendResult]]:
+        """Send a batch, yielding the results of each step as soon as it is done, in order.
+
+        A step is what the provider sends at once: one message for a per-message API (the
+        default), the whole batch for a bulk API that sends all or nothing. The dispatcher
+        records each step before the next is sent, so a worker that dies mid-batch leaves
+        at most one step sent but not recorded."""
         for message in messages:
-            try:
-                results.append(SendResult(message_id=self.send(message)))
-            except ProviderError as exc:
-                results.append(SendResult(error=str(exc), permanent=exc.permanent))
-            except Exception as exc:  # an unexpected error: retried with backoff, recorded
-                results.append(SendResult(error=f"{type(exc).__name__}: {exc}"))
-        return results
+            yield [self._send_one(message)]
+
+    def _send_one(self, message: OutgoingMessage) -> SendResult:
+        try:
+            return SendResult(message_id=self.send(message))
+        except ProviderError as exc:
+            return SendResult(error=str(exc), permanent=exc.permanent)
+        except Exception as exc:  # an unexpected error: retried with backoff, recorded
+            return SendResult(error=f"{type(exc).__name__}: {exc}")
 
 
 def provider_class(channel: str) -> type[Provider]:

@@ -4,7 +4,7 @@ SMTP has no idempotency key; the notification's key becomes the Message-ID (and 
 `X-Idempotency-Key` header), so a resent copy after a crash is recognisably the same message.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -18,16 +18,15 @@ def message_id_for(key: str) -> str:
 
 
 class DjangoEmailProvider(Provider):
-    def send_many(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        results = []
-        # One connection for the batch; each message succeeds or fails on its own.
+    def send_steps(self, messages: Sequence[OutgoingMessage]) -> Iterator[list[SendResult]]:
+        # One connection for the batch; each message succeeds or fails on its own and is
+        # recorded before the next one goes.
         with get_connection(fail_silently=False) as connection:
             for message in messages:
                 try:
-                    results.append(SendResult(message_id=self._send(message, connection)))
+                    yield [SendResult(message_id=self._send(message, connection))]
                 except Exception as exc:  # SMTP errors are many; all are retried with backoff
-                    results.append(SendResult(error=f"{type(exc).__name__}: {exc}"))
-        return results
+                    yield [SendResult(error=f"{type(exc).__name__}: {exc}")]
 
     def send(self, message: OutgoingMessage) -> str:
         with get_connection(fail_silently=False) as connection:

@@ -11,7 +11,7 @@ time (a slow per-message API), so a fault test can kill a worker in the middle o
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from django.conf import settings
 from django.db import connection
@@ -38,16 +38,16 @@ class SandboxSmsProvider(Provider):
     def send(self, message: OutgoingMessage) -> str:
         return self._record([message])[message.idempotency_key]
 
-    def send_many(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
+    def send_steps(self, messages: Sequence[OutgoingMessage]) -> Iterator[list[SendResult]]:
         delay = settings.NOTIFICATIONS_SANDBOX_DELAY_SECONDS
-        if delay:
-            results = []
+        if delay:  # a slow per-message API: one message a step
             for message in messages:
                 time.sleep(delay)
-                results.append(SendResult(message_id=self.send(message)))
-            return results
+                yield [SendResult(message_id=self.send(message))]
+            return
+        # A bulk API: the whole batch in one statement, so one step.
         ids = self._record(messages)
-        return [SendResult(message_id=ids[m.idempotency_key]) for m in messages]
+        yield [SendResult(message_id=ids[m.idempotency_key]) for m in messages]
 
     def _record(self, messages: Sequence[OutgoingMessage]) -> dict[str, str]:
         """One statement for the whole batch; answers key → message id (first send's id)."""

@@ -13,15 +13,22 @@ is called:
    its in-app copy stays in the inbox;
 2. send, outside any transaction: render each row in its recipient's language and hand the
    batch to the channel's provider, addressed as the channel's entry says, with the row id
-   as idempotency key;
-3. record (one transaction): SENT with the provider's message id, or FAILED with the next
-   attempt after exponential backoff, or DEAD after the last attempt. A row is updated only if
-   it is still SENDING under the same attempt number: a worker whose lease ran out and whose
-   row was claimed again cannot overwrite the newer claim.
+   as idempotency key (an email's Message-ID is `<notification-{id}@{domain}>`);
+3. record, step by step: as soon as the provider is done with a step — one message for a
+   per-message API (email, the HTTP gateway), the whole batch for a bulk API that sends all
+   or nothing (the sandbox) — its outcome is committed, before the next message goes: SENT
+   with the provider's message id, or FAILED with the next attempt after exponential
+   backoff, or DEAD after the last attempt. A row is updated only if it is still SENDING under
+   the same attempt number: a worker whose lease ran out and whose row was claimed again
+   cannot overwrite the newer claim.
 
 A worker that dies between 1 and 3 leaves SENDING rows; once their lease has run out they
-are due again and the next claim takes them. The provider sees the same idempotency key,
-so a message it already accepted is not sent a second time.
+are due again and the next claim takes them. Every message recorded before the crash is
+SENT and never offered again. Only the one step under way when the worker died — sent, maybe,
+but not recorded — is offered again, under the same idempotency key: the SMS gateway sends
+nothing the second time, and an email goes out again with the same Message-ID, which the
+receiving server may use to drop the copy (SMTP itself has no idempotency key, so at most one
+email per crashed worker can reach a mailbox twice).
 
 The daily SMS cap is enforced here, at claim time, rather than at enqueue: the day an SMS
 counts against is the day it goes out (quiet hours and retries move it), an SMS that failed
@@ -34,6 +41,7 @@ cannot both send the customer's fifth SMS.
 import itertools
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -87,8 +95,11 @@ def notifications_dispatch(
     claimed = _claim(
         now=now, ids=ids, limit=batch_size or settings.NOTIFICATIONS_BATCH_SIZE, report=report
     )
-    if claimed:
-        _record(_send(claimed), now=now, report=report)
+    # Each step is recorded (and committed) as soon as the provider is done with it, before
+    # the next is sent: a worker that dies mid-batch leaves at most that one step sent but
+    # unrecorded (see the module docstring).
+    for outcomes in _send(claimed):
+        _record(outcomes, now=now, report=report)
     return report
 
 
@@ -252,21 +263,25 @@ def _over_daily_cap(capped_rows: list[Notification], *, now) -> dict[int, tuple[
     return over
 
 
-def _send(rows: list[Notification]) -> list[tuple[Notification, SendResult]]:
-    outcomes = []
+def _send(rows: list[Notification]) -> Iterator[list[tuple[Notification, SendResult]]]:
+    """Send the claimed rows, yielding each step's outcomes as soon as the provider is done
+    with it (one message for a per-message API, the batch for a bulk one)."""
     by_channel = itertools.groupby(sorted(rows, key=lambda r: r.channel), key=lambda r: r.channel)
     for channel, group in by_channel:
-        ready, messages = [], []
+        ready, messages, unsendable = [], [], []
         for row in group:
             message = _message(row)
             if isinstance(message, SendResult):
-                outcomes.append((row, message))
+                unsendable.append((row, message))
             else:
                 ready.append(row)
                 messages.append(message)
+        if unsendable:
+            yield unsendable
         if messages:
-            outcomes += zip(ready, provider_for(channel).send_many(messages), strict=True)
-    return outcomes
+            pending = iter(ready)
+            for step in provider_for(channel).send_steps(messages):
+                yield list(zip(itertools.islice(pending, len(step)), step, strict=True))
 
 
 def _message(row: Notification) -> OutgoingMessage | SendResult:
@@ -313,7 +328,7 @@ def _record(outcomes, *, now, report: DispatchReport) -> None:
                     NotificationStatus.SENDING,
                 ],
             )
-            report.sent = cursor.rowcount
+            report.sent += cursor.rowcount
         if failed:
             statuses, next_at = [], []
             for row, result in failed:
@@ -338,5 +353,6 @@ def _record(outcomes, *, now, report: DispatchReport) -> None:
                     NotificationStatus.SENDING,
                 ],
             )
-            report.dead = statuses.count(NotificationStatus.DEAD)
-            report.failed = len(statuses) - report.dead
+            dead = statuses.count(NotificationStatus.DEAD)
+            report.dead += dead
+            report.failed += len(statuses) - dead

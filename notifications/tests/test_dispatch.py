@@ -14,10 +14,11 @@ from accounts.models import Language
 from accounts.tests.factories import UserFactory
 from core.events import EventType
 from notifications.models import Channel, Notification, NotificationStatus, SandboxSms
+from notifications.providers.email import message_id_for
 from notifications.services import dispatch as dispatch_module
 from notifications.services import notifications_dispatch, notifications_due_batches
 from notifications.tests.factories import NOW, NotificationFactory, SandboxSmsFactory
-from notifications.tests.providers import BrokenSmsProvider
+from notifications.tests.providers import BrokenSmsProvider, WorkerDied
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +70,39 @@ def test_email_goes_through_the_django_email_backend_with_the_key_as_message_id(
     assert message.extra_headers["Message-ID"] == row.provider_message_id
     assert row.provider_message_id == f"<notification-{row.pk}@creditline.example>"
     assert row.status == NotificationStatus.SENT
+
+
+def test_each_email_is_recorded_as_soon_as_it_is_sent_so_a_crash_mid_batch_resends_none(
+    settings,
+):
+    settings.EMAIL_BACKEND = "notifications.tests.providers.DyingEmailBackend"
+    rows = [
+        NotificationFactory(
+            channel=Channel.EMAIL,
+            event=EventType.LIMIT_CUT,
+            user=UserFactory(email=f"c{n}@example.com"),
+        )
+        for n in range(5)
+    ]
+
+    with pytest.raises(WorkerDied):  # the worker dies after the second email went out
+        notifications_dispatch(now=NOW)
+
+    statuses = dict(Notification.objects.values_list("pk", "status"))
+    sent = [r.pk for r in rows if statuses[r.pk] == NotificationStatus.SENT]
+    # The two emails that left are on record; the rest wait for the lease to run out.
+    assert [message.extra_headers["Message-ID"] for message in mail.outbox] == [
+        message_id_for(str(pk)) for pk in sent
+    ]
+    assert len(sent) == 2
+    assert {statuses[r.pk] for r in rows if r.pk not in sent} == {NotificationStatus.SENDING}
+
+    # The next worker, after the lease: sends the other three, none of the two again.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    later = NOW + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS + 1)
+    assert notifications_dispatch(now=later).sent == 3
+    message_ids = [message.extra_headers["Message-ID"] for message in mail.outbox]
+    assert sorted(message_ids) == sorted(message_id_for(str(r.pk)) for r in rows)
 
 
 def test_rows_not_yet_due_and_in_app_rows_are_not_claimed():
@@ -199,11 +233,13 @@ def test_a_late_result_from_an_expired_lease_does_not_overwrite_the_newer_claim(
     later = NOW + timedelta(hours=1)  # the lease ran out; another worker claims again
     fresh_claim = dispatch_module._claim(now=later, ids=None, limit=10, report=report)
 
-    dispatch_module._record(dispatch_module._send(stale_claim), now=NOW, report=report)
+    [stale_outcomes] = dispatch_module._send(stale_claim)  # the sandbox's bulk API: one step
+    dispatch_module._record(stale_outcomes, now=NOW, report=report)
 
     row.refresh_from_db()
     assert (row.status, row.attempts) == (NotificationStatus.SENDING, 2)
-    dispatch_module._record(dispatch_module._send(fresh_claim), now=later, report=report)
+    [fresh_outcomes] = dispatch_module._send(fresh_claim)
+    dispatch_module._record(fresh_outcomes, now=later, report=report)
     row.refresh_from_db()
     assert (row.status, row.sent_at) == (NotificationStatus.SENT, later)
     assert SandboxSms.objects.get().calls == 2
