@@ -128,6 +128,14 @@ ROLE_PERMISSIONS[Role.RISK_MANAGER] += [*_APPROVALS_STAFF, "credit.exceed_policy
 ROLE_PERMISSIONS[Role.RISK_OFFICER] += ["risk.view_riskruleversion"]
 ROLE_PERMISSIONS[Role.RISK_MANAGER] += ["risk.view_riskruleversion"]
 
+# Personal data (accounts/pii.py): everyone sees numbers masked. The roles that call customers
+# may reveal one number at a time, with a reason that is recorded: support agents (call-backs
+# on a complaint, an undelivered SMS, an appeal) and risk officers (verification calls about
+# suspicious activity, overdue installments). Managers decide on what officers prepared and
+# the auditor reads the reveal records, so neither needs the number itself.
+ROLE_PERMISSIONS[Role.SUPPORT_AGENT] += ["accounts.reveal_pii"]
+ROLE_PERMISSIONS[Role.RISK_OFFICER] += ["accounts.reveal_pii"]
+
 
 def sync_role_permissions() -> None:
     for role in Role:
