@@ -31,6 +31,12 @@ MASKED = "136****0101"
 REASON = "Calling the customer back about their appeal."
 
 
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """These tests read the English texts (a staff user's preferred language is zh-hans)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
 @pytest.fixture
 def account():
     account = open_account(user__phone=PHONE)

@@ -25,8 +25,9 @@ ENROL = reverse("accounts:second_factor_enrol")
 
 
 @pytest.fixture(autouse=True)
-def otp_required(settings):
+def otp_required(client, settings):
     settings.ADMIN_REQUIRE_OTP = True
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the English texts, unless a test asks
 
 
 def code(device, offset=0) -> str:
