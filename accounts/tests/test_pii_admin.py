@@ -2,11 +2,15 @@
 number only through "Show full number" (permission, reason, one audit row), searches by
 number that never put it in a URL."""
 
+import importlib
 import re
 from urllib.parse import parse_qs
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib import admin
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +28,7 @@ from testkit.credit import open_account
 from testkit.people import officer, staff
 
 pytestmark = pytest.mark.django_db
+MASK_LOG = importlib.import_module("accounts.migrations.0004_mask_numbers_in_admin_log")
 
 PHONE = "+8613600000101"
 DIGITS = "13600000101"
@@ -261,3 +266,28 @@ def test_the_search_token_is_kept_by_the_list_links_and_a_plain_q_still_works(cl
 def test_every_registered_admin_reads_the_search_token():
     reverse("admin:index")  # the URL configuration installs the mixin
     assert all(isinstance(a, TokenSearchMixin) for a in admin.site._registry.values())
+
+
+def test_the_migration_masks_numbers_already_in_the_admin_log(account):
+    user = account.customer
+    kept = LogEntry.objects.create(
+        user=staff(is_superuser=True),
+        content_type=ContentType.objects.get_for_model(user),
+        object_id=str(user.pk),
+        object_repr=PHONE,
+        action_flag=CHANGE,
+    )
+    other = LogEntry.objects.create(
+        user=kept.user,
+        content_type=kept.content_type,
+        object_id=str(user.pk),
+        object_repr=f"王小明 ({DIGITS}) #12345",
+        action_flag=CHANGE,
+    )
+
+    MASK_LOG.mask_logged_numbers(django_apps, None)
+
+    kept.refresh_from_db()
+    other.refresh_from_db()
+    assert kept.object_repr == MASKED
+    assert other.object_repr == f"王小明 ({MASKED}) #12345"
