@@ -2,23 +2,39 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from knox.models import AuthToken
 
-from accounts.forms import UserAdminChangeForm, UserAdminCreationForm
-from accounts.models import CustomerProfile, LoginEvent, User
+from accounts import services
+from accounts.forms import PiiRevealForm, UserAdminChangeForm, UserAdminCreationForm
+from accounts.models import (
+    CustomerProfile,
+    LoginEvent,
+    PiiField,
+    PiiReveal,
+    SecondFactorReset,
+    User,
+)
+from accounts.pii import masked_national_id, masked_phone, reveal_operations
 from accounts.services import TOKEN_PREFIX_LENGTH, api_tokens_revoke_by_staff
 from core.admin import ReadOnlyAdmin
+from core.errors import DomainError
 
 
 class CustomerProfileInline(admin.StackedInline):
     model = CustomerProfile
     can_delete = False
-    readonly_fields = ("national_id_hash", "national_id_last4", "created_at", "updated_at")
-    fields = ("real_name", "province_code", "kyc_status", "national_id_last4", "national_id_hash")
+    readonly_fields = ("national_id_shown", "national_id_hash", "created_at", "updated_at")
+    fields = ("real_name", "province_code", "kyc_status", "national_id_shown", "national_id_hash")
+
+    national_id_shown = staticmethod(masked_national_id)
 
 
 @admin.register(User)
@@ -26,11 +42,19 @@ class UserAdmin(DjangoUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
     ordering = ("-joined_at",)
-    list_display = ("phone", "email", "preferred_language", "is_staff", "is_active", "joined_at")
+    list_display = (
+        "phone_shown",
+        "email",
+        "preferred_language",
+        "is_staff",
+        "is_active",
+        "joined_at",
+    )
     list_filter = ("is_staff", "is_active", "groups", "preferred_language")
     search_fields = ("phone", "email", "profile__real_name")
-    readonly_fields = ("joined_at", "last_login")
+    readonly_fields = ("joined_at", "last_login", "phone_shown")
     inlines = [CustomerProfileInline]
+    actions = ["reset_second_factor"]
     fieldsets = (
         (None, {"fields": ("phone", "password")}),
         (_("Contact and language"), {"fields": ("email", "preferred_language")}),
@@ -50,14 +74,102 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    phone_shown = staticmethod(masked_phone)
+
+    def get_fieldsets(self, request, obj=None):
+        """Only a superuser sees (and edits) the number in the form; other staff see it masked,
+        read-only, and reach the full number only through "Show full number"."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        return tuple(
+            (
+                name,
+                {
+                    **opts,
+                    "fields": tuple("phone_shown" if f == "phone" else f for f in opts["fields"]),
+                },
+            )
+            for name, opts in fieldsets
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["operations"] = reveal_operations(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        reveal = self.admin_site.admin_view(self.reveal_view)
+        return [path("<int:pk>/reveal/", reveal, name="accounts_user_reveal"), *super().get_urls()]
+
+    def reveal_view(self, request, pk: int):
+        """A reason, then the full number on this response only (`services.pii_reveal` checks
+        the permission and writes the audit row); refused with a message otherwise."""
+        customer = get_object_or_404(User, pk=pk)
+        change_url = reverse("admin:accounts_user_change", args=[customer.pk])
+        if not request.user.has_perm(services.REVEAL_PII):
+            messages.error(request, _("You may not see full mobile numbers."))
+            return HttpResponseRedirect(change_url)
+        form = PiiRevealForm(request.POST or None)
+        revealed = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                revealed = services.pii_reveal(
+                    actor=request.user,
+                    user=customer,
+                    field=PiiField.PHONE,
+                    reason=form.cleaned_data["reason"],
+                    now=timezone.now(),
+                )
+            except DomainError as exc:
+                messages.error(request, str(exc))
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Show full number"),
+            "customer": customer,
+            "form": form,
+            "revealed": revealed,
+        }
+        response = TemplateResponse(request, "accounts/admin/pii_reveal.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Reset the second factor (lost phone)"), permissions=["reset"])
+    def reset_second_factor(self, request, queryset):
+        now = timezone.now()
+        for user in queryset.order_by("pk"):
+            services.second_factor_reset(actor=request.user, user=user, now=now)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext(
+                "The second factor of %(count)d user was reset; they enrol again at sign-in.",
+                "The second factor of %(count)d users was reset; they enrol again at sign-in.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    def has_reset_permission(self, request):
+        return request.user.is_superuser
+
 
 @admin.register(CustomerProfile)
 class CustomerProfileAdmin(admin.ModelAdmin):
-    list_display = ("real_name", "user", "province_code", "kyc_status", "national_id_last4")
+    list_display = ("real_name", "user", "province_code", "kyc_status", "national_id_shown")
     list_filter = ("kyc_status", "province_code")
     search_fields = ("real_name", "user__phone", "national_id_last4")
     list_select_related = ("user",)
-    readonly_fields = ("user", "national_id_hash", "national_id_last4", "created_at", "updated_at")
+    readonly_fields = ("user", "national_id_hash", "national_id_shown", "created_at", "updated_at")
+    exclude = ("national_id_last4",)
+
+    national_id_shown = staticmethod(masked_national_id)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["operations"] = reveal_operations(request, obj.user if obj else None)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 @admin.register(LoginEvent)
@@ -139,3 +251,20 @@ class ApiTokenAdmin(ReadOnlyAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+@admin.register(PiiReveal)
+class PiiRevealAdmin(ReadOnlyAdmin):
+    """Who saw which customer's full number, and why (auditors read it)."""
+
+    list_display = ("revealed_at", "actor", "user", "field", "reason")
+    list_filter = ("field",)
+    search_fields = ("actor__phone", "user__phone", "reason")
+    date_hierarchy = "revealed_at"
+    list_select_related = ("actor", "user")
+
+
+@admin.register(SecondFactorReset)
+class SecondFactorResetAdmin(ReadOnlyAdmin):
+    list_display = ("reset_at", "actor", "user", "devices_removed")
+    list_select_related = ("actor", "user")

@@ -6,7 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.phone import normalize_phone, validate_phone
+from accounts.national_id import national_id_masked
+from accounts.phone import normalize_phone, phone_masked, validate_phone
 from accounts.provinces import Province
 
 
@@ -72,7 +73,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self):
-        return self.phone
+        # Masked: every foreign-key display, admin log row, message and log line shows this.
+        return phone_masked(self.phone)
 
     def clean(self):
         super().clean()
@@ -103,7 +105,7 @@ class CustomerProfile(models.Model):
         verbose_name_plural = _("customer profiles")
 
     def __str__(self):
-        return f"{self.real_name} (****{self.national_id_last4})"
+        return f"{self.real_name} ({national_id_masked(self.national_id_last4)})"
 
 
 class LoginEvent(models.Model):
@@ -126,3 +128,49 @@ class LoginEvent(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.occurred_at:%Y-%m-%d %H:%M} from {self.ip_address}"
+
+
+class PiiField(models.TextChoices):
+    PHONE = "PHONE", _("mobile number")
+
+
+class PiiReveal(models.Model):
+    """One staff member saw one customer's full number, and why (written by `pii_reveal`).
+
+    Append-only: rows are written by the service and only read in the admin (auditors)."""
+
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="pii_reveals_made", verbose_name=_("staff")
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="pii_reveals", verbose_name=_("customer")
+    )
+    field = models.CharField(_("field"), max_length=16, choices=PiiField.choices)
+    reason = models.TextField(_("reason"))
+    revealed_at = models.DateTimeField(_("revealed at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("personal data reveal")
+        verbose_name_plural = _("personal data reveals")
+        permissions = [("reveal_pii", _("Can see a customer's full mobile number"))]
+
+    def __str__(self):
+        return f"{self.actor} → {self.user}: {self.field} @ {self.revealed_at:%Y-%m-%d %H:%M}"
+
+
+class SecondFactorReset(models.Model):
+    """A superuser removed a staff member's second factor (written by `second_factor_reset`)."""
+
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="second_factor_resets_made"
+    )
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="second_factor_resets")
+    devices_removed = models.PositiveSmallIntegerField(_("devices removed"))
+    reset_at = models.DateTimeField(_("reset at"))
+
+    class Meta:
+        verbose_name = _("second factor reset")
+        verbose_name_plural = _("second factor resets")
+
+    def __str__(self):
+        return f"{self.actor} reset {self.user} @ {self.reset_at:%Y-%m-%d %H:%M}"

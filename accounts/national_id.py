@@ -41,3 +41,9 @@ def national_id_check_char(body: str) -> str:
 def national_id_hash(normalized: str) -> str:
     key = settings.NATIONAL_ID_HASH_KEY.encode()
     return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()
+
+
+def national_id_masked(last4: str) -> str:
+    """The ID as staff see it: its length with only the stored last four characters,
+    `**************123X` (we never hold more than those four)."""
+    return "*" * 14 + (last4 or "****")

@@ -37,10 +37,21 @@ def validate_phone(value: str) -> None:
         raise ValidationError(INVALID_PHONE_MESSAGE, code="invalid_phone")
 
 
-def mask_phone(e164: str) -> str:
-    """+8613800138000 → 138****8000, for pages and notices."""
-    local = e164.removeprefix("+86")
+def phone_masked(phone: str) -> str:
+    """+8613800138000 → 138****8000: the one way a number is shown to staff, in notices and
+    logs (the full number only through `accounts.services.pii_reveal`)."""
+    local = (phone or "").removeprefix("+86")
+    if len(local) < 8:  # nothing sensible to keep: hide it all
+        return "****"
     return f"{local[:3]}****{local[-4:]}"
+
+
+def phone_search_term(term: str) -> str:
+    """An admin search for a number typed in any accepted form looks for the stored E.164."""
+    try:
+        return normalize_phone(term)
+    except ValidationError:
+        return term
 
 
 def axes_username(request, credentials) -> str:

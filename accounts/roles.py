@@ -134,6 +134,13 @@ ROLE_PERMISSIONS[Role.RISK_MANAGER] += ["risk.view_riskruleversion"]
 _API_TOKENS_REVOKE = ["knox.view_authtoken", "knox.delete_authtoken"]
 for _role in (Role.SUPPORT_AGENT, Role.RISK_OFFICER, Role.RISK_MANAGER):
     ROLE_PERMISSIONS[_role] += _API_TOKENS_REVOKE
+# Personal data (accounts/pii.py): everyone sees numbers masked. The roles that call customers
+# may reveal one number at a time, with a reason that is recorded: support agents (call-backs
+# on a complaint, an undelivered SMS, an appeal) and risk officers (verification calls about
+# suspicious activity, overdue installments). Managers decide on what officers prepared and
+# the auditor reads the reveal records, so neither needs the number itself.
+ROLE_PERMISSIONS[Role.SUPPORT_AGENT] += ["accounts.reveal_pii"]
+ROLE_PERMISSIONS[Role.RISK_OFFICER] += ["accounts.reveal_pii"]
 
 
 def sync_role_permissions() -> None:

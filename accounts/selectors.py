@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
 from accounts.models import User
 
 _CHUNK = 5000  # ids per query: keeps each IN list (and its parameters) a modest size
@@ -16,3 +18,7 @@ def users_by_id(ids: Iterable[int]) -> dict[int, User]:
         chunk = unique[start : start + _CHUNK]
         found.update(User.objects.only("id", "email", "preferred_language", "phone").in_bulk(chunk))
     return found
+
+
+def has_confirmed_second_factor(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()

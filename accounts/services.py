@@ -7,17 +7,30 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken, get_digest_token
 from knox.settings import CONSTANTS
 
-from accounts.models import CustomerProfile, KycStatus, Language, LoginEvent, User
+from accounts.models import (
+    CustomerProfile,
+    KycStatus,
+    Language,
+    LoginEvent,
+    PiiField,
+    PiiReveal,
+    SecondFactorReset,
+    User,
+)
 from accounts.national_id import national_id_hash, normalize_national_id
 from accounts.phone import normalize_phone
 from accounts.roles import user_is_staff
 from core.errors import DomainError
-from core.permissions import permission_require
+from core.permissions import NotPermitted, permission_require
 
 logger = logging.getLogger(__name__)
+
+REVEAL_PII = "accounts.reveal_pii"
+REVEAL_REASON_MIN_LENGTH = 10
 
 
 class AccountsError(DomainError):
@@ -192,3 +205,84 @@ def api_tokens_revoke_by_staff(*, actor: User, tokens, now: datetime) -> int:
         )
     deleted, _by_model = AuthToken.objects.filter(pk__in=[t.pk for t in rows]).delete()
     return deleted
+
+
+class RevealReasonMissing(AccountsError):
+    code = "reveal_reason_missing"
+    default_message = _("Say why you need the full number (at least 10 characters).")
+
+
+@transaction.atomic
+def pii_reveal(*, actor: User, user: User, field: str, reason: str, now: datetime) -> str:
+    """The full value of one customer's personal field, recorded with who asked and why.
+
+    Refused (`NotPermitted`) without `accounts.reveal_pii`; the audit row is written in the
+    same transaction as the read, so no one sees a number without a row saying so."""
+    permission_require(actor, REVEAL_PII)
+    reason = (reason or "").strip()
+    if len(reason) < REVEAL_REASON_MIN_LENGTH:
+        raise RevealReasonMissing()
+    if field != PiiField.PHONE:
+        raise AccountsError(_("This field cannot be revealed."))
+    PiiReveal.objects.create(actor=actor, user=user, field=field, reason=reason, revealed_at=now)
+    return User.objects.values_list("phone", flat=True).get(pk=user.pk)
+
+
+@transaction.atomic
+def second_factor_reset(*, actor: User, user: User, now: datetime) -> SecondFactorReset:
+    """Remove every TOTP device of `user` (lost phone): they enrol again at their next sign-in.
+    Superusers only; audited."""
+    if actor is None or not actor.is_active or not actor.is_superuser:
+        raise NotPermitted()
+    removed, _by_model = TOTPDevice.objects.filter(user=user).delete()
+    return SecondFactorReset.objects.create(
+        actor=actor, user=user, devices_removed=removed, reset_at=now
+    )
+
+
+# --- staff second factor (TOTP) ---------------------------------------------------------------
+
+
+class SecondFactorError(AccountsError):
+    code = "second_factor_error"
+
+
+class SecondFactorCodeWrong(SecondFactorError):
+    code = "second_factor_code_wrong"
+    default_message = _("This code is not right (or was already used). Try the current one.")
+
+
+class SecondFactorAlreadyEnrolled(SecondFactorError):
+    code = "second_factor_enrolled"
+    default_message = _(
+        "You already have a second factor. A superuser can reset it if you lost it."
+    )
+
+
+def second_factor_enrolment(*, user: User) -> TOTPDevice:
+    """The unconfirmed TOTP device `user` is enrolling (made once, kept until confirmed), so
+    reloading the page shows the same secret. Refused once a device is confirmed."""
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise SecondFactorAlreadyEnrolled()
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    return device or TOTPDevice.objects.create(user=user, name="admin", confirmed=False)
+
+
+@transaction.atomic
+def second_factor_enrol_confirm(*, user: User, token: str) -> TOTPDevice:
+    """The first code from the authenticator app confirms the device."""
+    device = second_factor_enrolment(user=user)
+    if not device.verify_token(token.strip()):
+        raise SecondFactorCodeWrong()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return device
+
+
+def second_factor_check(*, user: User, token: str) -> TOTPDevice:
+    """The confirmed device the code belongs to (django-otp throttles repeated failures)."""
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk"):
+        if device.verify_token(token.strip()):
+            return device
+    raise SecondFactorCodeWrong()

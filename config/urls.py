@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from core.admin import admin_search, token_search_everywhere
 from credit.views import account_overview
 
 portal_patterns = (
@@ -10,9 +11,12 @@ portal_patterns = (
     "portal",
 )
 
+token_search_everywhere(admin.site)
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("admin/search/", admin.site.admin_view(admin_search), name="admin-search"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),

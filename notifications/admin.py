@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.pii import masked_phone
 from core.admin import ReadOnlyAdmin
 from notifications import services
 from notifications.models import (
@@ -88,5 +89,10 @@ class NotificationPreferenceAdmin(ReadOnlyAdmin):
 
 @admin.register(SandboxSms)
 class SandboxSmsAdmin(ReadOnlyAdmin):
-    list_display = ["message_id", "phone", "text", "segments", "calls", "created_at"]
+    list_display = ["message_id", "to", "text", "segments", "calls", "created_at"]
     search_fields = ["phone", "idempotency_key", "message_id"]
+    exclude = ["phone"]
+    readonly_fields = ["to"]
+
+    # Our SMS texts carry no phone number (risk notices mask the ones they mention).
+    to = staticmethod(masked_phone)

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.phone import phone_masked
 from core.events import EventType
 
 
@@ -193,4 +194,4 @@ class SandboxSms(models.Model):
         verbose_name_plural = _("sandbox SMS")
 
     def __str__(self):
-        return f"{self.message_id} → {self.phone}"
+        return f"{self.message_id} → {phone_masked(self.phone)}"

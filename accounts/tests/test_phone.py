@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from accounts.models import User
-from accounts.phone import mask_phone, normalize_phone
+from accounts.phone import normalize_phone, phone_masked
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_numbers_that_are_not_mainland_mobiles_are_refused_with_a_clear_message(
 
 
 def test_masked_number_shows_only_prefix_and_last_four():
-    assert mask_phone("+8613800138000") == "138****8000"
+    assert phone_masked("+8613800138000") == "138****8000"
 
 
 @pytest.mark.django_db

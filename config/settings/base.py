@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_fsm_log",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "credit",
     "credit.servicing",
@@ -53,10 +55,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks a request whose session passed the second factor (`request.user.is_verified()`).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
     "accounts.middleware.DeviceIdMiddleware",
+    "accounts.middleware.AdminSecondFactorMiddleware",
     # Axes must be last: it turns a locked-out login into a clear page, not a 500.
     "axes.middleware.AxesMiddleware",
 ]
@@ -119,6 +124,12 @@ NATIONAL_ID_HASH_KEY = env("NATIONAL_ID_HASH_KEY", default=SECRET_KEY)
 TRUST_X_FORWARDED_FOR = env.bool("TRUST_X_FORWARDED_FOR", default=False)
 
 # django-axes: 5 failures lock the phone number for 15 minutes.
+# Staff need a TOTP code (django-otp) on top of the password for every admin page.
+ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=False)
+OTP_TOTP_ISSUER = "Creditline"
+# The device admin (auditors read every model) never shows a key or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 # A number is locked after 5 failures; so is an address trying many numbers.

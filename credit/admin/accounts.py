@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.models import StateLog
 
+from accounts.pii import reveal_operations
 from core.admin import ReadOnlyAdmin
 from core.errors import DomainError
 from core.reasons import reason_texts
@@ -322,5 +323,5 @@ class CreditAccountAdmin(ReadOnlyAdmin):
             (f"{reverse('admin:credit_creditaccount_operation', args=[op])}?ids={obj.pk}", title)
             for op, (_form, permission, title) in OPERATIONS.items()
             if obj is not None and request.user.has_perm(permission)
-        ]
+        ] + reveal_operations(request, obj.customer if obj else None)
         return super().render_change_form(request, context, add, change, form_url, obj)

@@ -45,7 +45,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
-from accounts.phone import mask_phone, normalize_phone
+from accounts.phone import normalize_phone, phone_masked
 from accounts.roles import sql_staff_user_ids, staff_user_q
 from core.permissions import permission_require
 from credit.models import AccountStatus, CreditAccount, FreezeReason, ReversalSource
@@ -233,8 +233,8 @@ def phone_change_findings(rule: RiskRule, now: datetime) -> list[Finding]:
                     "window_days": round(rule.window_minutes / 1440, 1),
                     "changes": [
                         {
-                            "from": mask_phone(c.old_phone),
-                            "to": mask_phone(c.new_phone),
+                            "from": phone_masked(c.old_phone),
+                            "to": phone_masked(c.new_phone),
                             "at": c.changed_at.isoformat(),
                         }
                         for c in items

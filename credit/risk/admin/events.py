@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.phone import phone_masked
 from core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from core.errors import DomainError
 from credit.risk import rules as rule_services
@@ -166,9 +167,19 @@ class RiskFlagAdmin(ReadOnlyAdmin):
 
 @admin.register(PhoneChange)
 class PhoneChangeAdmin(ReadOnlyAdmin):
-    list_display = ("user", "old_phone", "new_phone", "changed_at", "actor")
+    list_display = ("user", "old_number", "new_number", "changed_at", "actor")
     list_select_related = ("user", "actor")
     search_fields = ("old_phone", "new_phone")
+    fields = ("user", "old_number", "new_number", "changed_at", "actor")
+    readonly_fields = fields
+
+    @admin.display(description=_("old number"), ordering="old_phone")
+    def old_number(self, change):
+        return phone_masked(change.old_phone)
+
+    @admin.display(description=_("new number"), ordering="new_phone")
+    def new_number(self, change):
+        return phone_masked(change.new_phone)
 
 
 @admin.register(VerificationChallenge)

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.phone import phone_masked
 from credit.models import CreditAccount
 
 User = settings.AUTH_USER_MODEL
@@ -141,4 +142,4 @@ class PhoneChange(models.Model):
         indexes = [models.Index(fields=["user", "changed_at"], name="phonechange_user_time")]
 
     def __str__(self):
-        return f"{self.user_id}: {self.old_phone} → {self.new_phone}"
+        return f"{self.user_id}: {phone_masked(self.old_phone)} → {phone_masked(self.new_phone)}"
