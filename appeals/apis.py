@@ -8,8 +8,7 @@ so another customer's appeal or file is a 404 with code `not_found`. Domain refu
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 from appeals import selectors, services
 from appeals.kinds import kind_names
 from appeals.views import attachment_response
+from credit.apis.auth import ApiLanguage
 
 # --- input ----------------------------------------------------------------------------------
 
@@ -120,16 +120,14 @@ def _detail(request, pk):
     return selectors.appeal_for_customer(customer=request.user, pk=pk)
 
 
-class AppealListCreateApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+class AppealListCreateApi(ApiLanguage, generics.ListAPIView):
+    """GET: my appeals, newest first, paginated like every API list; POST: submit one."""
 
-    @extend_schema(responses=AppealSummaryOutput(many=True))
-    def get(self, request):
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(
-            selectors.appeals_for_customer(customer=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(AppealSummaryOutput(page, many=True).data)
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    serializer_class = AppealSummaryOutput
+
+    def get_queryset(self):
+        return selectors.appeals_for_customer(customer=self.request.user)
 
     @extend_schema(request=AppealCreateInput, responses={201: AppealDetailOutput})
     def post(self, request):
@@ -149,13 +147,13 @@ class AppealListCreateApi(APIView):
         )
 
 
-class AppealDetailApi(APIView):
+class AppealDetailApi(ApiLanguage, APIView):
     @extend_schema(responses=AppealDetailOutput)
     def get(self, request, pk):
         return Response(AppealDetailOutput(_detail(request, pk)).data)
 
 
-class AppealAnswerApi(APIView):
+class AppealAnswerApi(ApiLanguage, APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=AnswerInput, responses=AppealDetailOutput)
@@ -173,7 +171,7 @@ class AppealAnswerApi(APIView):
         return Response(AppealDetailOutput(_detail(request, pk)).data)
 
 
-class AppealMessageApi(APIView):
+class AppealMessageApi(ApiLanguage, APIView):
     @extend_schema(request=MessageInput, responses={201: TimelineEntryOutput})
     def post(self, request, pk):
         appeal = _detail(request, pk)
@@ -191,7 +189,7 @@ class AppealMessageApi(APIView):
         )
 
 
-class AppealWithdrawApi(APIView):
+class AppealWithdrawApi(ApiLanguage, APIView):
     @extend_schema(request=None, responses=AppealDetailOutput)
     def post(self, request, pk):
         appeal = _detail(request, pk)
@@ -199,7 +197,7 @@ class AppealWithdrawApi(APIView):
         return Response(AppealDetailOutput(_detail(request, pk)).data)
 
 
-class AppealAttachmentApi(APIView):
+class AppealAttachmentApi(ApiLanguage, APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request, pk, attachment_pk):
         attachment = selectors.attachment_for_download(

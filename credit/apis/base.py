@@ -12,10 +12,10 @@ from rest_framework.views import APIView
 
 from core.errors import DomainError
 from credit.apis.auth import (
+    ApiLanguage,
     IsCustomer,
     IsMerchant,
     MerchantApiKeyAuthentication,
-    activate_customer_language,
 )
 from credit.models import CreditAccount
 from credit.selectors import account_for_customer
@@ -33,7 +33,8 @@ class DecimalJSONParser(parsers.JSONParser):
                 parse_constant=_refuse_constant,
             )
         except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            # config/api_errors.py answers every ParseError with one translated message.
+            raise ParseError() from exc
 
 
 def _refuse_constant(name):
@@ -69,16 +70,12 @@ class NoCreditAccount(DomainError):
     default_message = _("You do not have a credit line yet.")
 
 
-class CustomerScoped:
+class CustomerScoped(ApiLanguage):
     """A customer acting on their own account only; other customers' rows are 404."""
 
     permission_classes = [IsCustomer]
     parser_classes = PARSERS
     renderer_classes = RENDERERS
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        activate_customer_language(request)
 
     def get_account(self) -> CreditAccount:
         if not hasattr(self, "_account"):
@@ -97,7 +94,7 @@ class CustomerAPIView(CustomerScoped, APIView):
     pass
 
 
-class MerchantAPIView(APIView):
+class MerchantAPIView(ApiLanguage, APIView):
     authentication_classes = [MerchantApiKeyAuthentication]
     permission_classes = [IsMerchant]
     parser_classes = PARSERS
