@@ -10,6 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+from core.throttles import KEY_PREFIX as THROTTLE_KEY_PREFIX
 
 ROOT = Path(__file__).resolve().parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -24,6 +29,24 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def shanghai(*args) -> datetime:
     """A fixed instant in Asia/Shanghai, for tests that inject `now`."""
     return datetime(*args, tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def throttle_history_cleared():
+    """Every test starts under every rate limit (core/throttles.py): the throttle keys of this
+    checkout's cache prefix are deleted — only those, never the rest of the shared Redis."""
+    backend = caches["default"]
+    try:
+        if isinstance(backend, RedisCache):
+            client = backend._cache.get_client(write=True)
+            pattern = backend.make_key(THROTTLE_KEY_PREFIX) + "*"
+            keys = list(client.scan_iter(match=pattern, count=1000))
+            if keys:
+                client.delete(*keys)
+        else:
+            backend.clear()  # a process-local cache (CACHE_URL=locmemcache://)
+    except (RedisError, OSError):
+        pass  # no cache, no throttling (core/throttles.py)
 
 
 @pytest.fixture

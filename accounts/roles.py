@@ -128,6 +128,13 @@ ROLE_PERMISSIONS[Role.RISK_MANAGER] += [*_APPROVALS_STAFF, "credit.exceed_policy
 ROLE_PERMISSIONS[Role.RISK_OFFICER] += ["risk.view_riskruleversion"]
 ROLE_PERMISSIONS[Role.RISK_MANAGER] += ["risk.view_riskruleversion"]
 
+# Customer API tokens (knox): the roles that answer "I lost my phone" see the tokens' prefixes
+# and revoke them (accounts/admin.py); the auditor sees the prefixes (every view_*). Nobody
+# adds or changes a token here, and no role ever sees a token or its digest.
+_API_TOKENS_REVOKE = ["knox.view_authtoken", "knox.delete_authtoken"]
+for _role in (Role.SUPPORT_AGENT, Role.RISK_OFFICER, Role.RISK_MANAGER):
+    ROLE_PERMISSIONS[_role] += _API_TOKENS_REVOKE
+
 
 def sync_role_permissions() -> None:
     for role in Role:
@@ -166,6 +173,13 @@ def staff_user_q(prefix: str = "") -> models.Q:
         | models.Q(**{f"{prefix}is_superuser": True})
         | models.Q(**{f"{prefix}groups__name__in": Role.values})
     )
+
+
+def user_is_staff(user) -> bool:
+    """Whether this one user is staff (as `staff_user_q`): never acts as a customer."""
+    if user.is_staff or user.is_superuser:
+        return True
+    return user.groups.filter(name__in=Role.values).exists()
 
 
 def sql_staff_user_ids() -> str:

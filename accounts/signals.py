@@ -1,5 +1,4 @@
 from django.apps import apps
-from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
@@ -7,16 +6,7 @@ from django.utils import timezone
 
 from accounts.roles import sync_role_permissions
 from accounts.services import login_event_record
-
-
-def client_ip(request) -> str | None:
-    # X-Forwarded-For is client-controlled; trust it only behind our own load balancer,
-    # or anyone could dodge (or frame others with) the shared-IP risk rule.
-    if settings.TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip()
-        if forwarded:
-            return forwarded
-    return request.META.get("REMOTE_ADDR") or None
+from core.http import client_ip
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.record_login")

@@ -10,12 +10,26 @@ from django.views.decorators.http import require_POST
 from accounts.forms import PhoneLoginForm
 from accounts.models import Language
 from accounts.services import user_language_set
+from core.throttles import LoginIpThrottle, retry_after, throttled_message
 
 
 class LoginView(auth_views.LoginView):
     form_class = PhoneLoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # Per address (core/throttles.py), before any password is checked or counted by axes.
+        throttle = LoginIpThrottle()
+        if not throttle.allow_request(request, self):
+            wait = throttle.wait()
+            context = self.get_context_data(
+                form=self.get_form_class()(request), throttled=throttled_message(wait)
+            )
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(retry_after(wait))
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

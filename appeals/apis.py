@@ -7,7 +7,7 @@ so another customer's appeal or file is a 404 with code `not_found`. Domain refu
 
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from appeals import selectors, services
 from appeals.kinds import kind_names
 from appeals.views import attachment_response
+from core.throttles import AppealCreateThrottle
 from credit.apis.auth import ApiLanguage
 
 # --- input ----------------------------------------------------------------------------------
@@ -124,12 +125,19 @@ class AppealListCreateApi(ApiLanguage, generics.ListAPIView):
     """GET: my appeals, newest first, paginated like every API list; POST: submit one."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [AppealCreateThrottle]  # counts the POSTs only
     serializer_class = AppealSummaryOutput
 
     def get_queryset(self):
         return selectors.appeals_for_customer(customer=self.request.user)
 
-    @extend_schema(request=AppealCreateInput, responses={201: AppealDetailOutput})
+    @extend_schema(
+        request=AppealCreateInput,
+        responses={
+            201: AppealDetailOutput,
+            429: OpenApiResponse(description="`throttled`: too many; see `Retry-After`."),
+        },
+    )
     def post(self, request):
         serializer = AppealCreateInput(data=_with_files(request))
         serializer.is_valid(raise_exception=True)

@@ -1,7 +1,9 @@
 """Attachment checks and private storage.
 
 A file is accepted by what it *is*, read from its first bytes, never by its name or the
-browser's declared type: a renamed executable is refused. Accepted files are stored under the
+browser's declared type: a renamed executable is refused. Its name follows what it is too:
+the customer's stem is kept for display, the extension is that of the detected type
+(`poly.html` holding a PDF is kept and downloaded as `poly.pdf`). Accepted files are stored under the
 default storage (settings.STORAGES["default"], outside any served path) with random names, and
 are only ever read back through `attachment_open`, which the download views call after
 checking who is asking.
@@ -18,7 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from appeals.errors import AttachmentTooLarge, AttachmentTypeRefused, TooManyAttachments
-from appeals.models import AttachmentKind
+from appeals.models import ATTACHMENT_EXTENSIONS, AttachmentKind
+
+NAME_MAX = 150  # AppealAttachment.original_name
+# Extensions that name a type as well as ATTACHMENT_EXTENSIONS' own (kept as the customer wrote).
+SAME_TYPE_EXTENSIONS = {AttachmentKind.JPEG: {".jpeg", ".jpe"}}
 
 # Leading bytes of each accepted format. JPEG: SOI + the next marker; PNG: its 8-byte header.
 SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -50,6 +56,17 @@ def safe_display_name(name: str) -> str:
     base = os.path.basename((name or "").replace("\\", "/"))
     cleaned = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
     return (cleaned or "file")[:150]
+
+
+def name_for_kind(name: str, kind: str) -> str:
+    """The display name with the extension of the detected type: the customer's stem, then
+    `.pdf` / `.jpg` / `.png` (an extension already naming that type is kept, any other is
+    replaced). The one rule for the stored name and the download's filename."""
+    stem, extension = os.path.splitext(name)
+    expected = ATTACHMENT_EXTENSIONS[kind]
+    if extension.lower() not in {expected, *SAME_TYPE_EXTENSIONS.get(kind, ())}:
+        stem, extension = stem or "file", expected
+    return stem[: NAME_MAX - len(extension)] + extension
 
 
 def attachments_check(files, *, already: int) -> list[CheckedFile]:
@@ -92,7 +109,7 @@ def attachments_check(files, *, already: int) -> list[CheckedFile]:
                 content_type=kind,
                 size=size,
                 sha256=digest.hexdigest(),
-                original_name=name,
+                original_name=name_for_kind(name, kind),
             )
         )
     return checked

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from appeals import selectors, services
+from appeals.attachments import name_for_kind
 from appeals.errors import AppealError, AppealNotFound
 from appeals.forms import AnswerForm, AppealForm, MessageForm
 from appeals.kinds import KINDS, target_resolve
@@ -191,7 +192,8 @@ def attachment_response(attachment) -> FileResponse:
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
-        filename=attachment.original_name,
+        # Files kept before names followed their type (`poly.html`) download right too.
+        filename=name_for_kind(attachment.original_name, attachment.content_type),
         content_type=attachment.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

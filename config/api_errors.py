@@ -7,7 +7,8 @@ Every `/api/` answer that is not a success is JSON `{code, detail}` (plus `error
 - DRF's refusals: `invalid_input` (validation), `parse_error` (a body that cannot be read:
   one translated message, never the parser's internals), `not_authenticated`,
   `authentication_failed`, `permission_denied`, `not_found`, `method_not_allowed`,
-  `not_acceptable`, `unsupported_media_type`, `throttled`;
+  `not_acceptable`, `unsupported_media_type`, `throttled` (a rate limit, core/throttles.py:
+  429 with `Retry-After`);
 - unknown `/api/` paths: 404 `not_found` (`handler404`);
 - the database or the broker unreachable, wherever it is noticed (a view, a middleware):
   503 `service_unavailable` with `Retry-After` (`handler500` looks at the exception it is
@@ -32,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+from core.throttles import throttled_message
 from credit.apis.auth import api_language
 
 API_PREFIX = "/api/"
@@ -52,6 +54,7 @@ def exception_handler(exc, context):
         return Response(
             {"code": exc.code, "detail": str(exc.message), **exc.extra},
             status=exc.http_status,
+            headers={"Retry-After": str(exc.retry_after)} if exc.retry_after else None,
         )
     if isinstance(exc, UNAVAILABLE):
         return Response(
@@ -72,6 +75,9 @@ def exception_handler(exc, context):
         response.data = {"code": "parse_error", "detail": _parse_error_message()}
     elif isinstance(exc, Http404 | exceptions.NotFound):
         response.data = {"code": "not_found", "detail": str(exceptions.NotFound.default_detail)}
+    elif isinstance(exc, exceptions.Throttled):
+        # DRF has set Retry-After; the message is ours, in the request's language.
+        response.data = {"code": "throttled", "detail": throttled_message(exc.wait)}
     elif isinstance(exc, exceptions.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         response.data = {"code": code, "detail": str(exc.detail)}

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
     path("appeals/", include("appeals.urls")),
+    path("api/v1/auth/", include("accounts.api_urls")),
     path("api/v1/appeals/", include("appeals.api_urls")),
     path("api/v1/", include("credit.apis.urls")),
     path("credit/", include("credit.urls")),

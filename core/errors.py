@@ -7,6 +7,8 @@ class DomainError(Exception):
     code = "domain_error"
     http_status = 400
     default_message = ""
+    # Seconds after which trying again may succeed; the API sends it as `Retry-After`.
+    retry_after: int | None = None
 
     def __init__(self, message=None, **extra):
         self.message = message if message is not None else self.default_message

@@ -50,6 +50,7 @@ from credit.services import (
     repayment_apply,
 )
 from credit.services.fees import fee_schedule_active
+from credit.services.idempotency import PORTAL_PREFIX
 from credit.servicing.selectors import accelerations_active
 
 UPCOMING_SHOWN = 6
@@ -133,7 +134,7 @@ def plan_payoff_submit(request, pk):
     try:
         repayment = plan_payoff(
             plan=plan,
-            idempotency_key=f"portal:{form.cleaned_data['idempotency_key']}",
+            idempotency_key=f"{PORTAL_PREFIX}{form.cleaned_data['idempotency_key']}",
             now=timezone.now(),
             actor=request.user,
         )
@@ -164,7 +165,7 @@ def repay(request):
             repayment = repayment_apply(
                 account=account,
                 amount=form.cleaned_data["amount"],
-                idempotency_key=f"portal:{form.cleaned_data['idempotency_key']}",
+                idempotency_key=f"{PORTAL_PREFIX}{form.cleaned_data['idempotency_key']}",
                 now=timezone.now(),
                 actor=request.user,
             )
@@ -216,7 +217,7 @@ def checkout(request):
                     merchant=data["merchant"],
                     amount=data["amount"],
                     term=data["term"],
-                    idempotency_key=f"portal:{data['idempotency_key']}",
+                    idempotency_key=f"{PORTAL_PREFIX}{data['idempotency_key']}",
                     now=timezone.now(),
                     description=data["item"],
                 )

@@ -1,9 +1,9 @@
 """End to end: a real gunicorn (production settings) on its own PostgreSQL database.
 
 The database `settings.E2E_DATABASE` (`creditline_e2e_<checkout tag>`) is rebuilt from empty
-and migrated; the demo data is seeded through the services in a subprocess; then customers and
-the demo merchant work over HTTP — purchases (by payment code and from the customer app), an
-idempotent replay, repayments, a refund, an early payoff, a limit cut that sends an account
+and migrated; the demo data is seeded through the services in a subprocess; then customers
+(each signing in for an API token with phone + password) and the demo merchant work over
+HTTP — purchases (by payment code and from the customer app), an idempotent replay, repayments, a refund, an early payoff, a limit cut that sends an account
 NEGATIVE and repayments that restore it, and a burst of simultaneous purchases. Finally
 `manage.py check_ledger` must exit 0 on that database. The database is left in place:
 `.ci/run` runs check_ledger on it again after the whole suite.
@@ -26,13 +26,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from django.conf import settings
 
+from accounts.demo import DEMO_PASSWORD
+from core.throttles import KEY_PREFIX as THROTTLE_KEY_PREFIX
 from credit.demo import DEMO_MERCHANT_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 # Named after the checkout (config/settings/test.py); .ci/run checks this one.
 E2E_DB = settings.E2E_DATABASE
+# The server's cache keys (rate limits) live apart from any other run's on the shared Redis.
+E2E_CACHE_PREFIX = E2E_DB
 D = Decimal
 
 
@@ -56,6 +61,7 @@ def _env(database_url: str) -> dict:
         # Notices are queued on this test run's own broker and Redis database; no worker runs.
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "REDIS_URL": settings.CELERY_BROKER_URL,
+        "CACHE_KEY_PREFIX": E2E_CACHE_PREFIX,
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -96,9 +102,18 @@ def _reset_database() -> None:
         conn.execute("CREATE SCHEMA public")
 
 
+def _throttle_history_clear() -> None:
+    """The rate limits start afresh, as the database does (only this run's keys)."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    keys = list(client.scan_iter(match=f"{E2E_CACHE_PREFIX}:*:{THROTTLE_KEY_PREFIX}*"))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(scope="module")
 def e2e_env():
     _reset_database()
+    _throttle_history_clear()
     env = _env(_server_url(E2E_DB))
     migrated = manage(env, "migrate", "--noinput")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
@@ -192,7 +207,6 @@ SEED = """
 import json
 from decimal import Decimal
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from accounts import demo as accounts_demo
 from accounts.demo import customer_ensure
 from credit import demo
@@ -202,19 +216,18 @@ from credit.services import account_open
 now = timezone.now()
 accounts_demo.seed(now=now)
 logins = demo.seed(now=now)
-tokens = {}
+phones = {}
 for login in logins:
     if login.role.startswith("Customer"):
-        user = CreditAccount.objects.get(customer__phone="+86" + login.phone).customer
-        tokens[login.role] = Token.objects.get_or_create(user=user)[0].key
+        phones[login.role] = login.phone
 # Two fresh customers for the limit cut and the burst.
 for phone, name, limit in (("13600000191", "E2E 切额", "3000.00"), ("13600000192", "E2E 并发", "500.00")):
     user = customer_ensure(phone=phone, real_name=name, now=now)
     if not CreditAccount.objects.filter(customer=user).exists():
         account_open(customer=user, base_limit=Decimal(limit), now=now)
-    tokens[phone] = Token.objects.get_or_create(user=user)[0].key
+    phones[phone] = phone
 merchant = Merchant.objects.get(api_key_prefix=demo.DEMO_MERCHANT_PREFIX)
-print(json.dumps({"tokens": tokens, "merchant_id": merchant.pk}))
+print(json.dumps({"phones": phones, "merchant_id": merchant.pk}))
 """
 
 CUT = """
@@ -239,7 +252,12 @@ print(json.dumps({"limit_change": change.pk}))
 
 def test_a_customer_journey_over_http_leaves_a_ledger_that_check_ledger_accepts(e2e_env, server):
     seeded = shell(e2e_env, SEED)
-    tokens, merchant_id = seeded["tokens"], seeded["merchant_id"]
+    merchant_id = seeded["merchant_id"]
+    # Each customer app signs in over HTTP: phone + password → a token shown once.
+    tokens = {
+        who: token_get(server, seeded["phones"][who])
+        for who in ("Customer (ACTIVE)", "13600000191", "13600000192")
+    }
     alice = Api(server, f"Token {tokens['Customer (ACTIVE)']}")
     shop = Api(server, f"Api-Key {DEMO_MERCHANT_KEY}")
 
@@ -335,6 +353,15 @@ def test_a_customer_journey_over_http_leaves_a_ledger_that_check_ledger_accepts(
     checked = manage(e2e_env, "check_ledger")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "Ledger OK" in checked.stdout
+
+
+def token_get(server: str, phone: str) -> str:
+    status, body = Api(server, "").post(
+        "/api/v1/auth/token/",
+        {"phone": phone, "password": DEMO_PASSWORD, "device_name": "e2e"},
+    )
+    assert status == 201, body
+    return body["token"]
 
 
 def _status(account: dict) -> str:

@@ -101,3 +101,27 @@ def test_the_language_switch_changes_the_page_and_is_kept_for_the_user(client):
     assert "My account" in client.get(reverse("portal:home")).content.decode()
     client.post(reverse("accounts:language"), {"language": "zh-hans", "next": "/"})
     assert "我的账户" in client.get(reverse("portal:home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_one_address_trying_many_numbers_is_stopped_with_429(client, settings):
+    settings.THROTTLE_LOGIN_PER_IP = "3/minute"
+    user = customer(user__phone="+8613800138000")
+    for n in range(3):  # a different number each time: axes locks none of them
+        response = client.post(LOGIN, {"username": f"1390000000{n}", "password": "x"})
+        assert response.status_code == 200
+
+    refused = client.post(
+        LOGIN, {"username": "13800138000", "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert "Too many requests. Try again in" in refused.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get(LOGIN).status_code == 200
+    other = client.post(
+        LOGIN, {"username": "13800138000", "password": PASSWORD}, REMOTE_ADDR="10.0.0.7"
+    )
+    assert other.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)

@@ -25,6 +25,7 @@ from credit.models import AccountStatus
 from credit.money import ZERO, quantize, yuan
 from credit.risk.selectors import policy_limit_bounds
 from credit.services import account_unfreeze
+from credit.services.amounts import MONEY_FIELD_BOUNDS
 from credit.services.restore import limit_restore_exactly
 
 RESTORABLE_STATUSES = (AccountStatus.FROZEN, AccountStatus.NEGATIVE, AccountStatus.RESTORED)
@@ -40,9 +41,8 @@ class RestorationAppeal(AccountKind):
         "restore_to": forms.DecimalField(
             label=gettext_lazy("Restore the base limit to (¥)"),
             required=False,
-            max_digits=14,
-            decimal_places=2,
             min_value=0,
+            **MONEY_FIELD_BOUNDS,
             help_text=gettext_lazy(
                 "Restoration only. This exact base limit, usable at once (it may be lower than "
                 "before the incident: the customer is told the appeal is partly approved). "

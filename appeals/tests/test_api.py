@@ -1,7 +1,7 @@
 """The customer API under /api/v1/appeals/: the portal's operations, errors with stable codes."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from appeals import services
@@ -27,8 +27,8 @@ BASE = "/api/v1/appeals/"
 
 def api_for(user) -> APIClient:
     client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, raw = AuthToken.objects.create(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
     return client
 
 

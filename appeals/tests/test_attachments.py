@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.urls import reverse
 
 from appeals import services
 from appeals.errors import AttachmentTooLarge, AttachmentTypeRefused, TooManyAttachments
@@ -175,3 +176,45 @@ def test_the_limits_are_settings(settings):
 def test_the_display_name_loses_paths_and_control_characters():
     appeal = restoration([pdf("../../etc/passwd\x00\n.pdf")])
     assert appeal.attachments.get().original_name == "passwd.pdf"
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        (lambda: pdf("poly.html"), "poly.pdf"),
+        (lambda: pdf("report"), "report.pdf"),
+        (lambda: pdf("scan.PDF"), "scan.PDF"),
+        (lambda: png("photo.jpg"), "photo.png"),
+        (lambda: jpeg("photo.jpeg"), "photo.jpeg"),
+        (lambda: jpeg("page.svg"), "page.jpg"),
+        (lambda: pdf("x" * 200 + ".html"), "x" * 146 + ".pdf"),
+    ],
+)
+def test_the_kept_name_takes_the_extension_of_what_the_file_is(private_storage, sent, kept):
+    appeal = restoration([sent()])
+    attachment = appeal.attachments.get()
+    assert attachment.original_name == kept
+    assert attachment.file.name.endswith(attachment.extension)
+
+
+def test_a_pdf_named_html_is_downloaded_as_a_pdf_never_as_html(private_storage, client):
+    appeal = restoration([pdf("poly.html")])
+    attachment = appeal.attachments.get()
+    client.force_login(appeal.customer)
+    response = client.get(reverse("appeals:attachment", args=[appeal.pk, attachment.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="poly.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "html" not in response["Content-Disposition"]
+
+
+def test_a_file_kept_before_the_rule_still_downloads_under_its_types_extension(
+    private_storage, client
+):
+    appeal = restoration([pdf("old.pdf")])
+    attachment = appeal.attachments.get()
+    AppealAttachment.objects.filter(pk=attachment.pk).update(original_name="old.html")
+    client.force_login(appeal.customer)
+    response = client.get(reverse("appeals:attachment", args=[appeal.pk, attachment.pk]))
+    assert response["Content-Disposition"] == 'attachment; filename="old.pdf"'

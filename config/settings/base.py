@@ -3,6 +3,7 @@
 See docs/configuration.md for the table of variables.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +30,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    # Customer API tokens: stored as digests, shown once, expiring (accounts/apis.py).
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
@@ -163,6 +165,8 @@ CACHES = {
 # sets when Redis does not answer), `dummycache://`, `redis://host:port/db`.
 if env("CACHE_URL", default=""):
     CACHES = {"default": env.cache("CACHE_URL")}
+# Keeps two deployments (or test runs) sharing one Redis apart: rate-limit counts included.
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -205,7 +209,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # --- DRF ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.CustomerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -217,6 +221,23 @@ REST_FRAMEWORK = {
 }
 # Largest page any API list answers; a larger `?limit=` is clamped to it.
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
+# Customer API tokens (django-rest-knox): `Authorization: Token <token>`; the database keeps
+# a SHA-512 digest and the first 15 characters; a token ends API_TOKEN_TTL_DAYS after issue.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+# Rate limits (core/throttles.py), "<requests>/<second|minute|hour|day>", counted in the
+# default cache (Redis); over the limit: 429 with Retry-After. With the cache down, no limit.
+THROTTLE_TOKEN_PER_IP = env("THROTTLE_TOKEN_PER_IP", default="30/hour")
+THROTTLE_TOKEN_PER_PHONE = env("THROTTLE_TOKEN_PER_PHONE", default="10/hour")
+THROTTLE_LOGIN_PER_IP = env("THROTTLE_LOGIN_PER_IP", default="30/hour")
+THROTTLE_PAYMENT_CODES = env("THROTTLE_PAYMENT_CODES", default="10/minute")
+THROTTLE_REPAYMENTS = env("THROTTLE_REPAYMENTS", default="10/minute")
+THROTTLE_APPEALS = env("THROTTLE_APPEALS", default="10/hour")
+THROTTLE_FAILED_API_KEYS = env("THROTTLE_FAILED_API_KEYS", default="20/hour")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Credit line API",
     "DESCRIPTION": "Customer and merchant API of the consumer credit-line platform.",
@@ -250,6 +271,11 @@ LOGGING = {
 
 # --- Credit -------------------------------------------------------------------------------
 CREDIT_SINGLE_PURCHASE_MAX = env("CREDIT_SINGLE_PURCHASE_MAX", default="50000.00")
+# A repayment may exceed what is owed now by at most this (CNY); the excess becomes credit
+# balance. Small, so the credit line never turns into a deposit account.
+CREDIT_PREPAYMENT_ALLOWANCE = env(
+    "CREDIT_PREPAYMENT_ALLOWANCE", cast=Decimal, default=Decimal("1000.00")
+)
 # The legal cap on every charge, annualised (installment fees as IRR, penalty and revolving
 # daily rates × 365). Set by deployment, not by whoever activates a fee schedule.
 CREDIT_ANNUAL_RATE_CAP = env("CREDIT_ANNUAL_RATE_CAP", cast=Decimal, default=Decimal("0.24"))

@@ -28,6 +28,7 @@ from credit.services import (
     wrong_freeze,
     wrong_probation,
 )
+from credit.services.amounts import MONEY_FIELD_BOUNDS
 from credit.services.approvals import approval_sent_message
 from credit.services.errors import NothingToReverse
 from credit.services.permissions import REVERSE_DECISION
@@ -89,7 +90,7 @@ class UnfreezeForm(forms.Form):
 
 class SetLimitForm(forms.Form):
     new_base_limit = forms.DecimalField(
-        label=_("New base limit (¥)"), min_value=Decimal("0"), max_digits=14, decimal_places=2
+        label=_("New base limit (¥)"), min_value=Decimal("0"), **MONEY_FIELD_BOUNDS
     )
     reason_code = forms.ChoiceField(label=_("Reason code"), choices=ReasonCode.choices)
     acts_at_once = forms.ChoiceField(
@@ -134,7 +135,7 @@ class SetLimitForm(forms.Form):
 
 class GrantForm(forms.Form):
     amount = forms.DecimalField(
-        label=_("Extra limit (¥)"), min_value=Decimal("0.01"), max_digits=14, decimal_places=2
+        label=_("Extra limit (¥)"), min_value=Decimal("0.01"), **MONEY_FIELD_BOUNDS
     )
     starts_at = forms.SplitDateTimeField(label=_("Starts at"), widget=AdminSplitDateTime)
     ends_at = forms.SplitDateTimeField(label=_("Ends at"), widget=AdminSplitDateTime)

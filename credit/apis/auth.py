@@ -2,12 +2,16 @@
 
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import trans_real
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from core.throttles import FailedApiKeyThrottle
 from credit.models import Merchant
 from credit.services.merchants import merchant_authenticate
+
+INVALID_API_KEY = _("Invalid API key.")
 
 
 class MerchantPrincipal:
@@ -42,9 +46,15 @@ class MerchantApiKeyAuthentication(authentication.BaseAuthentication):
             raw = value.strip()
         if not raw:
             return None
+        # An address that sent too many wrong keys is refused without a look at this one.
+        failures = FailedApiKeyThrottle()
+        wait = failures.blocked_for(request)
+        if wait is not None:
+            raise exceptions.Throttled(wait)
         merchant = merchant_authenticate(raw)
         if merchant is None:
-            raise exceptions.AuthenticationFailed("Invalid API key.")
+            failures.failure_record(request)
+            raise exceptions.AuthenticationFailed(INVALID_API_KEY)
         return MerchantPrincipal(merchant), merchant
 
     def authenticate_header(self, request):

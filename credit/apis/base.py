@@ -17,6 +17,7 @@ from credit.apis.auth import (
     IsMerchant,
     MerchantApiKeyAuthentication,
 )
+from credit.apis.merchant_refusals import merchant_refusal
 from credit.models import CreditAccount
 from credit.selectors import account_for_customer
 
@@ -103,6 +104,10 @@ class MerchantAPIView(ApiLanguage, APIView):
     @property
     def merchant(self):
         return self.request.auth
+
+    def handle_exception(self, exc):
+        # Refusals say why without the customer's figures (credit/apis/merchant_refusals.py).
+        return super().handle_exception(merchant_refusal(exc))
 
     @property
     def idempotency_scope(self) -> str:

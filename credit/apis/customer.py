@@ -4,8 +4,6 @@ Each view translates input, makes one service call (wrapped in the idempotency g
 writes) and translates the output. Every lookup goes through the caller's own account.
 """
 
-import hashlib
-
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,6 +11,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from core.throttles import PaymentCodeThrottle, RepaymentThrottle
 from credit.apis.base import CustomerAPIView, CustomerScoped
 from credit.apis.idempotency import HEADER, idempotent
 from credit.apis.serializers.inputs import PurchaseAuthorizeIn, QuoteQueryIn, RepaymentIn
@@ -53,6 +52,7 @@ from credit.services import (
     purchase_quotes,
     repayment_apply,
 )
+from credit.services.idempotency import api_idempotency_key
 from credit.services.merchants import payment_code_issue
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -69,13 +69,16 @@ ERRORS = {
     409: OpenApiResponse(description="Refused by the account's state, or key in flight."),
     422: OpenApiResponse(description="`idempotency_key_reused`."),
 }
+THROTTLED = OpenApiResponse(
+    description="`throttled`: over a rate limit (for merchants: too many wrong API keys from "
+    "this address); see `Retry-After`."
+)
 
 
 def service_idempotency_key(key: str) -> str:
-    """The key as the service stores it (its column holds 100 characters)."""
-    if len(key) <= 100:
-        return key
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    """The client's key as the service stores it: in the `api:` namespace, which only this
+    layer fills, so it can never equal a key the system makes (credit.services.idempotency)."""
+    return api_idempotency_key(key)
 
 
 def found(selector, **kwargs):
@@ -117,7 +120,11 @@ class AccountHistoryView(CustomerScoped, generics.ListAPIView):
 
 
 class PaymentCodeView(CustomerAPIView):
-    @extend_schema(request=None, responses={201: PaymentCodeOut}, summary="Show a payment code")
+    throttle_classes = [PaymentCodeThrottle]
+
+    @extend_schema(
+        request=None, responses={201: PaymentCodeOut, 429: THROTTLED}, summary="Show a payment code"
+    )
     def post(self, request):
         code = payment_code_issue(account=self.get_account(), now=timezone.now())
         return Response(PaymentCodeOut(code).data, status=status.HTTP_201_CREATED)
@@ -227,7 +234,7 @@ class PlanPayoffView(CustomerAPIView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RepaymentDetailOut, **ERRORS},
+        responses={201: RepaymentDetailOut, **ERRORS, 429: THROTTLED},
         summary="Pay off a plan early (future-period fees waived)",
     )
     def post(self, request, pk):
@@ -271,6 +278,7 @@ class InstallmentListView(CustomerScoped, generics.ListAPIView):
 
 class RepaymentListCreateView(CustomerScoped, generics.ListAPIView):
     serializer_class = RepaymentOut
+    throttle_classes = [RepaymentThrottle]  # counts the POSTs only
 
     def get_queryset(self):
         return repayments_for_account(account=self.get_account())
@@ -278,7 +286,7 @@ class RepaymentListCreateView(CustomerScoped, generics.ListAPIView):
     @extend_schema(
         request=RepaymentIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RepaymentDetailOut, **ERRORS},
+        responses={201: RepaymentDetailOut, **ERRORS, 429: THROTTLED},
         summary="Repay: oldest due first, penalty → fee → principal; any excess is kept as "
         "credit balance",
     )

@@ -10,6 +10,7 @@ from credit.apis.base import MerchantAPIView
 from credit.apis.customer import (
     ERRORS,
     IDEMPOTENCY_PARAMETER,
+    THROTTLED,
     found,
     service_idempotency_key,
     validated,
@@ -24,6 +25,7 @@ from credit.models import CreditAccount
 from credit.selectors import purchase_for_merchant
 from credit.services import purchase_authorize, purchase_refund
 from credit.services.errors import IdempotencyKeyConflict
+from credit.services.idempotency import PAYMENT_CODE_PREFIX
 from credit.services.merchants import PaymentCodeInvalid, PaymentCodeUsed, payment_code_resolve
 
 
@@ -31,21 +33,23 @@ class MerchantPurchaseCreateView(MerchantAPIView):
     @extend_schema(
         request=MerchantPurchaseAuthorizeIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: MerchantPurchaseOut, **ERRORS},
+        responses={201: MerchantPurchaseOut, **ERRORS, 429: THROTTLED},
         summary="Authorise a purchase on the customer's credit line",
         description="The customer shows a payment code in their app; one code pays for at "
         "most one purchase.",
     )
     def post(self, request):
         data = validated(MerchantPurchaseAuthorizeIn, request.data)
-        account_id, nonce = payment_code_resolve(code=data["payment_code"])
-        # The customer comes along: the purchase's notice goes to them.
-        account = CreditAccount.objects.select_related("customer").filter(pk=account_id).first()
-        if account is None:
-            raise PaymentCodeInvalid()
         merchant = self.merchant
 
         def authorize():
+            # Resolved inside the idempotent action: a retry with the same key and body
+            # gets the stored answer even once the code has expired or been used.
+            account_id, nonce = payment_code_resolve(code=data["payment_code"])
+            # The customer comes along: the purchase's notice goes to them.
+            account = CreditAccount.objects.select_related("customer").filter(pk=account_id).first()
+            if account is None:
+                raise PaymentCodeInvalid()
             try:
                 purchase = purchase_authorize(
                     account=account,
@@ -53,7 +57,7 @@ class MerchantPurchaseCreateView(MerchantAPIView):
                     amount=data["amount"],
                     term=data["term"],
                     # The code's nonce: a second purchase with the same code is impossible.
-                    idempotency_key=f"payment-code:{nonce}",
+                    idempotency_key=f"{PAYMENT_CODE_PREFIX}{nonce}",
                     now=timezone.now(),
                     description=data["description"],
                     merchant_reference=data["merchant_reference"],
@@ -68,7 +72,7 @@ class MerchantPurchaseCreateView(MerchantAPIView):
 
 
 class MerchantPurchaseDetailView(MerchantAPIView):
-    @extend_schema(responses={200: MerchantPurchaseOut, 404: ERRORS[404]})
+    @extend_schema(responses={200: MerchantPurchaseOut, 404: ERRORS[404], 429: THROTTLED})
     def get(self, request, pk):
         purchase = found(purchase_for_merchant, merchant=self.merchant, purchase_id=pk)
         return Response(MerchantPurchaseOut(purchase).data)
@@ -78,7 +82,7 @@ class MerchantRefundCreateView(MerchantAPIView):
     @extend_schema(
         request=RefundIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RefundOut, **ERRORS},
+        responses={201: RefundOut, **ERRORS, 429: THROTTLED},
         summary="Refund all or part of a purchase",
         description="Reduces the remaining principal from the last installment backwards, "
         "waives the fees on it, and returns anything the customer already paid beyond what "

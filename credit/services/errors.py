@@ -120,6 +120,24 @@ class IdempotencyKeyConflict(CreditError):
     default_message = _("This idempotency key was already used with a different request.")
 
 
+class InternalIdempotencyKey(CreditError):
+    code = "idempotency_key_reserved"
+    default_message = _("This idempotency key is reserved; send another one.")
+
+
+class RepaymentExceedsOwed(CreditError):
+    code = "repayment_exceeds_owed"
+    default_message = _(
+        "This is more than you can pay now: at most %(maximum)s (what you owe, plus a small "
+        "prepayment allowance)."
+    )
+
+    def __init__(self, message=None, *, maximum, **extra):
+        if message is None:
+            message = self.default_message % {"maximum": yuan(maximum)}
+        super().__init__(message, maximum=str(maximum), **extra)
+
+
 class NoActiveFeeSchedule(CreditError):
     code = "no_active_fee_schedule"
     http_status = 503

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +29,13 @@ from credit.models import (
 from credit.models import LedgerAccount as L
 from credit.money import ZERO
 from credit.services.amounts import amount_validate
-from credit.services.errors import AccountClosed, IdempotencyKeyConflict, NothingToRepay
+from credit.services.errors import (
+    AccountClosed,
+    IdempotencyKeyConflict,
+    NothingToRepay,
+    RepaymentExceedsOwed,
+)
+from credit.services.idempotency import CREDIT_BALANCE_PREFIX, idempotency_key_refuse_internal
 from credit.services.ledger import credit, debit, journal_post
 from credit.services.lifecycle import account_lock, account_status_settle, account_unfreeze
 
@@ -274,11 +281,21 @@ def credit_balance_apply(*, account: CreditAccount, now: datetime, source: str) 
         account=account,
         amount=amount,
         installments=installments,
-        idempotency_key=f"credit-balance:{source}",
+        idempotency_key=f"{CREDIT_BALANCE_PREFIX}{source}",
         channel=RepaymentChannel.CREDIT_BALANCE,
         now=now,
         actor=None,
     )
+
+
+def repayment_maximum(
+    *, account: CreditAccount, installments: list[Installment], now: datetime
+) -> Decimal:
+    """The most a repayment may be now: what the waterfall takes to clear these open
+    installments (fees of periods not begun excepted), plus the prepayment allowance, less the
+    credit balance already held; never below zero."""
+    allowance = Decimal(settings.CREDIT_PREPAYMENT_ALLOWANCE)
+    return max(ZERO, _owed_now(installments, now) + allowance - account.credit_balance)
 
 
 @transaction.atomic
@@ -291,8 +308,13 @@ def repayment_apply(
     channel: str = RepaymentChannel.APP,
     actor: User | None = None,
 ) -> Repayment:
-    """Apply a repayment: oldest due first; penalty → fee → principal; the rest is credit balance."""
+    """Apply a repayment: oldest due first; penalty → fee → principal; the rest is credit balance.
+
+    At most what is owed now plus `CREDIT_PREPAYMENT_ALLOWANCE` (less any credit balance
+    already held): more is refused with the maximum, so no balance can grow without bound.
+    """
     amount = amount_validate(amount)
+    idempotency_key_refuse_internal(idempotency_key, internal=(CREDIT_BALANCE_PREFIX,))
     account = account_lock(account)
     existing = _existing_repayment(account, idempotency_key, amount)
     if existing is not None:
@@ -300,10 +322,14 @@ def repayment_apply(
     if account.status == AccountStatus.CLOSED:
         # A closed line owes nothing; money sent to it would sit as a balance it cannot hold.
         raise AccountClosed()
+    installments = _open_installments(account)
+    maximum = repayment_maximum(account=account, installments=installments, now=now)
+    if amount > maximum:
+        raise RepaymentExceedsOwed(maximum=maximum)
     return _book_repayment(
         account=account,
         amount=amount,
-        installments=_open_installments(account),
+        installments=installments,
         idempotency_key=idempotency_key,
         channel=channel,
         now=now,
@@ -341,6 +367,7 @@ def plan_payoff(
     actor: User | None = None,
 ) -> Repayment:
     """Repay a whole plan early; future-period fees are waived (if the schedule says so)."""
+    idempotency_key_refuse_internal(idempotency_key, internal=(CREDIT_BALANCE_PREFIX,))
     account = account_lock(plan.account_id)
     existing = Repayment.objects.filter(account=account, idempotency_key=idempotency_key).first()
     if existing is not None:

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from core.reasons import ReasonCode
@@ -50,8 +50,8 @@ def account_in_state(state: str, *, merchant) -> CreditAccount:
 
 def customer_client(user) -> APIClient:
     client = APIClient()
-    token, _created = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, raw = AuthToken.objects.create(user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
     return client
 
 

@@ -216,7 +216,10 @@ def test_reusing_a_repayment_key_for_another_amount_is_refused_and_writes_nothin
 # --- money already paid works at once (issue #12, Must 9) ------------------------------------
 
 
-def test_a_purchase_paid_at_once_from_a_credit_balance_is_an_early_payoff_without_future_fees():
+def test_a_purchase_paid_at_once_from_a_credit_balance_is_an_early_payoff_without_future_fees(
+    settings,
+):
+    settings.CREDIT_PREPAYMENT_ALLOWANCE = D("2000.00")
     account = open_account()
     repay(account, "2000.00", now=BOUGHT)  # nothing owed: all credit balance
     with capture_events() as events:
