@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 from appeals import selectors, services
 from appeals.kinds import kind_names
 from appeals.views import attachment_response
+from core.api_language import ApiLanguage
 from core.throttles import AppealCreateThrottle
-from credit.apis.auth import ApiLanguage
 
 # --- input ----------------------------------------------------------------------------------
 

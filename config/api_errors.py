@@ -32,9 +32,9 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.api_language import api_language
 from core.errors import DomainError
 from core.throttles import throttled_message
-from credit.apis.auth import api_language
 
 API_PREFIX = "/api/"
 RETRY_AFTER_SECONDS = 30
@@ -113,7 +113,7 @@ def is_api_request(request) -> bool:
 
 def _json(request, code: str, message, status_code: int, headers=None) -> JsonResponse:
     """`{code, detail}`; outside a DRF view nobody is authenticated yet, so the language is
-    the `Accept-Language` header's, else the default (see credit.apis.auth.api_language)."""
+    the `Accept-Language` header's, else the default (see core.api_language)."""
     with translation.override(api_language(request)):
         body = {"code": code, "detail": str(message)}
     response = JsonResponse(body, status=status_code, json_dumps_params={"ensure_ascii": False})

@@ -84,3 +84,12 @@ def test_a_refusal_before_authentication_follows_the_header_else_the_default(
 def test_an_unknown_api_path_follows_the_header_else_the_default(client, header, language):
     extra = {"HTTP_ACCEPT_LANGUAGE": header} if header else {}
     assert client.get("/api/v1/nowhere/", **extra).json()["detail"] == NOT_FOUND[language]
+
+
+@pytest.mark.parametrize(("header", "language"), [("en", "en"), ("zh-hans", "zh-hans")])
+def test_the_token_api_follows_the_same_rule_not_the_cookie(client, header, language):
+    other = "zh-hans" if language == "en" else "en"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = other
+    response = client.post("/api/v1/auth/token/revoke/", HTTP_ACCEPT_LANGUAGE=header)
+    assert response.status_code == 401
+    assert response.json()["detail"] == NOT_PROVIDED[language]

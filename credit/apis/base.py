@@ -10,9 +10,9 @@ from rest_framework import parsers, renderers
 from rest_framework.exceptions import ParseError
 from rest_framework.views import APIView
 
+from core.api_language import ApiLanguage
 from core.errors import DomainError
 from credit.apis.auth import (
-    ApiLanguage,
     IsCustomer,
     IsMerchant,
     MerchantApiKeyAuthentication,
