@@ -65,10 +65,10 @@ class ApiAutoSchema(AutoSchema):
                 code,
                 direction=direction,
             )
-            if code in WITH_RETRY_AFTER:
-                error["headers"] = {**error.get("headers", {}), **RETRY_AFTER}
             if code not in responses:
                 responses[code] = error
             elif "content" not in responses[code]:
                 responses[code]["content"] = error["content"]
+            if code in WITH_RETRY_AFTER:
+                responses[code]["headers"] = {**responses[code].get("headers", {}), **RETRY_AFTER}
         return responses
