@@ -39,8 +39,9 @@ RUNAWAY_SECONDS = 180
 
 
 def _authorization(client) -> dict:
-    """The header an apikit client authenticates with (however apikit obtains it)."""
-    return {"Authorization": client._credentials["HTTP_AUTHORIZATION"]}
+    """The header an apikit client authenticates with (however apikit obtains it); no
+    keep-alive, so no live-server thread keeps a database connection open after the test."""
+    return {"Authorization": client._credentials["HTTP_AUTHORIZATION"], "Connection": "close"}
 
 
 def _failures_of(operation, *, mode, headers, base_url) -> list[str]:
