@@ -2,7 +2,8 @@
 
 `ApiAutoSchema` (REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]) adds to each operation the statuses
 any API view can answer, all with the `Error` component (`{code, detail}`, see
-config/api_errors.py), and for writes the ones a write can answer. A status a view declares
+config/api_errors.py), and for writes the ones a write can answer; views declare only their
+successes and what is particular to them (a throttle's own description). A status a view declares
 itself keeps its description and gets the `Error` body if it has none.
 """
 
@@ -25,13 +26,13 @@ COMMON_ERRORS = {
     404: "`not_found` (unknown, or not yours) or `no_credit_account`.",
     405: "`method_not_allowed`.",
     406: "`not_acceptable`: only JSON is offered.",
+    409: "Refused by the current state (e.g. a frozen account, a code already used), or "
+    "`idempotency_key_in_flight`.",
     429: "`throttled`: too many requests; see `Retry-After`.",
     500: "`server_error`: an unexpected failure.",
     503: "`service_unavailable`: the database or the broker is unreachable; see `Retry-After`.",
 }
 WRITE_ERRORS = {
-    409: "Refused by the current state (e.g. a frozen account, a code already used), or "
-    "`idempotency_key_in_flight`.",
     415: "`unsupported_media_type`.",
     422: "`idempotency_key_reused`: the key was used with another body.",
 }
