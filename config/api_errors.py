@@ -169,19 +169,29 @@ def service_unavailable(request):
     return response
 
 
-class ServiceUnavailableMiddleware:
-    """First in MIDDLEWARE: a view that finds the database or the broker unreachable answers
-    503 even under DEBUG (whose technical 500 page would otherwise replace `handler500`).
+class ApiContractMiddleware:
+    """First in MIDDLEWARE, so the contract also holds under DEBUG (`make run`), where
+    Django's technical pages replace `handler404` and `handler500`:
+
+    - an unknown `/api/` path answers the JSON 404, not the technical 404 page;
+    - a view that finds the database or the broker unreachable answers the 503.
 
     Failures inside the other middleware never reach a middleware's `get_response` as
     exceptions (Django turns each into a response where it rises, through `handler500`),
-    so `handler500` is what answers them with the same 503."""
+    so `handler500` is what answers them with the same 503 (with DEBUG off)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and is_api_request(request)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return handler404(request)
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, UNAVAILABLE):

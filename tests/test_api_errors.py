@@ -243,3 +243,9 @@ def test_an_unreachable_database_noticed_inside_a_middleware_is_a_503(raw_client
 @override_settings(ROOT_URLCONF=__name__, DEBUG=True)
 def test_the_503_holds_under_debug_too(raw_client):
     assert_envelope(raw_client.get("/api/v1/db-down/"), 503, "service_unavailable")
+
+
+@override_settings(DEBUG=True)
+def test_an_unknown_api_path_is_a_json_404_under_debug_too(client):
+    assert_envelope(client.get("/api/v1/nothing-here/"), 404, "not_found")
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")

@@ -46,8 +46,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: 503 (JSON under /api/) when the database or the broker is unreachable.
-    "config.api_errors.ServiceUnavailableMiddleware",
+    # First: the API's JSON 404 and 503 also under DEBUG (config/api_errors.py).
+    "config.api_errors.ApiContractMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
