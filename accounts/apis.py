@@ -24,6 +24,7 @@ from accounts.services import (
     api_token_issue,
     api_token_revoke,
 )
+from core.api_language import ApiLanguage
 from core.http import client_ip
 from core.throttles import TokenIssueIpThrottle, TokenIssuePhoneThrottle
 
@@ -83,7 +84,7 @@ def _phone(raw: str) -> str:
         return raw.strip()
 
 
-class TokenIssueApi(APIView):
+class TokenIssueApi(ApiLanguage, APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
     throttle_classes = [TokenIssueIpThrottle, TokenIssuePhoneThrottle]
@@ -134,7 +135,7 @@ class TokenIssueApi(APIView):
         return Response(TokenOut(body).data, status=status.HTTP_201_CREATED)
 
 
-class TokenRevokeApi(APIView):
+class TokenRevokeApi(ApiLanguage, APIView):
     authentication_classes = [CustomerTokenAuthentication]
     permission_classes = [permissions.IsAuthenticated]
 

@@ -8,8 +8,7 @@ so another customer's appeal or file is a 404 with code `not_found`. Domain refu
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
+from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +16,7 @@ from rest_framework.views import APIView
 from appeals import selectors, services
 from appeals.kinds import kind_names
 from appeals.views import attachment_response
+from core.api_language import ApiLanguage
 from core.throttles import AppealCreateThrottle
 
 # --- input ----------------------------------------------------------------------------------
@@ -121,17 +121,15 @@ def _detail(request, pk):
     return selectors.appeal_for_customer(customer=request.user, pk=pk)
 
 
-class AppealListCreateApi(APIView):
+class AppealListCreateApi(ApiLanguage, generics.ListAPIView):
+    """GET: my appeals, newest first, paginated like every API list; POST: submit one."""
+
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     throttle_classes = [AppealCreateThrottle]  # counts the POSTs only
+    serializer_class = AppealSummaryOutput
 
-    @extend_schema(responses=AppealSummaryOutput(many=True))
-    def get(self, request):
-        paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(
-            selectors.appeals_for_customer(customer=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(AppealSummaryOutput(page, many=True).data)
+    def get_queryset(self):
+        return selectors.appeals_for_customer(customer=self.request.user)
 
     @extend_schema(
         request=AppealCreateInput,
@@ -157,13 +155,13 @@ class AppealListCreateApi(APIView):
         )
 
 
-class AppealDetailApi(APIView):
+class AppealDetailApi(ApiLanguage, APIView):
     @extend_schema(responses=AppealDetailOutput)
     def get(self, request, pk):
         return Response(AppealDetailOutput(_detail(request, pk)).data)
 
 
-class AppealAnswerApi(APIView):
+class AppealAnswerApi(ApiLanguage, APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=AnswerInput, responses=AppealDetailOutput)
@@ -181,7 +179,7 @@ class AppealAnswerApi(APIView):
         return Response(AppealDetailOutput(_detail(request, pk)).data)
 
 
-class AppealMessageApi(APIView):
+class AppealMessageApi(ApiLanguage, APIView):
     @extend_schema(request=MessageInput, responses={201: TimelineEntryOutput})
     def post(self, request, pk):
         appeal = _detail(request, pk)
@@ -199,7 +197,7 @@ class AppealMessageApi(APIView):
         )
 
 
-class AppealWithdrawApi(APIView):
+class AppealWithdrawApi(ApiLanguage, APIView):
     @extend_schema(request=None, responses=AppealDetailOutput)
     def post(self, request, pk):
         appeal = _detail(request, pk)
@@ -207,7 +205,7 @@ class AppealWithdrawApi(APIView):
         return Response(AppealDetailOutput(_detail(request, pk)).data)
 
 
-class AppealAttachmentApi(APIView):
+class AppealAttachmentApi(ApiLanguage, APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request, pk, attachment_pk):
         attachment = selectors.attachment_for_download(

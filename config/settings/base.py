@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the API's JSON 404 and 503 also under DEBUG (config/api_errors.py).
+    "config.api_errors.ApiContractMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -242,11 +244,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents the error answers ({code, detail}) of every operation once.
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api_pagination.ApiPagination",
     "PAGE_SIZE": 50,
 }
+# Largest page any API list answers; a larger `?limit=` is clamped to it.
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
 # Customer API tokens (django-rest-knox): `Authorization: Token <token>`; the database keeps
 # a SHA-512 digest and the first 15 characters; a token ends API_TOKEN_TTL_DAYS after issue.
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)

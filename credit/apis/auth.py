@@ -1,7 +1,5 @@
 """Who is calling: a customer (token or session) or a merchant (API key)."""
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
@@ -85,13 +83,3 @@ class IsCustomer(permissions.BasePermission):
 class IsMerchant(permissions.BasePermission):
     def has_permission(self, request, view):
         return isinstance(request.user, MerchantPrincipal)
-
-
-def activate_customer_language(request) -> None:
-    """Token-authenticated calls skip the middleware that reads the user's language, so
-    answer in the customer's preferred language here, unless they chose one by cookie."""
-    user = request.user
-    language = getattr(user, "preferred_language", "")
-    if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-        translation.activate(language)
-        request.LANGUAGE_CODE = language

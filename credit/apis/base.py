@@ -10,12 +10,12 @@ from rest_framework import parsers, renderers
 from rest_framework.exceptions import ParseError
 from rest_framework.views import APIView
 
+from core.api_language import ApiLanguage
 from core.errors import DomainError
 from credit.apis.auth import (
     IsCustomer,
     IsMerchant,
     MerchantApiKeyAuthentication,
-    activate_customer_language,
 )
 from credit.apis.merchant_refusals import merchant_refusal
 from credit.models import CreditAccount
@@ -34,7 +34,8 @@ class DecimalJSONParser(parsers.JSONParser):
                 parse_constant=_refuse_constant,
             )
         except ValueError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            # config/api_errors.py answers every ParseError with one translated message.
+            raise ParseError() from exc
 
 
 def _refuse_constant(name):
@@ -70,16 +71,12 @@ class NoCreditAccount(DomainError):
     default_message = _("You do not have a credit line yet.")
 
 
-class CustomerScoped:
+class CustomerScoped(ApiLanguage):
     """A customer acting on their own account only; other customers' rows are 404."""
 
     permission_classes = [IsCustomer]
     parser_classes = PARSERS
     renderer_classes = RENDERERS
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        activate_customer_language(request)
 
     def get_account(self) -> CreditAccount:
         if not hasattr(self, "_account"):
@@ -98,7 +95,7 @@ class CustomerAPIView(CustomerScoped, APIView):
     pass
 
 
-class MerchantAPIView(APIView):
+class MerchantAPIView(ApiLanguage, APIView):
     authentication_classes = [MerchantApiKeyAuthentication]
     permission_classes = [IsMerchant]
     parser_classes = PARSERS

@@ -63,12 +63,6 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     description="Unique per intended effect (a UUID). A retry with the same key and body "
     "returns the first answer; with another body it is refused (422).",
 )
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input: `code` names what is wrong."),
-    404: OpenApiResponse(description="Not found (or not yours)."),
-    409: OpenApiResponse(description="Refused by the account's state, or key in flight."),
-    422: OpenApiResponse(description="`idempotency_key_reused`."),
-}
 THROTTLED = OpenApiResponse(
     description="`throttled`: over a rate limit (for merchants: too many wrong API keys from "
     "this address); see `Retry-After`."
@@ -133,7 +127,7 @@ class PaymentCodeView(CustomerAPIView):
 class QuoteView(CustomerAPIView):
     @extend_schema(
         parameters=[QuoteQueryIn],
-        responses={200: QuoteOut(many=True), **ERRORS},
+        responses={200: QuoteOut(many=True)},
         summary="Installment quotes: schedule and annualised rate, before any commitment",
     )
     def get(self, request):
@@ -171,7 +165,7 @@ class PurchaseListCreateView(CustomerScoped, generics.ListAPIView):
     @extend_schema(
         request=PurchaseAuthorizeIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: PurchaseDetailOut, **ERRORS},
+        responses={201: PurchaseDetailOut},
         summary="Authorise a purchase and split it into installments",
     )
     def post(self, request):
@@ -224,9 +218,7 @@ class PlanDetailView(CustomerScoped, generics.RetrieveAPIView):
 
 
 class PlanPayoffView(CustomerAPIView):
-    @extend_schema(
-        responses={200: PayoffQuoteOut, 404: ERRORS[404]}, summary="What paying off costs now"
-    )
+    @extend_schema(responses={200: PayoffQuoteOut}, summary="What paying off costs now")
     def get(self, request, pk):
         plan = found(plan_for_account, account=self.get_account(), plan_id=pk)
         return Response(PayoffQuoteOut(plan_payoff_quote(plan=plan, now=timezone.now())).data)
@@ -234,7 +226,7 @@ class PlanPayoffView(CustomerAPIView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RepaymentDetailOut, **ERRORS, 429: THROTTLED},
+        responses={201: RepaymentDetailOut, 429: THROTTLED},
         summary="Pay off a plan early (future-period fees waived)",
     )
     def post(self, request, pk):
@@ -286,7 +278,7 @@ class RepaymentListCreateView(CustomerScoped, generics.ListAPIView):
     @extend_schema(
         request=RepaymentIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RepaymentDetailOut, **ERRORS, 429: THROTTLED},
+        responses={201: RepaymentDetailOut, 429: THROTTLED},
         summary="Repay: oldest due first, penalty → fee → principal; any excess is kept as "
         "credit balance",
     )

@@ -8,7 +8,6 @@ from rest_framework.response import Response
 
 from credit.apis.base import MerchantAPIView
 from credit.apis.customer import (
-    ERRORS,
     IDEMPOTENCY_PARAMETER,
     THROTTLED,
     found,
@@ -33,7 +32,7 @@ class MerchantPurchaseCreateView(MerchantAPIView):
     @extend_schema(
         request=MerchantPurchaseAuthorizeIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: MerchantPurchaseOut, **ERRORS, 429: THROTTLED},
+        responses={201: MerchantPurchaseOut, 429: THROTTLED},
         summary="Authorise a purchase on the customer's credit line",
         description="The customer shows a payment code in their app; one code pays for at "
         "most one purchase.",
@@ -72,7 +71,7 @@ class MerchantPurchaseCreateView(MerchantAPIView):
 
 
 class MerchantPurchaseDetailView(MerchantAPIView):
-    @extend_schema(responses={200: MerchantPurchaseOut, 404: ERRORS[404], 429: THROTTLED})
+    @extend_schema(responses={200: MerchantPurchaseOut, 429: THROTTLED})
     def get(self, request, pk):
         purchase = found(purchase_for_merchant, merchant=self.merchant, purchase_id=pk)
         return Response(MerchantPurchaseOut(purchase).data)
@@ -82,7 +81,7 @@ class MerchantRefundCreateView(MerchantAPIView):
     @extend_schema(
         request=RefundIn,
         parameters=[IDEMPOTENCY_PARAMETER],
-        responses={201: RefundOut, **ERRORS, 429: THROTTLED},
+        responses={201: RefundOut, 429: THROTTLED},
         summary="Refund all or part of a purchase",
         description="Reduces the remaining principal from the last installment backwards, "
         "waives the fees on it, and returns anything the customer already paid beyond what "
