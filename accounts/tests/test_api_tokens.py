@@ -121,6 +121,19 @@ def test_no_staff_member_gets_a_token(role):
     assert not AuthToken.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/account/", "/api/v1/purchases/", "/api/v1/appeals/", "/api/v1/quotes/"]
+)
+def test_a_staff_session_from_the_back_office_cannot_use_the_customer_api(path):
+    client = APIClient()
+    client.force_login(staff(Role.AUDITOR))
+
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
 def test_an_inactive_user_gets_no_token_and_learns_nothing_about_the_account():
     # Django's ModelBackend never authenticates an inactive user: the same 400 as a wrong
     # password (api_token_issue refuses one too, should another backend let it through).

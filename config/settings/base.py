@@ -243,7 +243,8 @@ REST_FRAMEWORK = {
         "accounts.authentication.CustomerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Customers only, unless a view says otherwise (merchant views, token issuing).
+    "DEFAULT_PERMISSION_CLASSES": ["credit.apis.auth.IsCustomer"],
     # Documents the error answers ({code, detail}) of every operation once.
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",

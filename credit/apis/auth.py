@@ -73,11 +73,19 @@ class MerchantApiKeyScheme(OpenApiAuthenticationExtension):
 
 
 class IsCustomer(permissions.BasePermission):
-    """A signed-in person (not a merchant key); the views then act only on their own rows."""
+    """A signed-in customer (not a merchant key, not staff); the views then act only on their
+    own rows. Staff signed in to the back office cannot use the customer API with their
+    session: no staff member acts as a customer (staff hold `is_staff`, which the admin needs,
+    so this costs no query)."""
 
     def has_permission(self, request, view):
         user = request.user
-        return bool(user and user.is_authenticated and not isinstance(user, MerchantPrincipal))
+        return bool(
+            user
+            and user.is_authenticated
+            and not isinstance(user, MerchantPrincipal)
+            and not (user.is_staff or user.is_superuser)
+        )
 
 
 class IsMerchant(permissions.BasePermission):
