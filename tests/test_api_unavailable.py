@@ -6,72 +6,25 @@ gunicorn runs on the test settings with DATABASE_URL pointing at a port nothing 
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from config.api_errors import RETRY_AFTER_SECONDS
-from conftest import ARTIFACTS, ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from testkit.servers import free_port, gunicorn_running
 
 
 @pytest.fixture(scope="module")
 def server_without_database():
-    port, dead_database_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{dead_database_port}/creditline",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/creditline",
         "PYTHONUNBUFFERED": "1",
     }
-    log = ARTIFACTS / f"unavailable-gunicorn-{port}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2):  # noqa: S310
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.3)
+    with gunicorn_running(env, name="unavailable") as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _get(url: str, headers: dict) -> urllib.error.HTTPError:

@@ -12,11 +12,9 @@ NEGATIVE and repayments that restore it, and a burst of simultaneous purchases. 
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -32,6 +30,7 @@ from django.conf import settings
 from accounts.demo import DEMO_PASSWORD
 from core.throttles import KEY_PREFIX as THROTTLE_KEY_PREFIX
 from credit.demo import DEMO_MERCHANT_KEY
+from testkit.servers import gunicorn_running
 
 ROOT = Path(__file__).resolve().parent.parent
 # Named after the checkout (config/settings/test.py); .ci/run checks this one.
@@ -120,57 +119,10 @@ def e2e_env():
     return env
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(e2e_env):
-    port = _free_port()
-    log = ROOT / "var" / "test-artifacts" / f"e2e-gunicorn-{port}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "3",
-                "--timeout",
-                "60",
-            ],
-            cwd=ROOT,
-            env=e2e_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.3)
+    with gunicorn_running(e2e_env, name="e2e", workers=3, timeout=60) as (base, _process):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Api:

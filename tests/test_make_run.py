@@ -8,7 +8,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ import psutil
 import pytest
 
 from accounts.demo import CUSTOMER_PHONE, DEMO_PASSWORD
+from testkit.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # The environment a person would have: without what conftest.py sets for Playwright.
@@ -66,12 +66,6 @@ def test_the_procfile_is_valid_and_takes_every_address_from_the_environment():
     assert "django_celery_beat.schedulers:DatabaseScheduler" in procfile
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _postmaster_pid(pgdata: Path) -> int | None:
     try:
         return int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
@@ -97,7 +91,7 @@ class RunPy:
         # Short: the PostgreSQL socket lives in the data folder (unix paths are ≤ 107 bytes).
         self.folder = Path(tempfile.mkdtemp(prefix="mkrun-", dir="/tmp"))
         self.pgdata = self.folder / "pgdata"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = self.folder / "run.log"
         self._log = self.log_path.open("w")

@@ -26,7 +26,8 @@ import pytest
 
 from config.celery import app
 from conftest import WorkerProcess
-from testkit.private_postgres import PrivatePostgres, django_env, free_port
+from testkit.private_postgres import PrivatePostgres, django_env
+from testkit.servers import gunicorn_running
 
 pytestmark = [pytest.mark.fault, pytest.mark.worker]
 
@@ -117,40 +118,9 @@ def private_database():
 @pytest.fixture
 def web(private_database):
     _pg, url = private_database
-    port = free_port()
-    artifacts = ROOT / "var" / "test-artifacts"
-    artifacts.mkdir(parents=True, exist_ok=True)
-    log = (artifacts / f"gunicorn-fault-{port}.log").open("w")
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "config.wsgi"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30"),
-        ],
-        cwd=ROOT,
-        env=django_env(url, **NO_QUIET_HOURS),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "gunicorn exited; see " + log.name
-            try:
-                with urllib.request.urlopen(f"{base_url}/healthz", timeout=2):  # noqa: S310
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "gunicorn did not answer /healthz"
-                time.sleep(0.2)
-        yield base_url, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    env = django_env(url, **NO_QUIET_HOURS)
+    with gunicorn_running(env, name="fault", workers=2) as running:
+        yield running
 
 
 def test_a_postgresql_restart_under_merchant_load_loses_no_purchase_and_makes_none_twice(
