@@ -61,3 +61,13 @@ def axes_username(request, credentials) -> str:
         return normalize_phone(raw)
     except ValidationError:
         return raw
+
+
+# A mainland mobile number inside free text such as a URL: 11 digits starting 13–19, alone or
+# after +86 / 86 / %2B86 (URL-encoded "+"), with no digit either side.
+_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(?:(?:\+|%2B)?86)?(1[3-9]\d{9})(?!\d)", re.IGNORECASE)
+
+
+def phones_masked_in(text: str) -> str:
+    """`text` with every mobile number in it masked as `phone_masked` shows one."""
+    return _NUMBER_IN_TEXT.sub(lambda match: phone_masked(match.group(1)), text)

@@ -22,7 +22,7 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn_running(
-    env: dict, *, name: str, workers: int = 1, timeout: int = 30
+    env: dict, *, name: str, workers: int = 1, timeout: int = 30, options: tuple = ()
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """gunicorn on a free port, once `/healthz` answers: (base URL, process). Its output goes
     to var/test-artifacts/<name>-gunicorn-<port>.log, named in every assertion message."""
@@ -35,6 +35,7 @@ def gunicorn_running(
                 *(sys.executable, "-m", "gunicorn", "config.wsgi:application"),
                 *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
                 *("--timeout", str(timeout)),
+                *options,
             ],
             cwd=ROOT,
             env=env,

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from accounts.models import User
-from accounts.phone import normalize_phone, phone_masked
+from accounts.phone import normalize_phone, phone_masked, phones_masked_in
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,17 @@ def test_the_database_refuses_a_number_that_bypassed_normalisation():
 
     with pytest.raises(IntegrityError):
         User.objects.bulk_create([User(phone="13800138000")])
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("/admin/?q=13600000101", "/admin/?q=136****0101"),
+        ("q=%2B8613600000101&x=1", "q=136****0101&x=1"),
+        ("+8613600000101 and 8613600000102", "136****0101 and 136****0102"),
+        ("order 213600000101 stays", "order 213600000101 stays"),
+        ("12345678901 is not a mobile", "12345678901 is not a mobile"),
+    ],
+)
+def test_numbers_in_free_text_are_masked(text, masked):
+    assert phones_masked_in(text) == masked
