@@ -1,3 +1,5 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -22,6 +24,7 @@ from accounts.models import (
     SecondFactorReset,
     User,
 )
+from accounts.phone import phones_masked_in
 from accounts.pii import masked_national_id, masked_phone, reveal_operations
 from accounts.services import TOKEN_PREFIX_LENGTH, api_tokens_revoke_by_staff
 from core.admin import ReadOnlyAdmin
@@ -268,3 +271,54 @@ class PiiRevealAdmin(ReadOnlyAdmin):
 class SecondFactorResetAdmin(ReadOnlyAdmin):
     list_display = ("reset_at", "actor", "user", "devices_removed")
     list_select_related = ("actor", "user")
+
+
+# --- django-axes' sign-in records: the number tried, masked like every other ----------------
+
+# The fields of axes' records that may hold a number: the one typed, and the form data sent.
+_AXES_NUMBER_FIELDS = ("username", "get_data", "post_data")
+
+
+class MaskedSignInRecords:
+    """axes' admins show the number tried and the raw form data in full; these show them
+    masked (`phones_masked_in`), in the list and on the record's page. Searching by a number
+    still works (the admin search keeps it out of the URL)."""
+
+    def get_list_display(self, request):
+        return [_masked_name(name) for name in super().get_list_display(request)]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [_masked_name(name) for name in super().get_readonly_fields(request, obj)]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (title, {**options, "fields": [_masked_name(name) for name in options["fields"]]})
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
+    @admin.display(description=_("username"))
+    def username_masked(self, obj):
+        return phones_masked_in(obj.username or "")
+
+    @admin.display(description=_("GET data"))
+    def get_data_masked(self, obj):
+        return phones_masked_in(obj.get_data or "")
+
+    @admin.display(description=_("POST data"))
+    def post_data_masked(self, obj):
+        return phones_masked_in(obj.post_data or "")
+
+
+def _masked_name(name):
+    return f"{name}_masked" if name in _AXES_NUMBER_FIELDS else name
+
+
+for _model, _axes_admin in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    # Their str() names the number too (page titles, breadcrumbs, "Recent actions").
+    _model.__str__ = lambda self, shown=_model.__str__: phones_masked_in(shown(self))
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_axes_admin.__name__, (MaskedSignInRecords, _axes_admin), {}))

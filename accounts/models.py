@@ -76,6 +76,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Masked: every foreign-key display, admin log row, message and log line shows this.
         return phone_masked(self.phone)
 
+    def get_short_name(self):
+        # The admin's "Welcome, …" header, on every page (and every screenshot) of it.
+        return phone_masked(self.phone)
+
     def clean(self):
         super().clean()
         if self.phone:

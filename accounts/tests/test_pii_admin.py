@@ -18,6 +18,7 @@ from accounts.models import PiiField, PiiReveal
 from accounts.national_id import national_id_masked
 from accounts.phone import phone_masked
 from accounts.roles import Role
+from accounts.tests.factories import PASSWORD
 from accounts.services import RevealReasonMissing, pii_reveal
 from appeals.tests.factories import freeze, submit
 from core.admin import TokenSearchMixin
@@ -291,3 +292,31 @@ def test_the_migration_masks_numbers_already_in_the_admin_log(account):
     other.refresh_from_db()
     assert kept.object_repr == MASKED
     assert other.object_repr == f"王小明 ({MASKED}) #12345"
+
+
+@pytest.mark.parametrize("model", ["accessattempt", "accessfailurelog", "accesslog"])
+def test_sign_in_records_show_the_number_tried_masked(client, account, model):
+    # Failed and successful sign-ins with the customer's number, as axes records them.
+    login = reverse("accounts:login")
+    client.post(login, {"username": DIGITS, "password": PASSWORD})
+    client.logout()
+    client.post(login, {"username": DIGITS, "password": "wrong"})
+    client.force_login(staff(Role.AUDITOR))
+    changelist = client.get(reverse(f"admin:axes_{model}_changelist")).content.decode()
+    record = django_apps.get_model("axes", model).objects.get(username__contains=DIGITS)
+
+    change = client.get(reverse(f"admin:axes_{model}_change", args=[record.pk])).content.decode()
+
+    for html in (changelist, change):
+        assert DIGITS not in html
+        assert MASKED in html
+
+
+def test_the_admin_header_greets_staff_by_their_masked_number(client):
+    member = staff(Role.AUDITOR)
+    client.force_login(member)
+
+    html = client.get(reverse("admin:index")).content.decode()
+
+    assert phone_masked(member.phone) in html
+    assert member.phone.removeprefix("+86") not in html
