@@ -18,8 +18,8 @@ from accounts.models import PiiField, PiiReveal
 from accounts.national_id import national_id_masked
 from accounts.phone import phone_masked
 from accounts.roles import Role
-from accounts.tests.factories import PASSWORD
 from accounts.services import RevealReasonMissing, pii_reveal
+from accounts.tests.factories import PASSWORD
 from appeals.tests.factories import freeze, submit
 from core.admin import TokenSearchMixin
 from core.permissions import NotPermitted
