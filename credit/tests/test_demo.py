@@ -25,8 +25,10 @@ from credit.models import (
     Repayment,
     TemporaryLimitGrant,
 )
+from credit.services import account_freeze
 from credit.services.approvals import approval_approve
 from credit.services.merchants import merchant_authenticate
+from testkit import reload
 from testkit.credit import launch_fee_schedule, row_counts
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +89,21 @@ def test_seeding_twice_changes_nothing(seeded):
     again = seed(now=NOW)
     assert row_counts() == before
     assert again == seeded
+
+
+def test_make_run_starts_again_after_a_user_moved_a_demo_account_on(seeded):
+    # An ordinary walk through the demo: the risk officer freezes the ACTIVE customer.
+    account = CreditAccount.objects.get(customer__phone="+8613600000101")
+    account_freeze(account=account, reason="RISK_RULE", now=NOW)
+    before = row_counts()
+
+    again = seed(now=NOW + timedelta(hours=1))
+
+    assert row_counts() == before  # the user's doing is kept, nothing re-seeded over it
+    assert reload(account).status == AccountStatus.FROZEN
+    line = next(login for login in again if login.phone == "13600000101")
+    assert line.role == "Customer (FROZEN, seeded ACTIVE)"
+    assert "changed in the demo" in line.note
 
 
 def test_the_demo_merchant_key_authenticates(seeded):
