@@ -4,6 +4,8 @@ merchant checkout. Server-rendered, no JavaScript needed; one service call per a
 Every id in a URL is looked up inside the signed-in customer's own account (404 otherwise).
 """
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
@@ -61,11 +63,20 @@ def _account_or_none(request) -> CreditAccount | None:
     return account_for_customer(user=request.user)
 
 
-def _account_or_404(request) -> CreditAccount:
-    account = _account_or_none(request)
-    if account is None:
-        raise Http404(_("You do not have a credit line yet."))
-    return account
+def credit_line_required(view):
+    """A page about the customer's credit line, called with their account. A customer who has
+    none yet is taken to their home page, which says so, rather than to a 404."""
+
+    @login_required
+    @functools.wraps(view)
+    def with_account(request, *args, **kwargs):
+        account = _account_or_none(request)
+        if account is None:
+            messages.info(request, _("That page is for customers with a credit line."))
+            return redirect("portal:home")
+        return view(request, account, *args, **kwargs)
+
+    return with_account
 
 
 def _found(selector, **kwargs):
@@ -103,16 +114,14 @@ def account_overview(request):
     )
 
 
-@login_required
-def limit_history(request):
-    account = _account_or_404(request)
+@credit_line_required
+def limit_history(request, account):
     page = Paginator(account_history(account=account), 25).get_page(request.GET.get("page"))
     return render(request, "credit/limit_history.html", {"account": account, "page": page})
 
 
-@login_required
-def plan_detail(request, pk):
-    account = _account_or_404(request)
+@credit_line_required
+def plan_detail(request, account, pk):
     plan = _found(plan_for_account, account=account, plan_id=pk)
     payoff = plan_payoff_quote(plan=plan, now=timezone.now()) if plan.status == "ACTIVE" else None
     return render(
@@ -122,10 +131,9 @@ def plan_detail(request, pk):
     )
 
 
-@login_required
+@credit_line_required
 @require_POST
-def plan_payoff_submit(request, pk):
-    account = _account_or_404(request)
+def plan_payoff_submit(request, account, pk):
     plan = _found(plan_for_account, account=account, plan_id=pk)
     form = PayoffForm(request.POST)
     if not form.is_valid():
@@ -149,10 +157,9 @@ def plan_payoff_submit(request, pk):
     return redirect("credit:repayment", pk=repayment.pk)
 
 
-@login_required
+@credit_line_required
 @require_http_methods(["GET", "POST"])
-def repay(request):
-    account = _account_or_404(request)
+def repay(request, account):
     today = timezone.localdate()
     due_soon = amount_due_by(account=account, on_or_before=today)
     owed = amount_owed_total(account=account, today=today)
@@ -191,20 +198,18 @@ def repay(request):
     )
 
 
-@login_required
-def repayment_detail(request, pk):
-    account = _account_or_404(request)
+@credit_line_required
+def repayment_detail(request, account, pk):
     repayment = _found(repayment_for_account, account=account, repayment_id=pk)
     return render(
         request, "credit/repayment_detail.html", {"account": account, "repayment": repayment}
     )
 
 
-@login_required
+@credit_line_required
 @require_http_methods(["GET", "POST"])
-def checkout(request):
+def checkout(request, account):
     """Demo merchant checkout: pick a shop and price, see every term's quote, confirm one."""
-    account = _account_or_404(request)
     merchants = merchants_active()
     if request.method == "POST":
         terms = fee_schedule_active().offered_terms
@@ -296,11 +301,10 @@ _VERIFICATION_OUTCOMES = {
 }
 
 
-@login_required
+@credit_line_required
 @require_http_methods(["GET", "POST"])
-def verification(request):
+def verification(request, account):
     """ "Confirm it is you": enter the SMS code a risk rule asked for (or ask for a new one)."""
-    account = _account_or_404(request)
     form = VerificationForm(request.POST or None)
     error, status = "", 200
     if request.method == "POST":

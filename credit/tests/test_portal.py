@@ -6,6 +6,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from accounts.tests.factories import customer
 from credit.models import CreditAccount, Installment, Purchase, Repayment
 from credit.services import account_freeze, temporary_limit_grant
 from credit.tests.apikit import account_in_state, shop
@@ -83,14 +84,19 @@ def test_each_state_shows_its_banner_with_what_the_customer_can_do(client, merch
     assert f'data-status="{state}"' in text(response)
 
 
-def test_a_customer_without_a_credit_line_sees_a_plain_message(client, db):
-    from accounts.tests.factories import customer
+@pytest.mark.parametrize(
+    "url", ["/credit/repay/", "/credit/checkout/", "/credit/limits/", "/credit/verify/"]
+)
+def test_a_customer_without_a_credit_line_is_taken_home_with_a_plain_message(client, db, url):
+    client.force_login(customer())
+    client.cookies["django_language"] = "en"
 
-    user = customer()
-    client.force_login(user)
-    response = client.get("/")
-    assert response.status_code == 200
-    assert client.get("/credit/repay/").status_code == 404
+    response = client.get(url, follow=True)
+
+    assert response.redirect_chain == [("/", 302)]
+    html = response.content.decode()
+    assert "That page is for customers with a credit line." in html
+    assert "You do not have a credit line yet." in html
 
 
 def test_the_plan_page_shows_the_schedule_the_rate_and_the_payoff_saving(
