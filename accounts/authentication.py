@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
 from rest_framework import exceptions
 
+from accounts.roles import user_has_staff_flag
+
 
 class CustomerTokenAuthentication(TokenAuthentication):
     """knox's token check, with two changes: an expired token is deleted alone (knox also
@@ -23,6 +25,6 @@ class CustomerTokenAuthentication(TokenAuthentication):
 
     def validate_user(self, auth_token):
         user = auth_token.user
-        if user.is_staff or user.is_superuser:
+        if user_has_staff_flag(user):
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         return super().validate_user(auth_token)

@@ -182,11 +182,15 @@ def staff_user_q(prefix: str = "") -> models.Q:
     )
 
 
+def user_has_staff_flag(user) -> bool:
+    """Staff by the user's own flags, without a query: every staff member who can sign in to
+    the back office holds `is_staff` (checked on every API call)."""
+    return user.is_staff or user.is_superuser
+
+
 def user_is_staff(user) -> bool:
     """Whether this one user is staff (as `staff_user_q`): never acts as a customer."""
-    if user.is_staff or user.is_superuser:
-        return True
-    return user.groups.filter(name__in=Role.values).exists()
+    return user_has_staff_flag(user) or user.groups.filter(name__in=Role.values).exists()
 
 
 def sql_staff_user_ids() -> str:

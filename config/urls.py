@@ -3,15 +3,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
-from core.admin import admin_search, token_search_everywhere
+from core.admin import admin_search
 from credit.views import account_overview
 
 portal_patterns = (
     [path("", account_overview, name="home")],
     "portal",
 )
-
-token_search_everywhere(admin.site)
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -8,7 +8,7 @@ permissions themselves. An admin that lets staff add one kind of row overrides
 Searches never put what was searched in a URL (a phone number in `?q=` ends in the access log):
 the changelist search form posts to `admin_search`, which keeps the query in the session under a
 random token and redirects to the changelist with `?_sq=<token>`; every registered admin reads
-it back (`TokenSearchMixin`, put on each by `token_search_everywhere` from the URL config).
+it back (`TokenSearchMixin`, which `CreditLineAdminSite` gives every admin registered on it).
 """
 
 import secrets
@@ -119,9 +119,12 @@ class TokenSearchMixin:
         return super().get_search_results(request, queryset, search_term)
 
 
-def token_search_everywhere(site: admin.AdminSite) -> None:
-    """Give every registered admin (ours and the libraries') `TokenSearchMixin`."""
-    for model_admin in site._registry.values():
-        cls = type(model_admin)
-        if not issubclass(cls, TokenSearchMixin):
-            model_admin.__class__ = type(cls.__name__, (TokenSearchMixin, cls), {})
+class CreditLineAdminSite(admin.AdminSite):
+    """`admin.site` (config/admin_app.py): every admin registered on it, ours and the
+    libraries', searches through `TokenSearchMixin`."""
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, TokenSearchMixin):
+            admin_class = type(admin_class.__name__, (TokenSearchMixin, admin_class), {})
+        super().register(model_or_iterable, admin_class, **options)

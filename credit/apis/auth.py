@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from accounts.roles import user_has_staff_flag
 from core.throttles import FailedApiKeyThrottle
 from credit.models import Merchant
 from credit.services.merchants import merchant_authenticate
@@ -75,8 +76,7 @@ class MerchantApiKeyScheme(OpenApiAuthenticationExtension):
 class IsCustomer(permissions.BasePermission):
     """A signed-in customer (not a merchant key, not staff); the views then act only on their
     own rows. Staff signed in to the back office cannot use the customer API with their
-    session: no staff member acts as a customer (staff hold `is_staff`, which the admin needs,
-    so this costs no query)."""
+    session: no staff member acts as a customer."""
 
     def has_permission(self, request, view):
         user = request.user
@@ -84,7 +84,7 @@ class IsCustomer(permissions.BasePermission):
             user
             and user.is_authenticated
             and not isinstance(user, MerchantPrincipal)
-            and not (user.is_staff or user.is_superuser)
+            and not user_has_staff_flag(user)
         )
 
 
