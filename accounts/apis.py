@@ -6,7 +6,6 @@ failures and its lockout applies, exactly as on the portal login page.
 
 from axes.helpers import get_cool_off
 from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import CustomerTokenAuthentication
-from accounts.phone import normalize_phone
+from accounts.phone import phone_as_stored
 from accounts.services import (
     TOKEN_PREFIX_LENGTH,
     InvalidCredentials,
@@ -78,10 +77,8 @@ class TokenRevokeIn(serializers.Serializer):
 
 
 def _phone(raw: str) -> str:
-    try:
-        return normalize_phone(raw)
-    except ValidationError:
-        return raw.strip()
+    """The stored form of a number typed in any accepted form (else as typed)."""
+    return phone_as_stored(raw.strip())
 
 
 class TokenIssueApi(ApiLanguage, APIView):

@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import signals  # noqa: F401 - connects the login recorder and role sync
-        from accounts.phone import phone_search_term
+        from accounts.phone import phone_as_stored
         from core.admin import search_term_rewrites
 
-        search_term_rewrites.append(phone_search_term)
+        search_term_rewrites.append(phone_as_stored)

@@ -46,8 +46,9 @@ def phone_masked(phone: str) -> str:
     return f"{local[:3]}****{local[-4:]}"
 
 
-def phone_search_term(term: str) -> str:
-    """An admin search for a number typed in any accepted form looks for the stored E.164."""
+def phone_as_stored(term: str) -> str:
+    """A number typed in any accepted form, as stored (E.164); anything else as typed. Admin
+    searches and the token endpoint look numbers up through it."""
     try:
         return normalize_phone(term)
     except ValidationError:
