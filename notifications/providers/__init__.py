@@ -53,12 +53,9 @@ class Provider:
         """Send one message; return the provider's message id or raise ProviderError."""
         raise NotImplementedError
 
-    def send_many(self, messages: Sequence[OutgoingMessage]) -> list[SendResult]:
-        """Send a batch; one result per message, in order. Never raises for one message."""
-        return [result for step in self.send_steps(messages) for result in step]
-
     def send_steps(self, messages: Sequence[OutgoingMessage]) -> Iterator[list[SendResult]]:
-        """Send a batch, yielding the results of each step as soon as it is done, in order.
+        """Send a batch, yielding the results of each step as soon as it is done, in order
+        (one result per message; never raises for one message).
 
         A step is what the provider sends at once: one message for a per-message API (the
         default), the whole batch for a bulk API that sends all or nothing. The dispatcher
