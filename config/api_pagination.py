@@ -11,13 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 
-DEFAULT_MAX_PAGE_SIZE = 200
 # Anything longer cannot be a sensible row number (PostgreSQL's bigint has 19 digits).
 MAX_DIGITS = 18
-
-
-def max_page_size() -> int:
-    return getattr(settings, "API_MAX_PAGE_SIZE", DEFAULT_MAX_PAGE_SIZE)
 
 
 class ApiPagination(LimitOffsetPagination):
@@ -27,7 +22,7 @@ class ApiPagination(LimitOffsetPagination):
 
     @property
     def max_limit(self) -> int:
-        return max_page_size()
+        return settings.API_MAX_PAGE_SIZE
 
     @property
     def default_limit(self) -> int:
